@@ -1,0 +1,57 @@
+"""peacewatch's own exception types: every message names the file, and where known row, field, value."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+
+class PeacewatchError(Exception):
+    """Base class of every error peacewatch raises on purpose."""
+
+
+class SourceFormatError(PeacewatchError):
+    """A file whose header fits none of the layouts a loader knows; raised before anything is read."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        source: str,
+        missing: Iterable[str],
+        known_formats: dict[str, Iterable[str]],
+    ) -> None:
+        self.path = Path(path)
+        self.source = source
+        self.missing = sorted(missing)
+        self.known_formats = {k: sorted(v) for k, v in known_formats.items()}
+        formats = "; ".join(
+            f"{name} (needs {', '.join(cols)})" for name, cols in self.known_formats.items()
+        )
+        super().__init__(
+            f"{self.path}: not a {source} file: missing columns {', '.join(self.missing)}. "
+            f"Formats known for {source}: {formats}"
+        )
+
+
+class RowError(PeacewatchError):
+    """One bad row: file, row number (header = row 1), field, value and reason."""
+
+    def __init__(self, path: Path | str, row: int, field: str, value: object, reason: str) -> None:
+        self.path = Path(path)
+        self.row = row
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{self.path}, row {row}, field {field!r}, value {value!r}: {reason}")
+
+
+class UnknownSourceError(PeacewatchError):
+    """A source name the loader registry does not know."""
+
+
+class StoreError(PeacewatchError):
+    """The store cannot be opened or is of a newer schema than this package."""
+
+
+class DownloadError(PeacewatchError):
+    """A download failed; nothing was loaded."""

@@ -1,0 +1,65 @@
+"""PRIO-GRID ids, admin look-up by point in polygon, and great-circle distance."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+PRIOGRID_CELL = 0.5
+PRIOGRID_COLUMNS = 720
+EARTH_RADIUS_KM = 6371.0088
+
+
+def priogrid_gid(lat: float, lon: float) -> int:
+    """PRIO-GRID cell id: row = floor((lat+90)/0.5), col = floor((lon+180)/0.5), gid = row*720+col+1."""
+    row = math.floor((lat + 90.0) / PRIOGRID_CELL)
+    col = math.floor((lon + 180.0) / PRIOGRID_CELL)
+    return row * PRIOGRID_COLUMNS + col + 1
+
+
+def priogrid_sql(lat: str = "latitude", lon: str = "longitude") -> str:
+    """The same formula as SQL over two columns (NULL where either is NULL)."""
+    return (
+        f"CAST(floor(({lat} + 90.0) / {PRIOGRID_CELL}) * {PRIOGRID_COLUMNS} "
+        f"+ floor(({lon} + 180.0) / {PRIOGRID_CELL}) + 1 AS INTEGER)"
+    )
+
+
+def priogrid_centroid(gid: int) -> tuple[float, float]:
+    """(lat, lon) of the centre of PRIO-GRID cell `gid`."""
+    row, col = divmod(gid - 1, PRIOGRID_COLUMNS)
+    return -90.0 + row * PRIOGRID_CELL + 0.25, -180.0 + col * PRIOGRID_CELL + 0.25
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km between two WGS84 points."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+def locate_points(
+    lats: Sequence[float], lons: Sequence[float], polygons: Sequence[BaseGeometry]
+) -> np.ndarray:
+    """Index into `polygons` of the polygon containing each point (-1 where none does).
+
+    Uses a shapely STRtree; a point on a shared edge goes to the polygon with the lowest index,
+    so the answer is deterministic.
+    """
+    points = shapely.points(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float))
+    result = np.full(len(points), -1, dtype=np.int64)
+    if len(points) == 0 or len(polygons) == 0:
+        return result
+    tree = shapely.STRtree(list(polygons))
+    point_idx, poly_idx = tree.query(points, predicate="intersects")
+    order = np.lexsort((poly_idx, point_idx))
+    point_idx, poly_idx = point_idx[order], poly_idx[order]
+    first = np.ones(len(point_idx), dtype=bool)
+    first[1:] = point_idx[1:] != point_idx[:-1]
+    result[point_idx[first]] = poly_idx[first]
+    return result

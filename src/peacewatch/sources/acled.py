@@ -1,0 +1,206 @@
+"""ACLED event exports: the current (2023-) layout and the older HDX layout, with or without HXL.
+
+Mapping to the common record (documented in README and docs/adr/003-taxonomy.md):
+event_type -> category (Battles -> battle, Explosions/Remote violence -> explosion_remote,
+Violence against civilians -> violence_against_civilians, Protests/Riots -> protest_riot,
+Strategic developments -> strategic_development; events against a peacekeeping actor become
+attack_on_peacekeepers in the loader); violence_type derived from the actor codes (civilians
+targeted -> 3, a state actor involved -> 1, two non-state actors -> 2); civilian_fatalities =
+fatalities for Violence against civilians (ACLED counts those as civilian deaths), else NULL.
+ACLED gives one fatality number: low/high stay NULL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from peacewatch.countries import country_table
+from peacewatch.sources.base import (
+    Layout,
+    LoadOptions,
+    Staged,
+    bad_number,
+    blank,
+    date,
+    detect_layout,
+    first_failure,
+    num,
+    read_csv_head,
+    sql_str,
+    stage_csv,
+    text,
+)
+
+SOURCE = "acled"
+LICENCE = "ACLED Terms of Use: raw rows not redistributable; cite ACLED (acleddata.com)"
+
+_CORE = frozenset(
+    {
+        "event_id_cnty",
+        "event_date",
+        "time_precision",
+        "event_type",
+        "sub_event_type",
+        "actor1",
+        "actor2",
+        "inter1",
+        "inter2",
+        "iso",
+        "admin1",
+        "admin2",
+        "latitude",
+        "longitude",
+        "geo_precision",
+        "fatalities",
+    }
+)
+CURRENT = Layout("acled-2023", _CORE | {"disorder_type", "civilian_targeting"}, "ACLED API/export")
+PRE2023 = Layout("acled-pre-2023", _CORE | {"data_id"}, "ACLED export before 20 Mar 2023 (HDX)")
+
+DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "%d-%m-%Y", "%d/%m/%Y")
+
+CATEGORY = """CASE trim(s.event_type)
+    WHEN 'Battles' THEN 'battle'
+    WHEN 'Explosions/Remote violence' THEN 'explosion_remote'
+    WHEN 'Violence against civilians' THEN 'violence_against_civilians'
+    WHEN 'Protests' THEN 'protest_riot'
+    WHEN 'Riots' THEN 'protest_riot'
+    WHEN 'Strategic developments' THEN 'strategic_development'
+    ELSE 'other' END"""
+
+INTER_LABELS = {
+    "state forces": 1,
+    "rebel group": 2,
+    "political militia": 3,
+    "identity militia": 4,
+    "rioters": 5,
+    "protesters": 6,
+    "civilians": 7,
+    "external/other forces": 8,
+}
+
+
+def _inter(col: str) -> str:
+    labels = " ".join(f"WHEN {sql_str(k)} THEN {v}" for k, v in INTER_LABELS.items())
+    return (
+        f"coalesce({num(col, 'INTEGER')}, CASE lower(trim(s.{col})) {labels} END, "
+        f"CASE WHEN {blank(col)} THEN 0 END)"
+    )
+
+
+def normalize_sql() -> str:
+    """SELECT over temp table `stage` producing the normalised columns plus checks."""
+    i1, i2 = _inter("inter1"), _inter("inter2")
+    reason, field, value = first_failure(
+        {
+            blank("event_id_cnty"): ("event_id_cnty", "missing id"),
+            f"{date('event_date', DATE_FORMATS)} IS NULL": (
+                "event_date",
+                "unparseable or missing date",
+            ),
+            f"({bad_number('latitude')} OR abs({num('latitude')}) > 90)": (
+                "latitude",
+                "latitude not a number or outside -90..90",
+            ),
+            f"({bad_number('longitude')} OR abs({num('longitude')}) > 180)": (
+                "longitude",
+                "longitude not a number or outside -180..180",
+            ),
+            f"{num('fatalities')} IS NULL": ("fatalities", "fatality count missing or not a number"),
+            f"({num('fatalities')} < 0 OR {num('fatalities')} <> floor({num('fatalities')}))": (
+                "fatalities",
+                "fatality count negative or not a whole number",
+            ),
+        }
+    )
+    return f"""
+    SELECT
+        {sql_str(SOURCE)} || ':' || trim(s.event_id_cnty) AS event_id,
+        {sql_str(SOURCE)} AS source,
+        trim(s.event_id_cnty) AS source_event_id,
+        {date('event_date', DATE_FORMATS)} AS date_start,
+        {date('event_date', DATE_FORMATS)} AS date_end,
+        CASE {num('time_precision', 'INTEGER')} WHEN 1 THEN 'day' WHEN 2 THEN 'week'
+            WHEN 3 THEN 'month' END AS date_precision,
+        {num('time_precision', 'INTEGER')} AS date_precision_code,
+        c.iso3 AS country_iso3,
+        c.gw_code AS gw_code,
+        {text('admin1')} AS source_admin1,
+        {text('admin2')} AS source_admin2,
+        {num('latitude')} AS latitude,
+        {num('longitude')} AS longitude,
+        {num('geo_precision', 'INTEGER')} AS geo_precision,
+        CASE {num('geo_precision', 'INTEGER')} WHEN 1 THEN 'exact' WHEN 2 THEN 'near'
+            WHEN 3 THEN 'region' END AS geo_precision_label,
+        {CATEGORY} AS category,
+        {text('event_type')} AS source_event_type,
+        {text('sub_event_type')} AS source_sub_event_type,
+        CASE
+            WHEN trim(s.event_type) = 'Violence against civilians' THEN 3
+            WHEN trim(s.event_type) IN ('Battles', 'Explosions/Remote violence') THEN
+                CASE WHEN {i1} = 7 OR {i2} = 7 THEN 3
+                     WHEN {i1} = 1 OR {i2} = 1 THEN 1
+                     WHEN {i2} > 0 THEN 2 END
+        END AS violence_type,
+        {text('actor1')} AS actor1,
+        {text('actor2')} AS actor2,
+        {i1} AS actor1_inter,
+        {i2} AS actor2_inter,
+        CAST({num('fatalities')} AS INTEGER) AS fatalities_best,
+        CAST(NULL AS INTEGER) AS fatalities_low,
+        CAST(NULL AS INTEGER) AS fatalities_high,
+        CASE WHEN trim(s.event_type) = 'Violence against civilians'
+            THEN CAST({num('fatalities')} AS INTEGER) END AS civilian_fatalities,
+        {text('notes')} AS notes,
+        {text('source')} AS source_refs,
+        {sql_str(LICENCE)} AS licence,
+        false AS redistributable,
+        s._row AS _row,
+        {sql_str(SOURCE)} || ':' || trim(s.event_id_cnty) AS _key,
+        {sql_str(SOURCE)} || ':' || coalesce(c.iso3, 'ISO' || trim(s.iso)) AS _scope,
+        {reason} AS _reject_reason,
+        {field} AS _reject_field,
+        {value} AS _reject_value,
+        CASE WHEN c.iso3 IS NULL THEN 'unknown ISO numeric country code in iso' END AS _warning,
+        CASE WHEN c.iso3 IS NULL THEN 'iso' END AS _warning_field
+    FROM stage s
+    LEFT JOIN _countries c ON c.iso_numeric = {num('iso', 'INTEGER')}
+    """
+
+
+class Acled:
+    """`peacewatch load acled PATH`: an ACLED CSV export (current or pre-2023 layout)."""
+
+    name = "acled"
+    target = "events"
+    layouts = (CURRENT, PRE2023)
+
+    def stage(self, con: duckdb.DuckDBPyConnection, path: Path, options: LoadOptions) -> Staged:
+        """Stage an ACLED export; it replaces the stored ACLED rows of the countries it covers."""
+        table = country_table().dropna(subset=["iso_numeric"]).drop_duplicates("iso_numeric")
+        con.register("_countries", table)
+        head = read_csv_head(path)
+        layout = detect_layout(path, SOURCE, head.columns, self.layouts)
+        rejects, n_read = stage_csv(con, path, head)
+        release = options.release
+        if release is None and "timestamp" in head.columns:
+            row = con.execute(
+                f"SELECT max({num('timestamp', 'BIGINT')}) FROM stage"
+            ).fetchone()
+            if row and row[0]:
+                stamp = datetime.fromtimestamp(int(row[0]), tz=UTC).date().isoformat()
+                release = f"export of {stamp} (latest event timestamp)"
+        return Staged(
+            source=SOURCE,
+            target=self.target,
+            layout=layout.name + ("+hxl" if head.has_hxl else ""),
+            raw_table="stage",
+            raw_columns=head.columns,
+            normalized_sql=normalize_sql(),
+            release=release or "unstated",
+            csv_rejects=rejects,
+            rows_read=n_read,
+        )

@@ -1,0 +1,278 @@
+"""UCDP GED events: the official bulk CSV, the web site's country download, and API JSON pages.
+
+The layouts differ (SOURCES.md 4.2, data/ucdp_ged_sahel/PROVENANCE.md): the bulk file
+(`GEDEvent_vXX_1.csv`) names the estimates `best/low/high` and writes ISO dates; the country download
+names them `best_est/low_est/high_est`, writes `MM/DD/YYYY HH:MM:SS` and ends every line with a comma.
+The API returns the bulk layout as JSON (`{"TotalCount": .., "Result": [..]}`). All three map to the
+same common record.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import duckdb
+import httpx
+import pandas as pd
+
+from peacewatch.countries import country_table
+from peacewatch.errors import DownloadError, PeacewatchError
+from peacewatch.sources.base import (
+    Layout,
+    LoadOptions,
+    Staged,
+    bad_number,
+    blank,
+    date,
+    detect_layout,
+    first_failure,
+    num,
+    read_csv_head,
+    sql_str,
+    stage_csv,
+    stage_frame,
+    text,
+)
+
+SOURCE = "ucdp_ged"
+LICENCE = "CC BY 4.0 (UCDP; cite Sundberg & Melander 2013)"
+
+_COMMON = frozenset(
+    {
+        "id",
+        "type_of_violence",
+        "side_a",
+        "side_b",
+        "where_prec",
+        "adm_1",
+        "adm_2",
+        "latitude",
+        "longitude",
+        "country_id",
+        "date_prec",
+        "date_start",
+        "date_end",
+        "deaths_civilians",
+    }
+)
+OFFICIAL = Layout("ged-official", _COMMON | {"best", "low", "high"}, "bulk GEDEvent_vXX_1.csv")
+COUNTRY = Layout(
+    "ged-country-download", _COMMON | {"best_est", "low_est", "high_est"}, "UCDP web export"
+)
+API = Layout("ged-api-json", _COMMON | {"best", "low", "high"}, "UCDP API JSON page")
+
+DATE_PREC = "CASE {c} WHEN 1 THEN 'day' WHEN 2 THEN 'days' WHEN 3 THEN 'week' " \
+    "WHEN 4 THEN 'month' WHEN 5 THEN 'year' END"
+WHERE_PREC = "CASE {c} WHEN 1 THEN 'exact' WHEN 2 THEN 'near' WHEN 3 THEN 'adm2' WHEN 4 THEN 'adm1' " \
+    "WHEN 5 THEN 'region' WHEN 6 THEN 'country' WHEN 7 THEN 'water' END"
+
+
+def release_from_name(path: Path) -> str | None:
+    """The GED release in a bulk file's name (`GEDEvent_v24_1.csv` -> `24.1`), if there is one."""
+    match = re.search(r"v(\d{2})_(\d+)", path.name)
+    return f"{match.group(1)}.{match.group(2)}" if match else None
+
+
+def normalize_sql(best: str, low: str, high: str) -> str:
+    """SELECT over temp table `stage` producing the normalised columns plus checks."""
+    tov = num("type_of_violence", "INTEGER")
+    reason, field, value = first_failure(
+        {
+            blank("id"): ("id", "missing id"),
+            f"{date('date_start')} IS NULL": ("date_start", "unparseable or missing date"),
+            f"(NOT {blank('date_end')} AND {date('date_end')} IS NULL)": (
+                "date_end",
+                "unparseable date",
+            ),
+            f"({bad_number('latitude')} OR abs({num('latitude')}) > 90)": (
+                "latitude",
+                "latitude not a number or outside -90..90",
+            ),
+            f"({bad_number('longitude')} OR abs({num('longitude')}) > 180)": (
+                "longitude",
+                "longitude not a number or outside -180..180",
+            ),
+            f"{num(best)} IS NULL": (best, "fatality count missing or not a number"),
+            f"({num(best)} < 0 OR {num(best)} <> floor({num(best)}))": (
+                best,
+                "fatality count negative or not a whole number",
+            ),
+            f"({bad_number(low)} OR {num(low)} < 0)": (low, "negative or non-numeric count"),
+            f"({bad_number(high)} OR {num(high)} < 0)": (high, "negative or non-numeric count"),
+            f"({bad_number('deaths_civilians')} OR {num('deaths_civilians')} < 0)": (
+                "deaths_civilians",
+                "negative or non-numeric count",
+            ),
+            f"({tov} IS NULL OR {tov} NOT IN (1, 2, 3))": (
+                "type_of_violence",
+                "type_of_violence not 1, 2 or 3",
+            ),
+        }
+    )
+    warning = (
+        f"CASE WHEN {num(best)} < {num(low)} OR {num(best)} > {num(high)} "
+        f"THEN 'best outside low..high (' || {num(low, 'BIGINT')} || '..' || "
+        f"{num(high, 'BIGINT')} || ')' "
+        f"WHEN c.iso3 IS NULL THEN 'unknown Gleditsch-Ward code in country_id' "
+        f"WHEN {date('date_end')} < {date('date_start')} THEN 'date_end before date_start' END"
+    )
+    warn_field = (
+        f"CASE WHEN {num(best)} < {num(low)} OR {num(best)} > {num(high)} THEN {sql_str(best)} "
+        f"WHEN c.iso3 IS NULL THEN 'country_id' "
+        f"WHEN {date('date_end')} < {date('date_start')} THEN 'date_end' END"
+    )
+    return f"""
+    SELECT
+        {sql_str(SOURCE)} || ':' || trim(s.id) AS event_id,
+        {sql_str(SOURCE)} AS source,
+        trim(s.id) AS source_event_id,
+        {date('date_start')} AS date_start,
+        coalesce({date('date_end')}, {date('date_start')}) AS date_end,
+        {DATE_PREC.format(c=num('date_prec', 'INTEGER'))} AS date_precision,
+        {num('date_prec', 'INTEGER')} AS date_precision_code,
+        c.iso3 AS country_iso3,
+        {num('country_id', 'INTEGER')} AS gw_code,
+        {text('adm_1')} AS source_admin1,
+        {text('adm_2')} AS source_admin2,
+        {num('latitude')} AS latitude,
+        {num('longitude')} AS longitude,
+        {num('where_prec', 'INTEGER')} AS geo_precision,
+        {WHERE_PREC.format(c=num('where_prec', 'INTEGER'))} AS geo_precision_label,
+        CASE WHEN {tov} = 3 THEN 'violence_against_civilians' ELSE 'battle' END AS category,
+        CASE {tov} WHEN 1 THEN 'state-based' WHEN 2 THEN 'non-state' WHEN 3 THEN 'one-sided' END
+            AS source_event_type,
+        CAST(NULL AS VARCHAR) AS source_sub_event_type,
+        {tov} AS violence_type,
+        {text('side_a')} AS actor1,
+        {text('side_b')} AS actor2,
+        CAST(NULL AS INTEGER) AS actor1_inter,
+        CAST(NULL AS INTEGER) AS actor2_inter,
+        CAST({num(best)} AS INTEGER) AS fatalities_best,
+        CAST({num(low)} AS INTEGER) AS fatalities_low,
+        CAST({num(high)} AS INTEGER) AS fatalities_high,
+        CAST({num('deaths_civilians')} AS INTEGER) AS civilian_fatalities,
+        {text('where_description')} AS notes,
+        {text('source_article')} AS source_refs,
+        {sql_str(LICENCE)} AS licence,
+        true AS redistributable,
+        s._row AS _row,
+        {sql_str(SOURCE)} || ':' || trim(s.id) AS _key,
+        {sql_str(SOURCE)} || ':' || coalesce(c.iso3, 'GW' || trim(s.country_id)) AS _scope,
+        {reason} AS _reject_reason,
+        {field} AS _reject_field,
+        {value} AS _reject_value,
+        {warning} AS _warning,
+        {warn_field} AS _warning_field
+    FROM stage s
+    LEFT JOIN _countries c ON c.gw_code = {num('country_id', 'INTEGER')}
+    """
+
+
+def _register_countries(con: duckdb.DuckDBPyConnection) -> None:
+    table = country_table().dropna(subset=["gw_code"]).drop_duplicates("gw_code")
+    con.register("_countries", table)
+
+
+class UcdpGed:
+    """`peacewatch load ucdp-ged PATH`: GED CSV (either layout) or an API JSON page."""
+
+    name = "ucdp-ged"
+    target = "events"
+    layouts = (OFFICIAL, COUNTRY, API)
+
+    def stage(self, con: duckdb.DuckDBPyConnection, path: Path, options: LoadOptions) -> Staged:
+        """Stage a GED file; JSON pages are upserted, CSV files replace their countries' rows."""
+        _register_countries(con)
+        if path.suffix.lower() == ".json":
+            return self._stage_json(con, path, options)
+        head = read_csv_head(path)
+        layout = detect_layout(path, SOURCE, head.columns, (OFFICIAL, COUNTRY))
+        rejects, n_read = stage_csv(con, path, head)
+        estimates = ("best", "low", "high") if layout is OFFICIAL else ("best_est", "low_est",
+                                                                        "high_est")
+        release = options.release or release_from_name(path) or "unstated"
+        return Staged(
+            source=SOURCE,
+            target=self.target,
+            layout=layout.name,
+            raw_table="stage",
+            raw_columns=head.columns,
+            normalized_sql=normalize_sql(*estimates),
+            release=release,
+            csv_rejects=rejects,
+            rows_read=n_read,
+        )
+
+    def _stage_json(
+        self, con: duckdb.DuckDBPyConnection, path: Path, options: LoadOptions
+    ) -> Staged:
+        try:
+            page = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise PeacewatchError(f"{path}: not a UCDP API JSON page ({exc})") from exc
+        if not isinstance(page, dict) or not isinstance(page.get("Result"), list):
+            raise PeacewatchError(f"{path}: not a UCDP API JSON page (no 'Result' list)")
+        frame = pd.DataFrame(page["Result"])
+        detect_layout(path, SOURCE, frame.columns, (API,))
+        stage_frame(con, frame)
+        return Staged(
+            source=SOURCE,
+            target=self.target,
+            layout=API.name,
+            raw_table="stage",
+            raw_columns=[str(c) for c in frame.columns],
+            normalized_sql=normalize_sql("best", "low", "high"),
+            release=options.release or "unstated (API page)",
+            replace_scope=False,
+            rows_read=len(frame),
+        )
+
+
+def download_url(base_url: str, version: str) -> str:
+    """URL of the official GED zip for `version` (`24.1` -> `.../ged241-csv.zip`)."""
+    match = re.fullmatch(r"(\d{2})\.(\d+)", version.strip())
+    if not match:
+        raise DownloadError(f"GED version {version!r}: expected MAJOR.MINOR such as 24.1")
+    return f"{base_url.rstrip('/')}/ged{match.group(1)}{match.group(2)}-csv.zip"
+
+
+def download(version: str, base_url: str, cache: Path, timeout: float = 120.0) -> Path:
+    """Fetch the official GED zip for `version` into `cache` (once) and return the CSV inside.
+
+    Writes to a `.part` file and renames it, so an interrupted download leaves nothing behind.
+    """
+    url = download_url(base_url, version)
+    target_dir = cache / "ucdp" / f"ged-{version}"
+    zip_path = target_dir / url.rsplit("/", 1)[-1]
+    if not zip_path.exists():
+        target_dir.mkdir(parents=True, exist_ok=True)
+        part = zip_path.with_suffix(".part")
+        try:
+            with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
+                if response.status_code != 200:
+                    raise DownloadError(f"{url}: HTTP {response.status_code}")
+                with part.open("wb") as fh:
+                    for chunk in response.iter_bytes():
+                        fh.write(chunk)
+        except httpx.HTTPError as exc:
+            part.unlink(missing_ok=True)
+            raise DownloadError(f"{url}: {exc}") from exc
+        part.replace(zip_path)
+    try:
+        with zipfile.ZipFile(zip_path) as archive:
+            members = [m for m in archive.namelist() if m.lower().endswith(".csv")]
+            if not members:
+                raise DownloadError(f"{zip_path}: no CSV file inside")
+            member = members[0]
+            out = target_dir / Path(member).name
+            if not out.exists():
+                with archive.open(member) as src, out.open("wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    except zipfile.BadZipFile as exc:
+        zip_path.unlink(missing_ok=True)
+        raise DownloadError(f"{zip_path}: not a zip file ({exc})") from exc
+    return out

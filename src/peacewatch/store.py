@@ -1,0 +1,156 @@
+"""The embedded store: one DuckDB file with a versioned schema; every write in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from peacewatch.errors import StoreError
+from peacewatch.schema import EVENT_COLUMNS, META_COLUMNS, SCHEMA_VERSION, TABLES
+
+LOADS_COLUMNS: dict[str, str] = {
+    "load_id": "INTEGER PRIMARY KEY",
+    "source": "VARCHAR",
+    "target": "VARCHAR",
+    "layout": "VARCHAR",
+    "file_name": "VARCHAR",
+    "file_path": "VARCHAR",
+    "sha256": "VARCHAR",
+    "release": "VARCHAR",
+    "loaded_at": "TIMESTAMP",
+    "scopes": "VARCHAR",
+    "rows_read": "BIGINT",
+    "rows_loaded": "BIGINT",
+    "rows_rejected": "BIGINT",
+    "rows_warned": "BIGINT",
+    "added": "BIGINT",
+    "updated": "BIGINT",
+    "removed": "BIGINT",
+    "unchanged": "BIGINT",
+}
+
+
+def _ddl(name: str, columns: dict[str, str], key: str | None) -> str:
+    cols = ", ".join(
+        f'"{c}" {t}{" PRIMARY KEY" if c == key else ""}' for c, t in columns.items()
+    )
+    return f'CREATE TABLE IF NOT EXISTS "{name}" ({cols})'
+
+
+def table_columns(name: str) -> dict[str, str]:
+    """Own plus meta columns of a stored table (`events` or one of schema.TABLES)."""
+    if name == "events":
+        return dict(EVENT_COLUMNS)
+    key, own = TABLES[name]
+    return {**own, **META_COLUMNS}
+
+
+def table_key(name: str) -> str:
+    """Key column of a stored table."""
+    return "event_id" if name == "events" else TABLES[name][0]
+
+
+class Store:
+    """A DuckDB store file. Open it with `Store.open(path)`; close it with `close()`."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None:
+        self.con = con
+        self.path = path
+        self.read_only = read_only
+
+    @classmethod
+    def open(cls, path: Path | str, read_only: bool = False, memory_limit: str = "600MB") -> Store:
+        """Open (and, unless read-only, create or migrate) the store at `path`."""
+        path = Path(path)
+        if read_only and not path.exists():
+            raise StoreError(f"{path}: no store here yet; load data first (peacewatch load ...)")
+        config = {
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "memory_limit": memory_limit,
+        }
+        try:
+            con = duckdb.connect(str(path), read_only=read_only, config=config)
+        except duckdb.Error as exc:
+            raise StoreError(f"{path}: cannot open the store ({exc})") from exc
+        store = cls(con, path, read_only)
+        if not read_only:
+            store.migrate()
+        else:
+            store.check_version()
+        return store
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def schema_version(self) -> int:
+        """The schema version written in the store (0 for a new file)."""
+        if not self.table_exists("meta"):
+            return 0
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def check_version(self) -> None:
+        """Refuse a store written by a newer peacewatch."""
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: schema version {version} is newer than this peacewatch "
+                f"({SCHEMA_VERSION}); upgrade peacewatch"
+            )
+
+    def migrate(self) -> None:
+        """Create the tables of the current schema version (in one transaction)."""
+        self.check_version()
+        if self.schema_version() == SCHEMA_VERSION:
+            return
+        with self.transaction():
+            self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+            self.con.execute(_ddl("loads", LOADS_COLUMNS, None))
+            self.con.execute(_ddl("events", EVENT_COLUMNS, "event_id"))
+            for name, (key, _own) in TABLES.items():
+                self.con.execute(_ddl(name, table_columns(name), key))
+            self.con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """BEGIN ... COMMIT, or ROLLBACK on any exception (then re-raised)."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def table_exists(self, name: str) -> bool:
+        """Whether a table of this name exists in the main schema."""
+        row = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = 'main' AND table_name = ?",
+            [name],
+        ).fetchone()
+        return bool(row and row[0])
+
+    def columns(self, name: str) -> list[str]:
+        """Column names of a table, in order."""
+        return [
+            r[0]
+            for r in self.con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+                [name],
+            ).fetchall()
+        ]
