@@ -17,12 +17,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import shapely
 
 from peacewatch import actors, geo
 from peacewatch.errors import PeacewatchError, UnknownSourceError
-from peacewatch.schema import CONTENT_COLUMNS, EVENT_COLUMNS, META_COLUMNS, TABLES
+from peacewatch.schema import CONTENT_COLUMNS, TABLES
 from peacewatch.sources import acled, boundaries, geopko, reference, ucdp, unfatalities
 from peacewatch.sources.base import (
     LoadOptions,
@@ -164,11 +165,8 @@ def load_file(
     return report
 
 
-def _normalise(
-    con: object, staged: Staged, report: LoadReport
-) -> None:
+def _normalise(c: duckdb.DuckDBPyConnection, staged: Staged, report: LoadReport) -> None:
     """Run the source's SQL into temp `norm`, split rejects and warnings, keep `good`."""
-    c = store_con(con)
     c.execute(
         f"""CREATE OR REPLACE TEMP TABLE norm AS
         SELECT *, row_number() OVER (PARTITION BY _key ORDER BY _row) AS _dup
@@ -206,11 +204,6 @@ def _normalise(
     report.scopes = [s[0] for s in scopes]
 
 
-def store_con(con: object) -> object:
-    """Identity helper kept for typing clarity (a DuckDB connection)."""
-    return con
-
-
 def admin_map(store: Store, coords_sql: str) -> pd.DataFrame:
     """Admin-1 of each distinct (latitude, longitude) from `coords_sql`, by point in polygon.
 
@@ -237,9 +230,8 @@ def admin_map(store: Store, coords_sql: str) -> pd.DataFrame:
     return out
 
 
-def _actor_categories(con: object) -> pd.DataFrame:
-    c = store_con(con)
-    distinct = c.execute(
+def _actor_categories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    distinct = con.execute(
         """SELECT DISTINCT actor1 AS name, country_iso3, actor1_inter AS inter FROM good
            UNION SELECT DISTINCT actor2, country_iso3, actor2_inter FROM good"""
     ).df()
@@ -254,7 +246,6 @@ def _enrich_events(store: Store, report: LoadReport) -> None:
     amap = admin_map(store, "SELECT latitude, longitude FROM good")
     con.register("_cats", cats)
     con.register("_admin", amap)
-    own = [c for c in EVENT_COLUMNS if c in _good_columns(store)]
     hash_cols = ", ".join(f"f.{ident(c)}" for c in CONTENT_COLUMNS)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE final AS
@@ -276,7 +267,6 @@ def _enrich_events(store: Store, report: LoadReport) -> None:
             AND c2.country_iso3 IS NOT DISTINCT FROM g.country_iso3
             AND c2.inter IS NOT DISTINCT FROM g.actor2_inter"""
     )
-    _ = own
     con.execute(
         "UPDATE final SET category = 'attack_on_peacekeepers' "
         "WHERE source = 'acled' AND source_event_type IN ('Battles', 'Explosions/Remote violence', "
@@ -284,7 +274,7 @@ def _enrich_events(store: Store, report: LoadReport) -> None:
         "(source_event_type = 'Battles' AND involves_peacekeepers) OR "
         "(actor2_category = 'peacekeepers'))"
     )
-    con.execute(f"ALTER TABLE final ADD COLUMN record_hash UBIGINT")
+    con.execute("ALTER TABLE final ADD COLUMN record_hash UBIGINT")
     con.execute(f"UPDATE final f SET record_hash = hash({hash_cols})")
     con.unregister("_cats")
     con.unregister("_admin")
@@ -297,13 +287,8 @@ def _enrich_events(store: Store, report: LoadReport) -> None:
         report.admin1_unassigned, report.actor_unknown = int(row[0]), int(row[1])
 
 
-def _good_columns(store: Store) -> list[str]:
-    return [r[0] for r in store.con.execute("DESCRIBE good").fetchall()]
-
-
-def _enrich_table(con: object, target: str) -> None:
+def _enrich_table(c: duckdb.DuckDBPyConnection, target: str) -> None:
     """Reference tables: PRIO-GRID id where the table has one, and the content hash."""
-    c = store_con(con)
     _key, own = TABLES[target]
     cols = [r[0] for r in c.execute("DESCRIBE good").fetchall()]
     extra = ""
@@ -348,7 +333,6 @@ def _diff(store: Store, staged: Staged, report: LoadReport) -> None:
 def _write(store: Store, staged: Staged, report: LoadReport, path: Path) -> None:
     con = store.con
     target = staged.target
-    key = table_key(target)
     raw = f"raw_{staged.source}"
     loaded_from = f"{path.name} sha256:{report.sha256}"
     with store.transaction():
@@ -405,7 +389,6 @@ def _write(store: Store, staged: Staged, report: LoadReport, path: Path) -> None
         if pause:
             print("PEACEWATCH-PAUSED-BEFORE-COMMIT", file=sys.stderr, flush=True)
             time.sleep(float(pause))
-    _ = key
 
 
 def _write_raw(store: Store, staged: Staged, raw: str, load_id: int) -> None:
@@ -473,4 +456,3 @@ def _write_reports(report: LoadReport, report_dir: Path, path: Path) -> None:
 
 
 __all__ = ["REGISTRY", "LoadReport", "load_file", "reassign_admin1", "spec_for"]
-_ = META_COLUMNS

@@ -1,0 +1,183 @@
+"""The Python API for notebooks: open a store, load files, get events, sources and loads as frames.
+
+The CLI calls these same functions.
+
+    >>> from peacewatch import api
+    >>> store = api.open_store("peacewatch.duckdb")
+    >>> mali = api.events(store, country="MLI", date_from="2020-01-01", geometry=True)
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from peacewatch.errors import PeacewatchError
+from peacewatch.loading import LoadReport, load_file
+from peacewatch.schema import CATEGORIES, EXPORT_COLUMNS, TABLES
+from peacewatch.settings import Settings
+from peacewatch.sources.base import LoadOptions
+from peacewatch.store import Store
+
+__all__ = [
+    "actor_table",
+    "events",
+    "load",
+    "loads",
+    "open_store",
+    "sources",
+    "summary",
+    "table",
+]
+
+
+def open_store(path: Path | str | None = None, read_only: bool = False) -> Store:
+    """Open the store at `path` (default: the PEACEWATCH_STORE setting)."""
+    settings = Settings.from_env()
+    return Store.open(path or settings.store, read_only=read_only,
+                      memory_limit=settings.memory_limit)
+
+
+def load(
+    store: Store,
+    source: str,
+    path: Path | str,
+    release: str | None = None,
+    country: str | None = None,
+    mission: str | None = None,
+    report_dir: Path | None = None,
+) -> LoadReport:
+    """Load one file (see `peacewatch load --help` for the sources)."""
+    return load_file(
+        store, source, path, LoadOptions(release, country, mission), report_dir=report_dir
+    )
+
+
+def _iso_date(value: str | date | None, name: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise PeacewatchError(f"{name}: {value!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+def events(
+    store: Store,
+    country: str | None = None,
+    date_from: str | date | None = None,
+    date_to: str | date | None = None,
+    category: str | None = None,
+    source: str | None = None,
+    geometry: bool = False,
+    columns: tuple[str, ...] = EXPORT_COLUMNS,
+) -> pd.DataFrame:
+    """Events in the common record, filtered; a GeoDataFrame (EPSG:4326) if `geometry`.
+
+    `date_from`/`date_to` compare with `date_start` (inclusive). `country` is ISO3.
+    """
+    where, params = ["true"], []
+    if country:
+        codes = [c.strip().upper() for c in country.split(",") if c.strip()]
+        if any(len(c) != 3 or not c.isalpha() for c in codes):
+            raise PeacewatchError(f"country: {country!r} is not a list of ISO3 codes (e.g. MLI)")
+        where.append(f"country_iso3 IN ({', '.join('?' for _ in codes)})")
+        params.extend(codes)
+    start, end = _iso_date(date_from, "from"), _iso_date(date_to, "to")
+    if start:
+        where.append("date_start >= ?")
+        params.append(start)
+    if end:
+        where.append("date_start <= ?")
+        params.append(end)
+    if category:
+        if category not in CATEGORIES:
+            raise PeacewatchError(
+                f"category: {category!r} is not one of {', '.join(CATEGORIES)}"
+            )
+        where.append("category = ?")
+        params.append(category)
+    if source:
+        where.append("source = ?")
+        params.append(source)
+    cols = ", ".join(f'"{c}"' for c in columns)
+    frame = store.con.execute(
+        f"SELECT {cols} FROM events WHERE {' AND '.join(where)} ORDER BY date_start, event_id",
+        params,
+    ).df()
+    if not geometry:
+        return frame
+    points = gpd.points_from_xy(frame["longitude"], frame["latitude"])
+    return gpd.GeoDataFrame(frame, geometry=points, crs="EPSG:4326")
+
+
+def sources(store: Store) -> pd.DataFrame:
+    """What is loaded, per source and table: rows now stored, releases, files and last load."""
+    return store.con.execute(
+        """
+        WITH latest AS (
+            SELECT source, target, max(load_id) AS last_load, count(*) AS loads
+            FROM loads GROUP BY ALL)
+        SELECT l.source, l.target AS "table", latest.loads,
+            (SELECT string_agg(DISTINCT x.release, '; ') FROM loads x
+              WHERE x.source = l.source AND x.target = l.target) AS releases,
+            (SELECT string_agg(DISTINCT x.file_name, '; ') FROM loads x
+              WHERE x.source = l.source AND x.target = l.target) AS files,
+            substr(l.sha256, 1, 12) AS last_sha256, l.loaded_at AS last_loaded_at
+        FROM latest JOIN loads l ON l.load_id = latest.last_load
+        ORDER BY l.source, l.target
+        """
+    ).df().assign(rows=lambda d: [_rows(store, t, s) for s, t in zip(d["source"], d["table"],
+                                                                      strict=True)])
+
+
+def _rows(store: Store, target: str, source: str) -> int:
+    if target == "events":
+        row = store.con.execute("SELECT count(*) FROM events WHERE source = ?", [source]).fetchone()
+    else:
+        row = store.con.execute(f'SELECT count(*) FROM "{target}"').fetchone()
+    return int(row[0]) if row else 0
+
+
+def loads(store: Store) -> pd.DataFrame:
+    """Every load with its provenance (file, sha256, release, time, rows read/loaded/rejected)."""
+    return store.con.execute("SELECT * FROM loads ORDER BY load_id").df()
+
+
+def summary(store: Store, country: str | None = None) -> pd.DataFrame:
+    """Events and fatalities (best) per source and year, optionally for one country."""
+    params: list[object] = []
+    where = "true"
+    if country:
+        where = "country_iso3 = ?"
+        params.append(country.upper())
+    return store.con.execute(
+        f"""SELECT source, country_iso3, year(date_start) AS year, count(*) AS events,
+                CAST(sum(fatalities_best) AS BIGINT) AS fatalities_best,
+                count(*) FILTER (WHERE category = 'attack_on_peacekeepers')
+                    AS attacks_on_peacekeepers
+            FROM events WHERE {where} GROUP BY ALL ORDER BY source, country_iso3, year""",
+        params,
+    ).df()
+
+
+def table(store: Store, name: str) -> pd.DataFrame:
+    """A reference or context table (camps, timeline, humanitarian, deployments, ...)."""
+    if name not in TABLES:
+        raise PeacewatchError(f"table: {name!r} is not one of {', '.join(sorted(TABLES))}")
+    return store.con.execute(f'SELECT * FROM "{name}"').df()
+
+
+def actor_table(store: Store, unknown_only: bool = False) -> pd.DataFrame:
+    """Actor names as stored with their category and event counts (both sides)."""
+    filt = "WHERE category = 'unknown'" if unknown_only else ""
+    return store.con.execute(
+        f"""SELECT actor, category, source, count(*) AS events FROM (
+                SELECT actor1 AS actor, actor1_category AS category, source FROM events
+                UNION ALL
+                SELECT actor2, actor2_category, source FROM events WHERE actor2 IS NOT NULL)
+            {filt} GROUP BY ALL ORDER BY events DESC, actor"""
+    ).df()

@@ -1,0 +1,284 @@
+"""`peacewatch ...`: the command line. It wires the stages; nothing imports it."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from peacewatch import __version__, api, export
+from peacewatch.errors import PeacewatchError
+from peacewatch.loading import REGISTRY, LoadReport
+from peacewatch.schema import CATEGORIES
+from peacewatch.settings import Settings
+from peacewatch.sources import ucdp
+from peacewatch.sources.base import LoadOptions
+from peacewatch.store import Store
+
+app = typer.Typer(
+    help="peacewatch: load conflict-event evidence about a peace operation's country into one "
+    "store, and query and export it. Settings: PEACEWATCH_STORE (default ./peacewatch.duckdb), "
+    "PEACEWATCH_SHARED (default ../shared).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+STEPS = ("hashing", "reading", "validating", "enriching", "comparing", "writing")
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+@contextmanager
+def _store(path: Path | None, read_only: bool = False) -> Iterator[Store]:
+    settings = _settings()
+    store = Store.open(path or settings.store, read_only=read_only,
+                       memory_limit=settings.memory_limit)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[red]error:[/red] {exc}", highlight=False)
+    raise typer.Exit(2)
+
+
+StoreOpt = Annotated[
+    Path | None, typer.Option("--store", help="Store file (default: PEACEWATCH_STORE).")
+]
+
+
+def _print_report(report: LoadReport) -> None:
+    name = Path(report.file).name
+    if report.already_loaded:
+        out.print(
+            f"[bold]{report.source}[/bold] {name}: already loaded (load {report.load_id}); "
+            f"nothing changed ({report.unchanged} rows unchanged)", highlight=False
+        )
+    else:
+        out.print(
+            f"[bold]{report.source}[/bold] {name} -> {report.target} (load {report.load_id}, "
+            f"{report.layout}, release {report.release}): read {report.rows_read}, "
+            f"loaded {report.rows_loaded}, rejected {report.rows_rejected}, "
+            f"warnings {report.rows_warned}; added {report.added}, updated {report.updated}, "
+            f"removed {report.removed}, unchanged {report.unchanged} "
+            f"[dim]({report.seconds:.1f} s)[/dim]", highlight=False
+        )
+    if report.target == "events":
+        out.print(
+            f"  admin-1 not found for {report.admin1_unassigned} events with coordinates; "
+            f"{report.actor_unknown} events have an actor of category 'unknown' "
+            "(see `peacewatch actors --unknown`)", highlight=False
+        )
+    for kind in ("rejects", "warnings"):
+        path = getattr(report, f"{kind}_path")
+        if path:
+            out.print(f"  {kind}: {path}", highlight=False)
+    if report.summary_path:
+        out.print(f"  summary: {report.summary_path}", highlight=False)
+
+
+def _load_with_progress(store: Store, source: str, path: Path, options: LoadOptions,
+                        report_dir: Path) -> LoadReport:
+    from peacewatch.loading import load_file
+
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+        console=err, transient=True, disable=not err.is_terminal,
+    ) as progress:
+        task = progress.add_task(f"{source} {path.name}", total=len(STEPS))
+
+        def step(name: str) -> None:
+            done = STEPS.index(name) if name in STEPS else 0
+            progress.update(task, completed=done, description=f"{source} {path.name}: {name}")
+
+        report = load_file(store, source, path, options, report_dir=report_dir, step=step)
+        progress.update(task, completed=len(STEPS))
+    return report
+
+
+@app.command()
+def load(
+    source: Annotated[str, typer.Argument(help=f"One of: {', '.join(sorted(REGISTRY))}.")],
+    path: Annotated[Path | None, typer.Argument(help="File to load (CSV, CSV.GZ, JSON, GeoJSON).")
+                    ] = None,
+    release: Annotated[str | None, typer.Option(help="Release / version of the data "
+                                                "(default: read from the file).")] = None,
+    country: Annotated[str | None, typer.Option(help="ISO3 country of a reference table.")] = None,
+    mission: Annotated[str | None, typer.Option(help="Mission of a camps table.")] = None,
+    download: Annotated[str | None, typer.Option(
+        help="ucdp-ged only: fetch the official GED zip of this version (e.g. 24.1) into the "
+        "cache (PEACEWATCH_CACHE) and load it.")] = None,
+    report_dir: Annotated[Path | None, typer.Option(
+        help="Folder for the summary, rejects and warnings files "
+        "(default: PEACEWATCH_REPORT_DIR or ./peacewatch-loads).")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Load one file into the store: one transaction; loading it again changes nothing."""
+    settings = _settings()
+    try:
+        if download:
+            if source != "ucdp-ged":
+                raise PeacewatchError("--download works with ucdp-ged only")
+            err.print(f"downloading GED {download} from {settings.ucdp_download_url} ...")
+            path = ucdp.download(download, settings.ucdp_download_url, settings.cache)
+            release = release or download
+        if path is None:
+            raise PeacewatchError("give a PATH to load (or --download VERSION for ucdp-ged)")
+        with _store(store) as st:
+            report = _load_with_progress(
+                st, source, path, LoadOptions(release, country, mission),
+                report_dir or settings.report_dir,
+            )
+        _print_report(report)
+    except PeacewatchError as exc:
+        _fail(exc)
+
+
+def manifest() -> pd.DataFrame:
+    """The list of real files in shared/data that `load-shared` loads, with their options."""
+    with resources.files("peacewatch.data").joinpath("shared_manifest.csv").open() as fh:
+        return pd.read_csv(fh, dtype=str, keep_default_na=False)
+
+
+@app.command("load-shared")
+def load_shared(
+    countries: Annotated[str, typer.Option(
+        help="Comma-separated ISO3 codes whose files to load ('*' rows are always loaded).")
+    ] = "MLI,BFA,NER,DZA,MRT,SEN,GIN,CIV",
+    store: StoreOpt = None,
+) -> None:
+    """Load every real dataset in PEACEWATCH_SHARED/data for these countries (the main job)."""
+    settings = _settings()
+    wanted = {c.strip().upper() for c in countries.split(",")}
+    rows = [r for r in manifest().itertuples(index=False)
+            if r.countries == "*" or r.countries in wanted]
+    try:
+        with _store(store) as st:
+            for r in rows:
+                path = settings.data / r.path
+                options = LoadOptions(r.release or None, r.country or None, r.mission or None)
+                report = _load_with_progress(st, r.loader, path, options, settings.report_dir)
+                _print_report(report)
+    except PeacewatchError as exc:
+        _fail(exc)
+
+
+def _print_frame(frame: pd.DataFrame, title: str) -> None:
+    table = Table(title=title, show_lines=False)
+    for col in frame.columns:
+        table.add_column(str(col), overflow="fold")
+    for row in frame.itertuples(index=False):
+        table.add_row(*["" if pd.isna(v) else str(v) for v in row])
+    out.print(table)
+
+
+@app.command()
+def summary(
+    country: Annotated[str | None, typer.Option(help="ISO3 code (default: all).")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Events and fatalities per source and year, then the reference tables loaded."""
+    try:
+        with _store(store, read_only=True) as st:
+            _print_frame(api.summary(st, country), "Events per source and year")
+            _print_frame(api.sources(st), "Sources loaded")
+    except PeacewatchError as exc:
+        _fail(exc)
+
+
+@app.command()
+def sources(store: StoreOpt = None) -> None:
+    """What is loaded, with provenance (files, sha256, releases, last load)."""
+    try:
+        with _store(store, read_only=True) as st:
+            _print_frame(api.sources(st), "Sources loaded")
+    except PeacewatchError as exc:
+        _fail(exc)
+
+
+@app.command()
+def loads(store: StoreOpt = None) -> None:
+    """Every load: file, sha256, release, time, rows read / loaded / rejected, changes."""
+    try:
+        with _store(store, read_only=True) as st:
+            frame = api.loads(st)[["load_id", "source", "target", "file_name", "release",
+                                   "loaded_at", "rows_read", "rows_loaded", "rows_rejected",
+                                   "added", "updated", "removed"]]
+            _print_frame(frame, "Loads")
+    except PeacewatchError as exc:
+        _fail(exc)
+
+
+@app.command()
+def actors(
+    unknown: Annotated[bool, typer.Option("--unknown", help="Only actors of category unknown."
+                                          )] = False,
+    store: StoreOpt = None,
+) -> None:
+    """Actor names in the store with their category (curated table + rules)."""
+    try:
+        with _store(store, read_only=True) as st:
+            _print_frame(api.actor_table(st, unknown), "Actors")
+    except PeacewatchError as exc:
+        _fail(exc)
+
+
+@app.command()
+def events(
+    country: Annotated[str | None, typer.Option(help="ISO3 code(s), comma-separated.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="First date (YYYY-MM-DD).")
+                         ] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last date (YYYY-MM-DD).")] = None,
+    category: Annotated[str | None, typer.Option(help=f"One of: {', '.join(CATEGORIES)}.")
+                        ] = None,
+    source: Annotated[str | None, typer.Option(help="ucdp_ged, acled, ...")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv, geojson or parquet.")] = "csv",
+    out_path: Annotated[Path | None, typer.Option("--out", help="Output file (default: stdout).")
+                        ] = None,
+    hxl: Annotated[bool, typer.Option("--hxl", help="CSV: add the HXL hashtag row.")] = False,
+    store: StoreOpt = None,
+) -> None:
+    """Export events in the common record (field names as in DESIGN.md)."""
+    try:
+        with _store(store, read_only=True) as st:
+            frame = api.events(st, country, date_from, date_to, category, source)
+            restricted = int((~frame["licence"].str.contains("CC BY", na=False)).sum())
+            export.export(frame, fmt, out_path, hxl)
+        if out_path is not None:
+            err.print(f"wrote {len(frame)} events to {out_path}")
+        if restricted:
+            err.print(
+                f"[yellow]note:[/yellow] {restricted} rows come from sources whose terms forbid "
+                "passing raw rows on (ACLED): keep this file private; publish aggregates only, "
+                "with attribution."
+            )
+    except PeacewatchError as exc:
+        _fail(exc)
+
+
+@app.command()
+def version() -> None:
+    """Print the peacewatch version."""
+    out.print(__version__)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    """Entry point used by `python -m peacewatch`."""
+    app(prog_name="peacewatch")
+    sys.exit(0)
