@@ -31,6 +31,7 @@ __all__ = [
     "sources",
     "summary",
     "table",
+    "un_fatalities_by_year",
 ]
 
 
@@ -161,6 +162,17 @@ def summary(store: Store, country: str | None = None) -> pd.DataFrame:
                     AS attacks_on_peacekeepers
             FROM events WHERE {where} GROUP BY ALL ORDER BY source, country_iso3, year""",
         params,
+    ).df()
+
+
+def un_fatalities_by_year(store: Store, missions: list[str]) -> pd.DataFrame:
+    """UN peacekeeper deaths per mission and year, all causes and malicious acts."""
+    marks = ", ".join("?" for _ in missions)
+    return store.con.execute(
+        f"""SELECT mission, year(incident_date) AS year, count(*) AS fatalities,
+                count(*) FILTER (WHERE malicious) AS malicious_act
+            FROM un_fatalities WHERE mission IN ({marks}) GROUP BY ALL ORDER BY mission, year""",
+        missions,
     ).df()
 
 

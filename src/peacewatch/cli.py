@@ -188,16 +188,34 @@ def _print_frame(frame: pd.DataFrame, title: str) -> None:
     out.print(table)
 
 
+def _print_sources(store: Store) -> None:
+    frame = api.sources(store)
+    out.print("[bold]Sources loaded[/bold]")
+    for r in frame.itertuples(index=False):
+        out.print(
+            f"  {r.source} -> {r.table}: {r.rows} rows; release {r.releases}; "
+            f"files {r.files}; last load {str(r.last_loaded_at)[:19]} "
+            f"(sha256 {r.last_sha256}...)",
+            highlight=False,
+        )
+
+
 @app.command()
 def summary(
     country: Annotated[str | None, typer.Option(help="ISO3 code (default: all).")] = None,
     store: StoreOpt = None,
 ) -> None:
-    """Events and fatalities per source and year, then the reference tables loaded."""
+    """Events and fatalities per source and year, UN fatalities per year, sources loaded."""
+    from peacewatch.sources.reference import MISSIONS
+
     try:
         with _store(store, read_only=True) as st:
             _print_frame(api.summary(st, country), "Events per source and year")
-            _print_frame(api.sources(st), "Sources loaded")
+            missions = [m for m, iso3 in MISSIONS.items() if country and iso3 == country.upper()]
+            if missions:
+                _print_frame(api.un_fatalities_by_year(st, missions),
+                             f"UN peacekeeper fatalities ({', '.join(missions)})")
+            _print_sources(st)
     except PeacewatchError as exc:
         _fail(exc)
 
@@ -207,7 +225,7 @@ def sources(store: StoreOpt = None) -> None:
     """What is loaded, with provenance (files, sha256, releases, last load)."""
     try:
         with _store(store, read_only=True) as st:
-            _print_frame(api.sources(st), "Sources loaded")
+            _print_sources(st)
     except PeacewatchError as exc:
         _fail(exc)
 

@@ -1,0 +1,78 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from peacewatch.cli import app
+from tests.conftest import ACLED_SAMPLE, GED_MALI, shared_dir
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path):
+    return {
+        "PEACEWATCH_STORE": str(tmp_path / "cli.duckdb"),
+        "PEACEWATCH_SHARED": str(shared_dir()),
+        "PEACEWATCH_REPORT_DIR": str(tmp_path / "reports"),
+        "PEACEWATCH_CACHE": str(tmp_path / "cache"),
+    }
+
+
+def test_help_lists_the_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("load", "load-shared", "events", "sources", "summary", "actors"):
+        assert command in result.output
+
+
+def test_load_then_export(env, tmp_path):
+    result = runner.invoke(app, ["load", "ucdp-ged", str(GED_MALI)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "loaded 2120" in result.output and "added 2120" in result.output
+    summary = list((tmp_path / "reports").glob("*.summary.json"))
+    assert len(summary) == 1
+    assert json.loads(summary[0].read_text())["rows_warned"] == 23
+    again = runner.invoke(app, ["load", "ucdp-ged", str(GED_MALI)], env=env)
+    assert "already loaded" in again.output
+    out = tmp_path / "mali.geojson"
+    result = runner.invoke(app, ["events", "--country", "MLI", "--from", "2022-01-01",
+                                 "--to", "2022-12-31", "--format", "geojson", "--out", str(out)],
+                           env=env)
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(out.read_text())["features"]) == 408
+
+
+def test_acled_export_warns_about_licence(env, tmp_path):
+    runner.invoke(app, ["load", "acled", str(ACLED_SAMPLE)], env=env)
+    result = runner.invoke(app, ["events", "--out", str(tmp_path / "a.csv")], env=env)
+    assert result.exit_code == 0
+    assert "ACLED" in result.output and "aggregates" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["load", "gdelt", "x.csv"], "unknown source"),
+        (["load", "ucdp-ged", "/no/such/file.csv"], "no such file"),
+        (["load", "acled", str(GED_MALI)], "missing columns"),
+        (["events", "--category", "war"], "category"),
+        (["load", "acled", "--download", "24.1"], "ucdp-ged only"),
+    ],
+)
+def test_errors_exit_2_with_a_message(env, args, message):
+    runner.invoke(app, ["load", "ucdp-ged", str(GED_MALI)], env=env)
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_load_shared_then_summary(env):
+    result = runner.invoke(app, ["load-shared", "--countries", "MLI"], env=env)
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["summary", "--country", "MLI"], env=env)
+    assert result.exit_code == 0
+    assert "ucdp_ged" in result.output and "2022" in result.output and "3650" in result.output
+    assert "un_fatalities -> un_fatalities: 4429 rows" in result.output
+    assert "UN peacekeeper fatalities (MINUSMA)" in result.output

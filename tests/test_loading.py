@@ -1,0 +1,134 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from peacewatch.errors import UnknownSourceError
+from peacewatch.loading import PAUSE_ENV, load_file
+from peacewatch.sources.base import LoadOptions
+from peacewatch.store import Store
+from tests.conftest import GED_MALI, ROOT
+from tests.gedfiles import read_rows, write_country
+
+
+def _counts(store):
+    con = store.con
+    return (
+        con.execute("SELECT count(*), sum(fatalities_best) FROM events").fetchone(),
+        con.execute("SELECT count(*) FROM loads").fetchone()[0],
+        con.execute("SELECT count(*) FROM raw_ucdp_ged").fetchone()[0]
+        if store.table_exists("raw_ucdp_ged") else 0,
+    )
+
+
+def test_loading_the_same_file_twice_changes_nothing(store):
+    first = load_file(store, "ucdp-ged", GED_MALI)
+    before = _counts(store)
+    snapshot = store.con.execute("SELECT * FROM events ORDER BY event_id").fetchall()
+    second = load_file(store, "ucdp-ged", GED_MALI)
+    assert second.already_loaded and second.load_id == first.load_id
+    assert (second.added, second.updated, second.removed, second.unchanged) == (0, 0, 0, 2120)
+    assert _counts(store) == before
+    assert store.con.execute("SELECT * FROM events ORDER BY event_id").fetchall() == snapshot
+
+
+def test_a_newer_release_replaces_rows_and_counts_changes(tmp_path, store):
+    header, rows = read_rows(GED_MALI)
+    v1 = write_country(tmp_path / "ged_v1.csv", header, rows[:100])
+    load_file(store, "ucdp-ged", v1, LoadOptions(release="1"))
+    revised = [dict(r) for r in rows[:100]]
+    revised[0]["best_est"] = str(int(revised[0]["best_est"]) + 5)  # revised toll
+    revised[0]["high_est"] = str(int(revised[0]["high_est"]) + 5)
+    del revised[1]  # deleted event
+    revised.append(rows[100])  # new event
+    v2 = write_country(tmp_path / "ged_v2.csv", header, revised)
+    report = load_file(store, "ucdp-ged", v2, LoadOptions(release="2"))
+    assert (report.added, report.updated, report.removed, report.unchanged) == (1, 1, 1, 98)
+    assert store.con.execute("SELECT count(*) FROM events").fetchone()[0] == 100
+    assert store.con.execute(
+        "SELECT count(*) FROM events WHERE source_version = '2'").fetchone()[0] == 100
+    assert store.con.execute("SELECT count(*) FROM raw_ucdp_ged").fetchone()[0] == 100
+    gone = "ucdp_ged:" + rows[1]["id"]
+    assert store.con.execute("SELECT count(*) FROM events WHERE event_id = ?",
+                             [gone]).fetchone()[0] == 0
+    # Going back to release 1 is a change too, not a no-op.
+    back = load_file(store, "ucdp-ged", v1, LoadOptions(release="1"))
+    assert not back.already_loaded and (back.added, back.updated, back.removed) == (1, 1, 1)
+
+
+def test_other_countries_are_left_alone(tmp_path, store):
+    from tests.conftest import GED_BFA
+
+    load_file(store, "ucdp-ged", GED_BFA)
+    header, rows = read_rows(GED_MALI)
+    load_file(store, "ucdp-ged", write_country(tmp_path / "m.csv", header, rows[:10]))
+    by_country = dict(store.con.execute(
+        "SELECT country_iso3, count(*) FROM events GROUP BY 1").fetchall())
+    assert by_country == {"BFA": 1504, "MLI": 10}
+
+
+def test_unknown_source_lists_the_known_ones(store):
+    with pytest.raises(UnknownSourceError, match="ucdp-ged"):
+        load_file(store, "gdelt", GED_MALI)
+
+
+def _start_load(store_path, extra_env=None):
+    env = {**os.environ, **(extra_env or {})}
+    return subprocess.Popen(
+        [sys.executable, "-m", "peacewatch", "load", "ucdp-ged", str(GED_MALI),
+         "--store", str(store_path), "--report-dir", str(store_path.parent / "reports")],
+        cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE,
+    )
+
+
+@pytest.mark.slow
+def test_a_killed_load_leaves_the_store_as_it_was(tmp_path):
+    """Really kill a loading process after it wrote everything but before COMMIT."""
+    from tests.conftest import GED_BFA
+
+    path = tmp_path / "kill.duckdb"
+    with Store.open(path) as st:
+        load_file(st, "ucdp-ged", GED_BFA)
+        before = _counts(st)
+    proc = _start_load(path, {PAUSE_ENV: "60"})
+    deadline = time.time() + 60
+    marker = b""
+    while b"PEACEWATCH-PAUSED-BEFORE-COMMIT" not in marker and time.time() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        marker += line
+    assert b"PEACEWATCH-PAUSED-BEFORE-COMMIT" in marker, marker
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    with Store.open(path) as st:
+        assert _counts(st) == before
+        assert st.con.execute(
+            "SELECT count(*) FROM events WHERE country_iso3 = 'MLI'").fetchone()[0] == 0
+    # And the same load, not interrupted, then completes.
+    done = _start_load(path)
+    assert done.wait(timeout=120) == 0, done.stderr.read()
+    with Store.open(path) as st:
+        assert st.con.execute("SELECT count(*) FROM events").fetchone()[0] == 1504 + 2120
+
+
+@pytest.mark.slow
+def test_a_load_killed_at_any_moment_is_all_or_nothing(tmp_path):
+    from tests.conftest import GED_BFA
+
+    path = tmp_path / "kill2.duckdb"
+    with Store.open(path) as st:
+        load_file(st, "ucdp-ged", GED_BFA)
+    for delay in (0.5, 1.0, 1.5, 2.0):
+        proc = _start_load(path)
+        time.sleep(delay)
+        proc.kill()
+        proc.wait(timeout=30)
+        with Store.open(path) as st:
+            n = st.con.execute("SELECT count(*) FROM events").fetchone()[0]
+            loads = st.con.execute("SELECT count(*) FROM loads").fetchone()[0]
+        assert (n, loads) in {(1504, 1), (1504 + 2120, 2)}, (delay, n, loads)
