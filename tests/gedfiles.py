@@ -71,7 +71,12 @@ def write_api_page(path: Path, header: list[str], rows: list[dict[str, str]]) ->
         item["date_start"] = str(r["date_start"])[:10] + "T00:00:00"
         item["date_end"] = str(r["date_end"])[:10] + "T00:00:00"
         result.append(item)
-    page = {"TotalCount": len(result), "TotalPages": 1, "PreviousPageUrl": "", "NextPageUrl": "",
-            "Result": result}
+    page = {
+        "TotalCount": len(result),
+        "TotalPages": 1,
+        "PreviousPageUrl": "",
+        "NextPageUrl": "",
+        "Result": result,
+    }
     path.write_text(json.dumps(page), encoding="utf-8")
     return path

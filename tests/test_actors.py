@@ -27,8 +27,11 @@ from tests.conftest import ACLED_SAMPLE, GED_BFA, GED_MALI
         ),
         ("CMA: Coordination of Movements of the Azawad", "MLI", "signatory_armed_group"),
         ("CSP-PSD", "MLI", "signatory_armed_group"),
-        ("CMFPR1: Coordination of Patriotic Movements and Forces for Resistance (Plateforme)",
-         "MLI", "signatory_armed_group"),
+        (
+            "CMFPR1: Coordination of Patriotic Movements and Forces for Resistance (Plateforme)",
+            "MLI",
+            "signatory_armed_group",
+        ),
         ("Dan na Ambassagou", "MLI", "communal_militia"),
         ("Dan Na Ambassagou", "MLI", "communal_militia"),
         ("Dozos (Mali)", "MLI", "communal_militia"),

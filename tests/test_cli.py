@@ -36,9 +36,23 @@ def test_load_then_export(env, tmp_path):
     again = runner.invoke(app, ["load", "ucdp-ged", str(GED_MALI)], env=env)
     assert "already loaded" in again.output
     out = tmp_path / "mali.geojson"
-    result = runner.invoke(app, ["events", "--country", "MLI", "--from", "2022-01-01",
-                                 "--to", "2022-12-31", "--format", "geojson", "--out", str(out)],
-                           env=env)
+    result = runner.invoke(
+        app,
+        [
+            "events",
+            "--country",
+            "MLI",
+            "--from",
+            "2022-01-01",
+            "--to",
+            "2022-12-31",
+            "--format",
+            "geojson",
+            "--out",
+            str(out),
+        ],
+        env=env,
+    )
     assert result.exit_code == 0, result.output
     assert len(json.loads(out.read_text())["features"]) == 408
 

@@ -33,8 +33,10 @@ def test_geojson_points(frame, tmp_path):
     assert data["type"] == "FeatureCollection" and len(data["features"]) == len(frame)
     first = data["features"][0]
     assert first["geometry"]["type"] == "Point"
-    assert first["geometry"]["coordinates"] == [frame["longitude"].iloc[0],
-                                                frame["latitude"].iloc[0]]
+    assert first["geometry"]["coordinates"] == [
+        frame["longitude"].iloc[0],
+        frame["latitude"].iloc[0],
+    ]
     assert first["properties"]["event_id"] == frame["event_id"].iloc[0]
 
 

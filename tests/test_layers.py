@@ -7,20 +7,32 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "peacewatch"
 
 # Lower number = further left. A module may import only from its own or lower layers.
 LAYERS = {
-    "settings": 0, "errors": 0, "schema": 0,
-    "countries": 1, "geo": 1, "actors": 1, "data": 1,
+    "settings": 0,
+    "errors": 0,
+    "schema": 0,
+    "countries": 1,
+    "geo": 1,
+    "actors": 1,
+    "data": 1,
     "sources": 2,
-    "store": 3, "loading": 3,
+    "store": 3,
+    "loading": 3,
     "panel": 4,
-    "indicators": 5, "analysis": 5, "forecast": 5,
-    "api": 6, "export": 6,
-    "report": 7, "web": 7,
-    "cli": 8, "__main__": 9, "__init__": 0,
+    "indicators": 5,
+    "analysis": 5,
+    "forecast": 5,
+    "api": 6,
+    "export": 6,
+    "report": 7,
+    "web": 7,
+    "cli": 8,
+    "__main__": 9,
+    "__init__": 0,
 }
 
 
 def _layer(module: str) -> int:
-    return LAYERS[module.split(".")[0]]
+    return LAYERS[module.split(".", maxsplit=1)[0]]
 
 
 def test_every_module_has_a_layer():

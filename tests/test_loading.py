@@ -20,7 +20,8 @@ def _counts(store):
         con.execute("SELECT count(*), sum(fatalities_best) FROM events").fetchone(),
         con.execute("SELECT count(*) FROM loads").fetchone()[0],
         con.execute("SELECT count(*) FROM raw_ucdp_ged").fetchone()[0]
-        if store.table_exists("raw_ucdp_ged") else 0,
+        if store.table_exists("raw_ucdp_ged")
+        else 0,
     )
 
 
@@ -48,12 +49,16 @@ def test_a_newer_release_replaces_rows_and_counts_changes(tmp_path, store):
     report = load_file(store, "ucdp-ged", v2, LoadOptions(release="2"))
     assert (report.added, report.updated, report.removed, report.unchanged) == (1, 1, 1, 98)
     assert store.con.execute("SELECT count(*) FROM events").fetchone()[0] == 100
-    assert store.con.execute(
-        "SELECT count(*) FROM events WHERE source_version = '2'").fetchone()[0] == 100
+    assert (
+        store.con.execute("SELECT count(*) FROM events WHERE source_version = '2'").fetchone()[0]
+        == 100
+    )
     assert store.con.execute("SELECT count(*) FROM raw_ucdp_ged").fetchone()[0] == 100
     gone = "ucdp_ged:" + rows[1]["id"]
-    assert store.con.execute("SELECT count(*) FROM events WHERE event_id = ?",
-                             [gone]).fetchone()[0] == 0
+    assert (
+        store.con.execute("SELECT count(*) FROM events WHERE event_id = ?", [gone]).fetchone()[0]
+        == 0
+    )
     # Going back to release 1 is a change too, not a no-op.
     back = load_file(store, "ucdp-ged", v1, LoadOptions(release="1"))
     assert not back.already_loaded and (back.added, back.updated, back.removed) == (1, 1, 1)
@@ -65,8 +70,9 @@ def test_other_countries_are_left_alone(tmp_path, store):
     load_file(store, "ucdp-ged", GED_BFA)
     header, rows = read_rows(GED_MALI)
     load_file(store, "ucdp-ged", write_country(tmp_path / "m.csv", header, rows[:10]))
-    by_country = dict(store.con.execute(
-        "SELECT country_iso3, count(*) FROM events GROUP BY 1").fetchall())
+    by_country = dict(
+        store.con.execute("SELECT country_iso3, count(*) FROM events GROUP BY 1").fetchall()
+    )
     assert by_country == {"BFA": 1504, "MLI": 10}
 
 
@@ -78,9 +84,22 @@ def test_unknown_source_lists_the_known_ones(store):
 def _start_load(store_path, extra_env=None):
     env = {**os.environ, **(extra_env or {})}
     return subprocess.Popen(
-        [sys.executable, "-m", "peacewatch", "load", "ucdp-ged", str(GED_MALI),
-         "--store", str(store_path), "--report-dir", str(store_path.parent / "reports")],
-        cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "peacewatch",
+            "load",
+            "ucdp-ged",
+            str(GED_MALI),
+            "--store",
+            str(store_path),
+            "--report-dir",
+            str(store_path.parent / "reports"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
     )
 
 
@@ -107,8 +126,10 @@ def test_a_killed_load_leaves_the_store_as_it_was(tmp_path):
     assert proc.returncode == -signal.SIGKILL
     with Store.open(path) as st:
         assert _counts(st) == before
-        assert st.con.execute(
-            "SELECT count(*) FROM events WHERE country_iso3 = 'MLI'").fetchone()[0] == 0
+        assert (
+            st.con.execute("SELECT count(*) FROM events WHERE country_iso3 = 'MLI'").fetchone()[0]
+            == 0
+        )
     # And the same load, not interrupted, then completes.
     done = _start_load(path)
     assert done.wait(timeout=120) == 0, done.stderr.read()

@@ -1,7 +1,8 @@
 """Actor names -> actor categories, from a curated table (data/actor_categories.csv) plus rules.
 
 Rules, in order: the first row of the curated table that matches the name (case-insensitive;
-`exact`, `prefix`, `contains` or `regex`); then, for ACLED, the actor's `inter` code; else `unknown`.
+`exact`, `prefix`, `contains` or `regex`); then, for ACLED, the actor's `inter` code; else
+`unknown`.
 A row with a `state_iso3` names a state's own forces: they are `state_forces` in events in that
 country and `foreign_state_forces` elsewhere (Burkina Faso's army in Mali, say).
 """
@@ -56,8 +57,14 @@ def rules() -> tuple[ActorRule, ...]:
     with resources.files("peacewatch.data").joinpath("actor_categories.csv").open() as fh:
         table = pd.read_csv(fh, dtype=str, keep_default_na=False)
     return tuple(
-        ActorRule(r.pattern, r.match, r.category, r.state_iso3 or None, r.note)
-        for r in table.itertuples(index=False)
+        ActorRule(
+            str(r["pattern"]),
+            str(r["match"]),
+            str(r["category"]),
+            str(r["state_iso3"]) or None,
+            str(r["note"]),
+        )
+        for r in table.to_dict("records")
     )
 
 
@@ -77,15 +84,21 @@ def categorize(name: str | None, country_iso3: str | None = None, inter: int | N
 
 def categorize_frame(actors: pd.DataFrame) -> pd.Series:
     """Categories for a frame with columns `name`, `country_iso3`, `inter` (distinct rows)."""
+    cats = [
+        categorize(
+            name if isinstance(name, str) else None,
+            iso3 if isinstance(iso3, str) else None,
+            int(inter) if pd.notna(inter) else None,
+        )
+        for name, iso3, inter in zip(
+            actors["name"].tolist(),
+            actors["country_iso3"].tolist(),
+            actors["inter"].tolist(),
+            strict=True,
+        )
+    ]
     return pd.Series(
-        [
-            categorize(
-                r.name if isinstance(r.name, str) else None,
-                r.country_iso3 if isinstance(r.country_iso3, str) else None,
-                int(r.inter) if pd.notna(r.inter) else None,
-            )
-            for r in actors.itertuples(index=False)
-        ],
+        cats,
         index=actors.index,
         dtype=object,
     )

@@ -38,8 +38,9 @@ __all__ = [
 def open_store(path: Path | str | None = None, read_only: bool = False) -> Store:
     """Open the store at `path` (default: the PEACEWATCH_STORE setting)."""
     settings = Settings.from_env()
-    return Store.open(path or settings.store, read_only=read_only,
-                      memory_limit=settings.memory_limit)
+    return Store.open(
+        path or settings.store, read_only=read_only, memory_limit=settings.memory_limit
+    )
 
 
 def load(
@@ -80,7 +81,8 @@ def events(
 
     `date_from`/`date_to` compare with `date_start` (inclusive). `country` is ISO3.
     """
-    where, params = ["true"], []
+    where: list[str] = ["true"]
+    params: list[object] = []
     if country:
         codes = [c.strip().upper() for c in country.split(",") if c.strip()]
         if any(len(c) != 3 or not c.isalpha() for c in codes):
@@ -96,9 +98,7 @@ def events(
         params.append(end)
     if category:
         if category not in CATEGORIES:
-            raise PeacewatchError(
-                f"category: {category!r} is not one of {', '.join(CATEGORIES)}"
-            )
+            raise PeacewatchError(f"category: {category!r} is not one of {', '.join(CATEGORIES)}")
         where.append("category = ?")
         params.append(category)
     if source:
@@ -117,8 +117,9 @@ def events(
 
 def sources(store: Store) -> pd.DataFrame:
     """What is loaded, per source and table: rows now stored, releases, files and last load."""
-    return store.con.execute(
-        """
+    return (
+        store.con.execute(
+            """
         WITH latest AS (
             SELECT source, target, max(load_id) AS last_load, count(*) AS loads
             FROM loads GROUP BY ALL)
@@ -131,8 +132,14 @@ def sources(store: Store) -> pd.DataFrame:
         FROM latest JOIN loads l ON l.load_id = latest.last_load
         ORDER BY l.source, l.target
         """
-    ).df().assign(rows=lambda d: [_rows(store, t, s) for s, t in zip(d["source"], d["table"],
-                                                                      strict=True)])
+        )
+        .df()
+        .assign(
+            rows=lambda d: [
+                _rows(store, t, s) for s, t in zip(d["source"], d["table"], strict=True)
+            ]
+        )
+    )
 
 
 def _rows(store: Store, target: str, source: str) -> int:

@@ -17,11 +17,12 @@ from rich.table import Table
 
 from peacewatch import __version__, api, export
 from peacewatch.errors import PeacewatchError
-from peacewatch.loading import REGISTRY, LoadReport
+from peacewatch.loading import REGISTRY, LoadReport, load_file
 from peacewatch.schema import CATEGORIES
 from peacewatch.settings import Settings
 from peacewatch.sources import ucdp
 from peacewatch.sources.base import LoadOptions
+from peacewatch.sources.reference import MISSIONS
 from peacewatch.store import Store
 
 app = typer.Typer(
@@ -45,8 +46,9 @@ def _settings() -> Settings:
 @contextmanager
 def _store(path: Path | None, read_only: bool = False) -> Iterator[Store]:
     settings = _settings()
-    store = Store.open(path or settings.store, read_only=read_only,
-                       memory_limit=settings.memory_limit)
+    store = Store.open(
+        path or settings.store, read_only=read_only, memory_limit=settings.memory_limit
+    )
     try:
         yield store
     finally:
@@ -68,7 +70,8 @@ def _print_report(report: LoadReport) -> None:
     if report.already_loaded:
         out.print(
             f"[bold]{report.source}[/bold] {name}: already loaded (load {report.load_id}); "
-            f"nothing changed ({report.unchanged} rows unchanged)", highlight=False
+            f"nothing changed ({report.unchanged} rows unchanged)",
+            highlight=False,
         )
     else:
         out.print(
@@ -77,13 +80,15 @@ def _print_report(report: LoadReport) -> None:
             f"loaded {report.rows_loaded}, rejected {report.rows_rejected}, "
             f"warnings {report.rows_warned}; added {report.added}, updated {report.updated}, "
             f"removed {report.removed}, unchanged {report.unchanged} "
-            f"[dim]({report.seconds:.1f} s)[/dim]", highlight=False
+            f"[dim]({report.seconds:.1f} s)[/dim]",
+            highlight=False,
         )
     if report.target == "events":
         out.print(
             f"  admin-1 not found for {report.admin1_unassigned} events with coordinates; "
             f"{report.actor_unknown} events have an actor of category 'unknown' "
-            "(see `peacewatch actors --unknown`)", highlight=False
+            "(see `peacewatch actors --unknown`)",
+            highlight=False,
         )
     for kind in ("rejects", "warnings"):
         path = getattr(report, f"{kind}_path")
@@ -93,13 +98,17 @@ def _print_report(report: LoadReport) -> None:
         out.print(f"  summary: {report.summary_path}", highlight=False)
 
 
-def _load_with_progress(store: Store, source: str, path: Path, options: LoadOptions,
-                        report_dir: Path) -> LoadReport:
-    from peacewatch.loading import load_file
-
+def _load_with_progress(
+    store: Store, source: str, path: Path, options: LoadOptions, report_dir: Path
+) -> LoadReport:
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-        console=err, transient=True, disable=not err.is_terminal,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
     ) as progress:
         task = progress.add_task(f"{source} {path.name}", total=len(STEPS))
 
@@ -115,18 +124,29 @@ def _load_with_progress(store: Store, source: str, path: Path, options: LoadOpti
 @app.command()
 def load(
     source: Annotated[str, typer.Argument(help=f"One of: {', '.join(sorted(REGISTRY))}.")],
-    path: Annotated[Path | None, typer.Argument(help="File to load (CSV, CSV.GZ, JSON, GeoJSON).")
-                    ] = None,
-    release: Annotated[str | None, typer.Option(help="Release / version of the data "
-                                                "(default: read from the file).")] = None,
+    path: Annotated[
+        Path | None, typer.Argument(help="File to load (CSV, CSV.GZ, JSON, GeoJSON).")
+    ] = None,
+    release: Annotated[
+        str | None,
+        typer.Option(help="Release / version of the data (default: read from the file)."),
+    ] = None,
     country: Annotated[str | None, typer.Option(help="ISO3 country of a reference table.")] = None,
     mission: Annotated[str | None, typer.Option(help="Mission of a camps table.")] = None,
-    download: Annotated[str | None, typer.Option(
-        help="ucdp-ged only: fetch the official GED zip of this version (e.g. 24.1) into the "
-        "cache (PEACEWATCH_CACHE) and load it.")] = None,
-    report_dir: Annotated[Path | None, typer.Option(
-        help="Folder for the summary, rejects and warnings files "
-        "(default: PEACEWATCH_REPORT_DIR or ./peacewatch-loads).")] = None,
+    download: Annotated[
+        str | None,
+        typer.Option(
+            help="ucdp-ged only: fetch the official GED zip of this version (e.g. 24.1) into the "
+            "cache (PEACEWATCH_CACHE) and load it."
+        ),
+    ] = None,
+    report_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for the summary, rejects and warnings files "
+            "(default: PEACEWATCH_REPORT_DIR or ./peacewatch-loads)."
+        ),
+    ] = None,
     store: StoreOpt = None,
 ) -> None:
     """Load one file into the store: one transaction; loading it again changes nothing."""
@@ -142,7 +162,10 @@ def load(
             raise PeacewatchError("give a PATH to load (or --download VERSION for ucdp-ged)")
         with _store(store) as st:
             report = _load_with_progress(
-                st, source, path, LoadOptions(release, country, mission),
+                st,
+                source,
+                path,
+                LoadOptions(release, country, mission),
                 report_dir or settings.report_dir,
             )
         _print_report(report)
@@ -158,22 +181,30 @@ def manifest() -> pd.DataFrame:
 
 @app.command("load-shared")
 def load_shared(
-    countries: Annotated[str, typer.Option(
-        help="Comma-separated ISO3 codes whose files to load ('*' rows are always loaded).")
+    countries: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated ISO3 codes whose files to load ('*' rows are always loaded)."
+        ),
     ] = "MLI,BFA,NER,DZA,MRT,SEN,GIN,CIV",
     store: StoreOpt = None,
 ) -> None:
     """Load every real dataset in PEACEWATCH_SHARED/data for these countries (the main job)."""
     settings = _settings()
     wanted = {c.strip().upper() for c in countries.split(",")}
-    rows = [r for r in manifest().itertuples(index=False)
-            if r.countries == "*" or r.countries in wanted]
+    rows = [
+        {k: str(v) for k, v in r.items()}
+        for r in manifest().to_dict("records")
+        if r["countries"] == "*" or r["countries"] in wanted
+    ]
     try:
         with _store(store) as st:
             for r in rows:
-                path = settings.data / r.path
-                options = LoadOptions(r.release or None, r.country or None, r.mission or None)
-                report = _load_with_progress(st, r.loader, path, options, settings.report_dir)
+                path = settings.data / r["path"]
+                options = LoadOptions(
+                    r["release"] or None, r["country"] or None, r["mission"] or None
+                )
+                report = _load_with_progress(st, r["loader"], path, options, settings.report_dir)
                 _print_report(report)
     except PeacewatchError as exc:
         _fail(exc)
@@ -206,15 +237,15 @@ def summary(
     store: StoreOpt = None,
 ) -> None:
     """Events and fatalities per source and year, UN fatalities per year, sources loaded."""
-    from peacewatch.sources.reference import MISSIONS
-
     try:
         with _store(store, read_only=True) as st:
             _print_frame(api.summary(st, country), "Events per source and year")
             missions = [m for m, iso3 in MISSIONS.items() if country and iso3 == country.upper()]
             if missions:
-                _print_frame(api.un_fatalities_by_year(st, missions),
-                             f"UN peacekeeper fatalities ({', '.join(missions)})")
+                _print_frame(
+                    api.un_fatalities_by_year(st, missions),
+                    f"UN peacekeeper fatalities ({', '.join(missions)})",
+                )
             _print_sources(st)
     except PeacewatchError as exc:
         _fail(exc)
@@ -235,9 +266,22 @@ def loads(store: StoreOpt = None) -> None:
     """Every load: file, sha256, release, time, rows read / loaded / rejected, changes."""
     try:
         with _store(store, read_only=True) as st:
-            frame = api.loads(st)[["load_id", "source", "target", "file_name", "release",
-                                   "loaded_at", "rows_read", "rows_loaded", "rows_rejected",
-                                   "added", "updated", "removed"]]
+            frame = api.loads(st)[
+                [
+                    "load_id",
+                    "source",
+                    "target",
+                    "file_name",
+                    "release",
+                    "loaded_at",
+                    "rows_read",
+                    "rows_loaded",
+                    "rows_rejected",
+                    "added",
+                    "updated",
+                    "removed",
+                ]
+            ]
             _print_frame(frame, "Loads")
     except PeacewatchError as exc:
         _fail(exc)
@@ -245,8 +289,9 @@ def loads(store: StoreOpt = None) -> None:
 
 @app.command()
 def actors(
-    unknown: Annotated[bool, typer.Option("--unknown", help="Only actors of category unknown."
-                                          )] = False,
+    unknown: Annotated[
+        bool, typer.Option("--unknown", help="Only actors of category unknown.")
+    ] = False,
     store: StoreOpt = None,
 ) -> None:
     """Actor names in the store with their category (curated table + rules)."""
@@ -260,15 +305,16 @@ def actors(
 @app.command()
 def events(
     country: Annotated[str | None, typer.Option(help="ISO3 code(s), comma-separated.")] = None,
-    date_from: Annotated[str | None, typer.Option("--from", help="First date (YYYY-MM-DD).")
-                         ] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="First date (YYYY-MM-DD).")
+    ] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Last date (YYYY-MM-DD).")] = None,
-    category: Annotated[str | None, typer.Option(help=f"One of: {', '.join(CATEGORIES)}.")
-                        ] = None,
+    category: Annotated[str | None, typer.Option(help=f"One of: {', '.join(CATEGORIES)}.")] = None,
     source: Annotated[str | None, typer.Option(help="ucdp_ged, acled, ...")] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv, geojson or parquet.")] = "csv",
-    out_path: Annotated[Path | None, typer.Option("--out", help="Output file (default: stdout).")
-                        ] = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Output file (default: stdout).")
+    ] = None,
     hxl: Annotated[bool, typer.Option("--hxl", help="CSV: add the HXL hashtag row.")] = False,
     store: StoreOpt = None,
 ) -> None:

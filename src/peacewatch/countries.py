@@ -35,9 +35,9 @@ def _name_patterns() -> list[tuple[re.Pattern[str], str]]:
     path = Path(country_converter.__file__).parent / "country_data.tsv"
     raw = pd.read_csv(path, sep="\t", keep_default_na=False, dtype=str)
     return [
-        (re.compile(r.regex, re.IGNORECASE), r.ISO3)
-        for r in raw.itertuples(index=False)
-        if r.regex and len(r.ISO3) == 3
+        (re.compile(str(regex), re.IGNORECASE), str(iso3))
+        for regex, iso3 in zip(raw["regex"].tolist(), raw["ISO3"].tolist(), strict=True)
+        if regex and len(str(iso3)) == 3
     ]
 
 

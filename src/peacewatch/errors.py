@@ -1,4 +1,7 @@
-"""peacewatch's own exception types: every message names the file, and where known row, field, value."""
+"""peacewatch's own exception types.
+
+Every message names the file and, where known, the row, field and value.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ class PeacewatchError(Exception):
 
 
 class SourceFormatError(PeacewatchError):
-    """A file whose header fits none of the layouts a loader knows; raised before anything is read."""
+    """A file whose header fits none of the layouts a loader knows (raised before reading)."""
 
     def __init__(
         self,

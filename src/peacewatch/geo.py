@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -15,7 +16,10 @@ EARTH_RADIUS_KM = 6371.0088
 
 
 def priogrid_gid(lat: float, lon: float) -> int:
-    """PRIO-GRID cell id: row = floor((lat+90)/0.5), col = floor((lon+180)/0.5), gid = row*720+col+1."""
+    """PRIO-GRID cell id.
+
+    row = floor((lat+90)/0.5), col = floor((lon+180)/0.5), gid = row*720 + col + 1.
+    """
     row = math.floor((lat + 90.0) / PRIOGRID_CELL)
     col = math.floor((lon + 180.0) / PRIOGRID_CELL)
     return row * PRIOGRID_COLUMNS + col + 1
@@ -44,7 +48,7 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def locate_points(
-    lats: Sequence[float], lons: Sequence[float], polygons: Sequence[BaseGeometry]
+    lats: npt.ArrayLike, lons: npt.ArrayLike, polygons: Sequence[BaseGeometry]
 ) -> np.ndarray:
     """Index into `polygons` of the polygon containing each point (-1 where none does).
 

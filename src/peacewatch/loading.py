@@ -252,12 +252,12 @@ def _enrich_events(store: Store, report: LoadReport) -> None:
         SELECT g.* EXCLUDE (actor1_inter, actor2_inter),
             a.admin1, a.admin1_code, a.admin1_boundary,
             CAST(NULL AS VARCHAR) AS admin2,
-            {geo.priogrid_sql('g.latitude', 'g.longitude')} AS priogrid_gid,
+            {geo.priogrid_sql("g.latitude", "g.longitude")} AS priogrid_gid,
             coalesce(c1.category, 'unknown') AS actor1_category,
             CASE WHEN g.actor2 IS NULL THEN NULL ELSE coalesce(c2.category, 'unknown') END
                 AS actor2_category,
-            (coalesce(c1.category, '') = 'peacekeepers' OR coalesce(c2.category, '') = 'peacekeepers')
-                AS involves_peacekeepers
+            (coalesce(c1.category, '') = 'peacekeepers'
+                OR coalesce(c2.category, '') = 'peacekeepers') AS involves_peacekeepers
         FROM good g
         LEFT JOIN _admin a ON a.latitude = g.latitude AND a.longitude = g.longitude
         LEFT JOIN _cats c1 ON c1.name IS NOT DISTINCT FROM g.actor1

@@ -34,9 +34,7 @@ LOADS_COLUMNS: dict[str, str] = {
 
 
 def _ddl(name: str, columns: dict[str, str], key: str | None) -> str:
-    cols = ", ".join(
-        f'"{c}" {t}{" PRIMARY KEY" if c == key else ""}' for c, t in columns.items()
-    )
+    cols = ", ".join(f'"{c}" {t}{" PRIMARY KEY" if c == key else ""}' for c, t in columns.items())
     return f'CREATE TABLE IF NOT EXISTS "{name}" ({cols})'
 
 
@@ -44,7 +42,7 @@ def table_columns(name: str) -> dict[str, str]:
     """Own plus meta columns of a stored table (`events` or one of schema.TABLES)."""
     if name == "events":
         return dict(EVENT_COLUMNS)
-    key, own = TABLES[name]
+    own = TABLES[name][1]
     return {**own, **META_COLUMNS}
 
 
@@ -67,7 +65,7 @@ class Store:
         path = Path(path)
         if read_only and not path.exists():
             raise StoreError(f"{path}: no store here yet; load data first (peacewatch load ...)")
-        config = {
+        config: dict[str, str | bool | int | float | list[str]] = {
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
             "memory_limit": memory_limit,
@@ -115,7 +113,9 @@ class Store:
         if self.schema_version() == SCHEMA_VERSION:
             return
         with self.transaction():
-            self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+            self.con.execute(
+                "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
+            )
             self.con.execute(_ddl("loads", LOADS_COLUMNS, None))
             self.con.execute(_ddl("events", EVENT_COLUMNS, "event_id"))
             for name, (key, _own) in TABLES.items():

@@ -7,15 +7,49 @@ from peacewatch.errors import SourceFormatError
 from peacewatch.loading import load_file
 from tests.conftest import ACLED_SAMPLE
 
-INTER_LABEL = {"1": "State forces", "2": "Rebel group", "3": "Political militia",
-               "4": "Identity militia", "5": "Rioters", "6": "Protesters", "7": "Civilians",
-               "8": "External/Other forces", "0": ""}
+INTER_LABEL = {
+    "1": "State forces",
+    "2": "Rebel group",
+    "3": "Political militia",
+    "4": "Identity militia",
+    "5": "Rioters",
+    "6": "Protesters",
+    "7": "Civilians",
+    "8": "External/Other forces",
+    "0": "",
+}
 CURRENT_HEADER = [
-    "event_id_cnty", "event_date", "year", "time_precision", "disorder_type", "event_type",
-    "sub_event_type", "actor1", "assoc_actor_1", "inter1", "actor2", "assoc_actor_2", "inter2",
-    "interaction", "civilian_targeting", "iso", "region", "country", "admin1", "admin2", "admin3",
-    "location", "latitude", "longitude", "geo_precision", "source", "source_scale", "notes",
-    "fatalities", "tags", "timestamp",
+    "event_id_cnty",
+    "event_date",
+    "year",
+    "time_precision",
+    "disorder_type",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "assoc_actor_1",
+    "inter1",
+    "actor2",
+    "assoc_actor_2",
+    "inter2",
+    "interaction",
+    "civilian_targeting",
+    "iso",
+    "region",
+    "country",
+    "admin1",
+    "admin2",
+    "admin3",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "source",
+    "source_scale",
+    "notes",
+    "fatalities",
+    "tags",
+    "timestamp",
 ]
 
 
@@ -38,23 +72,31 @@ def test_event_types_map_to_the_taxonomy(store):
     load_file(store, "acled", ACLED_SAMPLE)
     rows = _sample_rows()
     by_type = Counter(r["event_type"] for r in rows)
-    got = dict(store.con.execute(
-        "SELECT source_event_type, count(*) FROM events GROUP BY 1").fetchall())
+    got = dict(
+        store.con.execute("SELECT source_event_type, count(*) FROM events GROUP BY 1").fetchall()
+    )
     assert got == dict(by_type)
     cats = dict(store.con.execute("SELECT category, count(*) FROM events GROUP BY 1").fetchall())
     assert cats["protest_riot"] == by_type["Protests"] + by_type["Riots"]
     assert cats["strategic_development"] == by_type["Strategic developments"]
     # Battles with MINUSMA and attacks on it become attack_on_peacekeepers.
     minusma = [
-        r for r in rows
+        r
+        for r in rows
         if "MINUSMA" in r["actor2"] or (r["event_type"] == "Battles" and "MINUSMA" in r["actor1"])
     ]
-    minusma = [r for r in minusma if r["event_type"] in {
-        "Battles", "Explosions/Remote violence", "Violence against civilians"}]
+    minusma = [
+        r
+        for r in minusma
+        if r["event_type"]
+        in {"Battles", "Explosions/Remote violence", "Violence against civilians"}
+    ]
     assert cats["attack_on_peacekeepers"] == len(minusma) > 0
     assert cats["battle"] + cats["explosion_remote"] + cats["violence_against_civilians"] + cats[
-        "attack_on_peacekeepers"] == sum(by_type[t] for t in (
-            "Battles", "Explosions/Remote violence", "Violence against civilians"))
+        "attack_on_peacekeepers"
+    ] == sum(
+        by_type[t] for t in ("Battles", "Explosions/Remote violence", "Violence against civilians")
+    )
 
 
 def test_violence_type_and_civilian_fatalities_rules(store):
@@ -65,9 +107,13 @@ def test_violence_type_and_civilian_fatalities_rules(store):
         "WHERE source_event_type = 'Violence against civilians' AND violence_type = 3"
     ).fetchone()
     assert vac == (542, True)
-    assert con.execute(
-        "SELECT count(*) FROM events WHERE fatalities_low IS NOT NULL OR fatalities_high IS NOT NULL"
-    ).fetchone()[0] == 0
+    assert (
+        con.execute(
+            "SELECT count(*) FROM events "
+            "WHERE fatalities_low IS NOT NULL OR fatalities_high IS NOT NULL"
+        ).fetchone()[0]
+        == 0
+    )
     assert con.execute("SELECT bool_and(NOT redistributable) FROM events").fetchone()[0]
 
 
@@ -95,8 +141,10 @@ def test_current_layout_with_text_inter_labels_gives_the_same_records(tmp_path, 
     other = Store.open(tmp_path / "new.duckdb")
     report = load_file(other, "acled", path)
     assert report.layout == "acled-2023"
-    query = ("SELECT event_id, category, violence_type, actor1_category, actor2_category, "
-             "fatalities_best, date_start, country_iso3, record_hash FROM events ORDER BY 1")
+    query = (
+        "SELECT event_id, category, violence_type, actor1_category, actor2_category, "
+        "fatalities_best, date_start, country_iso3, record_hash FROM events ORDER BY 1"
+    )
     assert other.con.execute(query).fetchall() == store.con.execute(query).fetchall()
     other.close()
 

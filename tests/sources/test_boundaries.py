@@ -17,9 +17,12 @@ def test_mali_regions_and_admin1_by_point_in_polygon(store):
         "count(*) FILTER (WHERE source_admin1 IS NOT NULL AND admin1 IS NOT NULL) FROM events"
     ).fetchone()
     assert agree / total > 0.97
-    assert store.con.execute(
-        "SELECT count(DISTINCT admin1_boundary) FROM events WHERE admin1 IS NOT NULL"
-    ).fetchone()[0] == 1
+    assert (
+        store.con.execute(
+            "SELECT count(DISTINCT admin1_boundary) FROM events WHERE admin1 IS NOT NULL"
+        ).fetchone()[0]
+        == 1
+    )
 
 
 def test_boundaries_loaded_after_events_reassign_admin1(store):

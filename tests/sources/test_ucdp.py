@@ -60,15 +60,21 @@ def test_best_outside_low_high_is_a_warning_not_a_reject(store):
 def test_priogrid_and_violence_types_in_store(store):
     load_file(store, "ucdp-ged", GED_MALI)
     con = store.con
-    assert con.execute(
-        "SELECT count(*) FROM events e JOIN raw_ucdp_ged r ON r._key = e.event_id "
-        "WHERE e.priogrid_gid <> CAST(r.priogrid_gid AS INTEGER)"
-    ).fetchone()[0] == 0
+    assert (
+        con.execute(
+            "SELECT count(*) FROM events e JOIN raw_ucdp_ged r ON r._key = e.event_id "
+            "WHERE e.priogrid_gid <> CAST(r.priogrid_gid AS INTEGER)"
+        ).fetchone()[0]
+        == 0
+    )
     by_type = dict(con.execute("SELECT violence_type, count(*) FROM events GROUP BY 1").fetchall())
     assert by_type == {1: 1252, 2: 326, 3: 542}
-    assert con.execute(
-        "SELECT count(*) FROM events WHERE country_iso3 = 'MLI' AND gw_code = 432"
-    ).fetchone()[0] == 2120
+    assert (
+        con.execute(
+            "SELECT count(*) FROM events WHERE country_iso3 = 'MLI' AND gw_code = 432"
+        ).fetchone()[0]
+        == 2120
+    )
     # GED never codes the UN mission as a side.
     assert con.execute("SELECT count(*) FROM events WHERE involves_peacekeepers").fetchone()[0] == 0
 

@@ -18,8 +18,10 @@ def test_minusma_total_and_malicious_acts(store):
 def test_minusma_by_year_matches_the_reference_table(store):
     load_file(store, "un-fatalities", UN_FATALITIES)
     with (REFERENCE / "minusma_fatalities_by_year.csv").open(encoding="utf-8") as fh:
-        expected = {int(r["year"]): (int(r["total_fatalities"]), int(r["malicious_act"]))
-                    for r in csv.DictReader(fh)}
+        expected = {
+            int(r["year"]): (int(r["total_fatalities"]), int(r["malicious_act"]))
+            for r in csv.DictReader(fh)
+        }
     got = {
         y: (t, m)
         for y, t, m in store.con.execute(

@@ -109,7 +109,10 @@ def normalize_sql() -> str:
                 "longitude",
                 "longitude not a number or outside -180..180",
             ),
-            f"{num('fatalities')} IS NULL": ("fatalities", "fatality count missing or not a number"),
+            f"{num('fatalities')} IS NULL": (
+                "fatalities",
+                "fatality count missing or not a number",
+            ),
             f"({num('fatalities')} < 0 OR {num('fatalities')} <> floor({num('fatalities')}))": (
                 "fatalities",
                 "fatality count negative or not a whole number",
@@ -121,23 +124,23 @@ def normalize_sql() -> str:
         {sql_str(SOURCE)} || ':' || trim(s.event_id_cnty) AS event_id,
         {sql_str(SOURCE)} AS source,
         trim(s.event_id_cnty) AS source_event_id,
-        {date('event_date', DATE_FORMATS)} AS date_start,
-        {date('event_date', DATE_FORMATS)} AS date_end,
-        CASE {num('time_precision', 'INTEGER')} WHEN 1 THEN 'day' WHEN 2 THEN 'week'
+        {date("event_date", DATE_FORMATS)} AS date_start,
+        {date("event_date", DATE_FORMATS)} AS date_end,
+        CASE {num("time_precision", "INTEGER")} WHEN 1 THEN 'day' WHEN 2 THEN 'week'
             WHEN 3 THEN 'month' END AS date_precision,
-        {num('time_precision', 'INTEGER')} AS date_precision_code,
+        {num("time_precision", "INTEGER")} AS date_precision_code,
         c.iso3 AS country_iso3,
         c.gw_code AS gw_code,
-        {text('admin1')} AS source_admin1,
-        {text('admin2')} AS source_admin2,
-        {num('latitude')} AS latitude,
-        {num('longitude')} AS longitude,
-        {num('geo_precision', 'INTEGER')} AS geo_precision,
-        CASE {num('geo_precision', 'INTEGER')} WHEN 1 THEN 'exact' WHEN 2 THEN 'near'
+        {text("admin1")} AS source_admin1,
+        {text("admin2")} AS source_admin2,
+        {num("latitude")} AS latitude,
+        {num("longitude")} AS longitude,
+        {num("geo_precision", "INTEGER")} AS geo_precision,
+        CASE {num("geo_precision", "INTEGER")} WHEN 1 THEN 'exact' WHEN 2 THEN 'near'
             WHEN 3 THEN 'region' END AS geo_precision_label,
         {CATEGORY} AS category,
-        {text('event_type')} AS source_event_type,
-        {text('sub_event_type')} AS source_sub_event_type,
+        {text("event_type")} AS source_event_type,
+        {text("sub_event_type")} AS source_sub_event_type,
         CASE
             WHEN trim(s.event_type) = 'Violence against civilians' THEN 3
             WHEN trim(s.event_type) IN ('Battles', 'Explosions/Remote violence') THEN
@@ -145,17 +148,17 @@ def normalize_sql() -> str:
                      WHEN {i1} = 1 OR {i2} = 1 THEN 1
                      WHEN {i2} > 0 THEN 2 END
         END AS violence_type,
-        {text('actor1')} AS actor1,
-        {text('actor2')} AS actor2,
+        {text("actor1")} AS actor1,
+        {text("actor2")} AS actor2,
         {i1} AS actor1_inter,
         {i2} AS actor2_inter,
-        CAST({num('fatalities')} AS INTEGER) AS fatalities_best,
+        CAST({num("fatalities")} AS INTEGER) AS fatalities_best,
         CAST(NULL AS INTEGER) AS fatalities_low,
         CAST(NULL AS INTEGER) AS fatalities_high,
         CASE WHEN trim(s.event_type) = 'Violence against civilians'
-            THEN CAST({num('fatalities')} AS INTEGER) END AS civilian_fatalities,
-        {text('notes')} AS notes,
-        {text('source')} AS source_refs,
+            THEN CAST({num("fatalities")} AS INTEGER) END AS civilian_fatalities,
+        {text("notes")} AS notes,
+        {text("source")} AS source_refs,
         {sql_str(LICENCE)} AS licence,
         false AS redistributable,
         s._row AS _row,
@@ -167,7 +170,7 @@ def normalize_sql() -> str:
         CASE WHEN c.iso3 IS NULL THEN 'unknown ISO numeric country code in iso' END AS _warning,
         CASE WHEN c.iso3 IS NULL THEN 'iso' END AS _warning_field
     FROM stage s
-    LEFT JOIN _countries c ON c.iso_numeric = {num('iso', 'INTEGER')}
+    LEFT JOIN _countries c ON c.iso_numeric = {num("iso", "INTEGER")}
     """
 
 
@@ -176,7 +179,7 @@ class Acled:
 
     name = "acled"
     target = "events"
-    layouts = (CURRENT, PRE2023)
+    layouts: tuple[Layout, ...] = (CURRENT, PRE2023)
 
     def stage(self, con: duckdb.DuckDBPyConnection, path: Path, options: LoadOptions) -> Staged:
         """Stage an ACLED export; it replaces the stored ACLED rows of the countries it covers."""
@@ -187,9 +190,7 @@ class Acled:
         rejects, n_read = stage_csv(con, path, head)
         release = options.release
         if release is None and "timestamp" in head.columns:
-            row = con.execute(
-                f"SELECT max({num('timestamp', 'BIGINT')}) FROM stage"
-            ).fetchone()
+            row = con.execute(f"SELECT max({num('timestamp', 'BIGINT')}) FROM stage").fetchone()
             if row and row[0]:
                 stamp = datetime.fromtimestamp(int(row[0]), tz=UTC).date().isoformat()
                 release = f"export of {stamp} (latest event timestamp)"

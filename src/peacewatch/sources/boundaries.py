@@ -36,7 +36,7 @@ class Boundaries:
 
     name = "boundaries"
     target = "admin_boundaries"
-    layouts = (NE_ADMIN1,)
+    layouts: tuple[Layout, ...] = (NE_ADMIN1,)
 
     def stage(self, con: duckdb.DuckDBPyConnection, path: Path, options: LoadOptions) -> Staged:
         """Stage the polygons (as WKB hex); they replace the stored admin-1 of their countries."""
@@ -67,7 +67,7 @@ class Boundaries:
         sql = f"""
         SELECT {rid} AS record_id, {rid} AS _key, 'admin1:' || trim(s.adm0_a3) AS _scope,
             s._row AS _row, trim(s.adm0_a3) AS country_iso3, 1 AS admin_level,
-            {text('name')} AS name, {alt} AS name_alt, trim(s.adm1_code) AS admin_code,
+            {text("name")} AS name, {alt} AS name_alt, trim(s.adm1_code) AS admin_code,
             {hasc} AS code_hasc, {sql_str(version)} AS boundary_version,
             from_hex(s.wkb_hex) AS geometry_wkb,
             {reason} AS _reject_reason, {field} AS _reject_field,

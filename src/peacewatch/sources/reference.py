@@ -79,13 +79,16 @@ def infer_mission(path: Path, options: LoadOptions) -> str:
     for token in re.split(r"[_\-. ]+", path.stem):
         if token.upper() in MISSIONS:
             return token.upper()
-    raise PeacewatchError(f"{path}: cannot tell which mission these camps belong to; pass --mission")
+    raise PeacewatchError(
+        f"{path}: cannot tell which mission these camps belong to; pass --mission"
+    )
 
 
 CAMPS = Layout(
     "reference-camps",
-    frozenset({"camp_id", "name", "latitude", "longitude", "closure_date",
-               "closure_date_precision"}),
+    frozenset(
+        {"camp_id", "name", "latitude", "longitude", "closure_date", "closure_date_precision"}
+    ),
 )
 TIMELINE = Layout(
     "reference-timeline", frozenset({"date", "end_date", "date_precision", "category", "event"})
@@ -106,8 +109,14 @@ class _Reference:
     layouts: tuple[Layout, ...] = ()
 
     def _staged(
-        self, con: duckdb.DuckDBPyConnection, path: Path, options: LoadOptions, sql: str,
-        columns: list[str], rejects: list, n_read: int,
+        self,
+        con: duckdb.DuckDBPyConnection,
+        path: Path,
+        options: LoadOptions,
+        sql: str,
+        columns: list[str],
+        rejects: list,
+        n_read: int,
     ) -> Staged:
         return Staged(
             source=self.target,
@@ -127,7 +136,7 @@ class Camps(_Reference):
 
     name = "camps"
     target = "camps"
-    layouts = (CAMPS,)
+    layouts: tuple[Layout, ...] = (CAMPS,)
 
     def stage(self, con: duckdb.DuckDBPyConnection, path: Path, options: LoadOptions) -> Staged:
         """Stage a camps table; it replaces the stored camps of the same mission."""
@@ -141,37 +150,43 @@ class Camps(_Reference):
             {
                 blank("camp_id"): ("camp_id", "missing id"),
                 f"({bad_number('latitude')} OR abs({num('latitude')}) > 90)": (
-                    "latitude", "latitude not a number or outside -90..90"),
+                    "latitude",
+                    "latitude not a number or outside -90..90",
+                ),
                 f"({bad_number('longitude')} OR abs({num('longitude')}) > 180)": (
-                    "longitude", "longitude not a number or outside -180..180"),
+                    "longitude",
+                    "longitude not a number or outside -180..180",
+                ),
                 f"(NOT {blank('closure_date')} AND {date('closure_date', REF_DATES)} IS NULL)": (
-                    "closure_date", "unparseable date"),
+                    "closure_date",
+                    "unparseable date",
+                ),
             }
         )
         rid = f"{sql_str(mission)} || ':' || trim(s.camp_id)"
         sql = f"""
-        SELECT {rid} AS record_id, {rid} AS _key, {sql_str('camps:' + mission)} AS _scope,
+        SELECT {rid} AS record_id, {rid} AS _key, {sql_str("camps:" + mission)} AS _scope,
             s._row AS _row, trim(s.camp_id) AS camp_id, {sql_str(mission)} AS mission,
-            {sql_str(iso3)} AS country_iso3, {text('name')} AS name,
-            {_opt(cols, 'site_type')} AS site_type,
-            {num('latitude')} AS latitude, {num('longitude')} AS longitude,
-            {_opt(cols, 'admin1_region_geopko')} AS source_admin1,
-            {_opt(cols, 'opened')} AS opened,
-            {date('closure_date', REF_DATES)} AS closure_date,
-            {text('closure_date_precision')} AS closure_date_precision,
-            {_opt(cols, 'handed_over_to')} AS handed_over_to,
-            {_opt(cols, 'withdrawal_phase')} AS withdrawal_phase,
-            CAST({num('handover_order')} AS INTEGER) AS handover_order,
-            {_opt(cols, 'post_handover_event_date')} AS post_handover_event_date,
-            {_opt(cols, 'post_handover_event')} AS post_handover_event,
-            {_opt(cols, 'coord_source')} AS coord_source,
-            {_opt(cols, 'sources')} AS sources,
-            {_opt(cols, 'confidence')} AS confidence,
-            {_opt(cols, 'notes')} AS notes,
+            {sql_str(iso3)} AS country_iso3, {text("name")} AS name,
+            {_opt(cols, "site_type")} AS site_type,
+            {num("latitude")} AS latitude, {num("longitude")} AS longitude,
+            {_opt(cols, "admin1_region_geopko")} AS source_admin1,
+            {_opt(cols, "opened")} AS opened,
+            {date("closure_date", REF_DATES)} AS closure_date,
+            {text("closure_date_precision")} AS closure_date_precision,
+            {_opt(cols, "handed_over_to")} AS handed_over_to,
+            {_opt(cols, "withdrawal_phase")} AS withdrawal_phase,
+            CAST({num("handover_order")} AS INTEGER) AS handover_order,
+            {_opt(cols, "post_handover_event_date")} AS post_handover_event_date,
+            {_opt(cols, "post_handover_event")} AS post_handover_event,
+            {_opt(cols, "coord_source")} AS coord_source,
+            {_opt(cols, "sources")} AS sources,
+            {_opt(cols, "confidence")} AS confidence,
+            {_opt(cols, "notes")} AS notes,
             {reason} AS _reject_reason, {field} AS _reject_field, {value} AS _reject_value,
-            CASE WHEN {blank('latitude')} OR {blank('longitude')}
+            CASE WHEN {blank("latitude")} OR {blank("longitude")}
                  THEN 'no coordinates: site kept but left out of spatial work' END AS _warning,
-            CASE WHEN {blank('latitude')} OR {blank('longitude')} THEN 'latitude' END
+            CASE WHEN {blank("latitude")} OR {blank("longitude")} THEN 'latitude' END
                 AS _warning_field
         FROM stage s"""
         staged = self._staged(con, path, options, sql, cols, rejects, n_read)
@@ -184,7 +199,7 @@ class Timeline(_Reference):
 
     name = "timeline"
     target = "timeline"
-    layouts = (TIMELINE,)
+    layouts: tuple[Layout, ...] = (TIMELINE,)
 
     def stage(self, con: duckdb.DuckDBPyConnection, path: Path, options: LoadOptions) -> Staged:
         """Stage a timeline; it replaces the stored timeline of the same country."""
@@ -198,7 +213,9 @@ class Timeline(_Reference):
                 f"{date('date', REF_DATES)} IS NULL": ("date", "unparseable or missing date"),
                 blank("event"): ("event", "missing event text"),
                 f"(NOT {blank('end_date')} AND {date('end_date', REF_DATES)} IS NULL)": (
-                    "end_date", "unparseable date"),
+                    "end_date",
+                    "unparseable date",
+                ),
             }
         )
         rid = (
@@ -206,15 +223,15 @@ class Timeline(_Reference):
             f"substr(md5(trim(s.event)), 1, 12)"
         )
         sql = f"""
-        SELECT {rid} AS record_id, {rid} AS _key, {sql_str('timeline:' + iso3)} AS _scope,
+        SELECT {rid} AS record_id, {rid} AS _key, {sql_str("timeline:" + iso3)} AS _scope,
             s._row AS _row, {sql_str(iso3)} AS country_iso3,
-            {date('date', REF_DATES)} AS date, {date('end_date', REF_DATES)} AS end_date,
-            coalesce({text('date_precision')}, {_precision_of('s.date')}) AS date_precision,
-            {text('category')} AS category, {text('event')} AS event,
-            {_opt(cols, 'location')} AS location, {_opt(cols, 'actors')} AS actors,
-            {_opt(cols, 'reported_fatalities')} AS reported_fatalities,
-            {_opt(cols, 'source')} AS sources, {_opt(cols, 'confidence')} AS confidence,
-            {_opt(cols, 'notes')} AS notes,
+            {date("date", REF_DATES)} AS date, {date("end_date", REF_DATES)} AS end_date,
+            coalesce({text("date_precision")}, {_precision_of("s.date")}) AS date_precision,
+            {text("category")} AS category, {text("event")} AS event,
+            {_opt(cols, "location")} AS location, {_opt(cols, "actors")} AS actors,
+            {_opt(cols, "reported_fatalities")} AS reported_fatalities,
+            {_opt(cols, "source")} AS sources, {_opt(cols, "confidence")} AS confidence,
+            {_opt(cols, "notes")} AS notes,
             {reason} AS _reject_reason, {field} AS _reject_field, {value} AS _reject_value,
             CAST(NULL AS VARCHAR) AS _warning, CAST(NULL AS VARCHAR) AS _warning_field
         FROM stage s"""
@@ -226,7 +243,7 @@ class Humanitarian(_Reference):
 
     name = "humanitarian"
     target = "humanitarian"
-    layouts = (HUMANITARIAN,)
+    layouts: tuple[Layout, ...] = (HUMANITARIAN,)
 
     def stage(self, con: duckdb.DuckDBPyConnection, path: Path, options: LoadOptions) -> Staged:
         """Stage a humanitarian table; it replaces the stored figures of the same country."""
@@ -240,26 +257,30 @@ class Humanitarian(_Reference):
                 f"{num('year', 'INTEGER')} IS NULL": ("year", "year missing or not a number"),
                 blank("indicator"): ("indicator", "missing indicator"),
                 f"({num('value')} IS NULL OR {num('value')} < 0)": (
-                    "value", "value missing, negative or not a number"),
+                    "value",
+                    "value missing, negative or not a number",
+                ),
             }
         )
         odd_date = f"(NOT {blank('as_of_date')} AND {date('as_of_date', REF_DATES)} IS NULL)"
-        key_parts = "concat_ws('|', trim(s.year), trim(s.indicator), trim(s.as_of_date), " \
+        key_parts = (
+            "concat_ws('|', trim(s.year), trim(s.indicator), trim(s.as_of_date), "
             "trim(s.source_org), " + (_opt(cols, "scope")) + ")"
+        )
         occurrence = f"row_number() OVER (PARTITION BY {key_parts} ORDER BY s._row)"
         rid = (
             f"'humanitarian:' || {sql_str(iso3)} || ':' || substr(md5({key_parts}), 1, 16) "
             f"|| '#' || {occurrence}"
         )
         sql = f"""
-        SELECT {rid} AS record_id, {rid} AS _key, {sql_str('humanitarian:' + iso3)} AS _scope,
+        SELECT {rid} AS record_id, {rid} AS _key, {sql_str("humanitarian:" + iso3)} AS _scope,
             s._row AS _row, {sql_str(iso3)} AS country_iso3,
-            {num('year', 'INTEGER')} AS year, {text('indicator')} AS indicator,
-            {num('value')} AS value, {date('as_of_date', REF_DATES)} AS as_of_date,
-            {text('as_of_date')} AS as_of_text,
-            {_opt(cols, 'scope')} AS coverage, {text('source_org')} AS source_org,
-            {_opt(cols, 'source_url')} AS source_url, {_opt(cols, 'confidence')} AS confidence,
-            {_opt(cols, 'notes')} AS notes,
+            {num("year", "INTEGER")} AS year, {text("indicator")} AS indicator,
+            {num("value")} AS value, {date("as_of_date", REF_DATES)} AS as_of_date,
+            {text("as_of_date")} AS as_of_text,
+            {_opt(cols, "scope")} AS coverage, {text("source_org")} AS source_org,
+            {_opt(cols, "source_url")} AS source_url, {_opt(cols, "confidence")} AS confidence,
+            {_opt(cols, "notes")} AS notes,
             {reason} AS _reject_reason, {field} AS _reject_field, {value} AS _reject_value,
             CASE WHEN {odd_date} THEN 'as_of_date is not a date: kept as text in as_of_text'
                 END AS _warning,

@@ -1,10 +1,10 @@
 """UCDP GED events: the official bulk CSV, the web site's country download, and API JSON pages.
 
 The layouts differ (SOURCES.md 4.2, data/ucdp_ged_sahel/PROVENANCE.md): the bulk file
-(`GEDEvent_vXX_1.csv`) names the estimates `best/low/high` and writes ISO dates; the country download
-names them `best_est/low_est/high_est`, writes `MM/DD/YYYY HH:MM:SS` and ends every line with a comma.
-The API returns the bulk layout as JSON (`{"TotalCount": .., "Result": [..]}`). All three map to the
-same common record.
+(`GEDEvent_vXX_1.csv`) names the estimates `best/low/high` and writes ISO dates; the country
+download names them `best_est/low_est/high_est`, writes `MM/DD/YYYY HH:MM:SS` and ends every line
+with a comma. The API returns the bulk layout as JSON (`{"TotalCount": .., "Result": [..]}`).
+All three map to the same common record.
 """
 
 from __future__ import annotations
@@ -65,10 +65,14 @@ COUNTRY = Layout(
 )
 API = Layout("ged-api-json", _COMMON | {"best", "low", "high"}, "UCDP API JSON page")
 
-DATE_PREC = "CASE {c} WHEN 1 THEN 'day' WHEN 2 THEN 'days' WHEN 3 THEN 'week' " \
+DATE_PREC = (
+    "CASE {c} WHEN 1 THEN 'day' WHEN 2 THEN 'days' WHEN 3 THEN 'week' "
     "WHEN 4 THEN 'month' WHEN 5 THEN 'year' END"
-WHERE_PREC = "CASE {c} WHEN 1 THEN 'exact' WHEN 2 THEN 'near' WHEN 3 THEN 'adm2' WHEN 4 THEN 'adm1' " \
+)
+WHERE_PREC = (
+    "CASE {c} WHEN 1 THEN 'exact' WHEN 2 THEN 'near' WHEN 3 THEN 'adm2' WHEN 4 THEN 'adm1' "
     "WHEN 5 THEN 'region' WHEN 6 THEN 'country' WHEN 7 THEN 'water' END"
+)
 
 
 def release_from_name(path: Path) -> str | None:
@@ -130,33 +134,33 @@ def normalize_sql(best: str, low: str, high: str) -> str:
         {sql_str(SOURCE)} || ':' || trim(s.id) AS event_id,
         {sql_str(SOURCE)} AS source,
         trim(s.id) AS source_event_id,
-        {date('date_start')} AS date_start,
-        coalesce({date('date_end')}, {date('date_start')}) AS date_end,
-        {DATE_PREC.format(c=num('date_prec', 'INTEGER'))} AS date_precision,
-        {num('date_prec', 'INTEGER')} AS date_precision_code,
+        {date("date_start")} AS date_start,
+        coalesce({date("date_end")}, {date("date_start")}) AS date_end,
+        {DATE_PREC.format(c=num("date_prec", "INTEGER"))} AS date_precision,
+        {num("date_prec", "INTEGER")} AS date_precision_code,
         c.iso3 AS country_iso3,
-        {num('country_id', 'INTEGER')} AS gw_code,
-        {text('adm_1')} AS source_admin1,
-        {text('adm_2')} AS source_admin2,
-        {num('latitude')} AS latitude,
-        {num('longitude')} AS longitude,
-        {num('where_prec', 'INTEGER')} AS geo_precision,
-        {WHERE_PREC.format(c=num('where_prec', 'INTEGER'))} AS geo_precision_label,
+        {num("country_id", "INTEGER")} AS gw_code,
+        {text("adm_1")} AS source_admin1,
+        {text("adm_2")} AS source_admin2,
+        {num("latitude")} AS latitude,
+        {num("longitude")} AS longitude,
+        {num("where_prec", "INTEGER")} AS geo_precision,
+        {WHERE_PREC.format(c=num("where_prec", "INTEGER"))} AS geo_precision_label,
         CASE WHEN {tov} = 3 THEN 'violence_against_civilians' ELSE 'battle' END AS category,
         CASE {tov} WHEN 1 THEN 'state-based' WHEN 2 THEN 'non-state' WHEN 3 THEN 'one-sided' END
             AS source_event_type,
         CAST(NULL AS VARCHAR) AS source_sub_event_type,
         {tov} AS violence_type,
-        {text('side_a')} AS actor1,
-        {text('side_b')} AS actor2,
+        {text("side_a")} AS actor1,
+        {text("side_b")} AS actor2,
         CAST(NULL AS INTEGER) AS actor1_inter,
         CAST(NULL AS INTEGER) AS actor2_inter,
         CAST({num(best)} AS INTEGER) AS fatalities_best,
         CAST({num(low)} AS INTEGER) AS fatalities_low,
         CAST({num(high)} AS INTEGER) AS fatalities_high,
-        CAST({num('deaths_civilians')} AS INTEGER) AS civilian_fatalities,
-        {text('where_description')} AS notes,
-        {text('source_article')} AS source_refs,
+        CAST({num("deaths_civilians")} AS INTEGER) AS civilian_fatalities,
+        {text("where_description")} AS notes,
+        {text("source_article")} AS source_refs,
         {sql_str(LICENCE)} AS licence,
         true AS redistributable,
         s._row AS _row,
@@ -168,7 +172,7 @@ def normalize_sql(best: str, low: str, high: str) -> str:
         {warning} AS _warning,
         {warn_field} AS _warning_field
     FROM stage s
-    LEFT JOIN _countries c ON c.gw_code = {num('country_id', 'INTEGER')}
+    LEFT JOIN _countries c ON c.gw_code = {num("country_id", "INTEGER")}
     """
 
 
@@ -182,7 +186,7 @@ class UcdpGed:
 
     name = "ucdp-ged"
     target = "events"
-    layouts = (OFFICIAL, COUNTRY, API)
+    layouts: tuple[Layout, ...] = (OFFICIAL, COUNTRY, API)
 
     def stage(self, con: duckdb.DuckDBPyConnection, path: Path, options: LoadOptions) -> Staged:
         """Stage a GED file; JSON pages are upserted, CSV files replace their countries' rows."""
@@ -192,8 +196,9 @@ class UcdpGed:
         head = read_csv_head(path)
         layout = detect_layout(path, SOURCE, head.columns, (OFFICIAL, COUNTRY))
         rejects, n_read = stage_csv(con, path, head)
-        estimates = ("best", "low", "high") if layout is OFFICIAL else ("best_est", "low_est",
-                                                                        "high_est")
+        estimates = (
+            ("best", "low", "high") if layout is OFFICIAL else ("best_est", "low_est", "high_est")
+        )
         release = options.release or release_from_name(path) or "unstated"
         return Staged(
             source=SOURCE,

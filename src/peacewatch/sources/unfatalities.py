@@ -24,8 +24,16 @@ from peacewatch.sources.base import (
 SOURCE = "un_fatalities"
 LAYOUT = Layout(
     "dppa-dposs-fatalities",
-    frozenset({"id", "incident_date", "casualty_id", "mission_acronym", "type_of_incident",
-               "casualty_personnel_type"}),
+    frozenset(
+        {
+            "id",
+            "incident_date",
+            "casualty_id",
+            "mission_acronym",
+            "type_of_incident",
+            "casualty_personnel_type",
+        }
+    ),
 )
 
 
@@ -41,17 +49,17 @@ def normalize_sql() -> str:
     rid = f"{sql_str(SOURCE)} || ':' || trim(s.id)"
     return f"""
     SELECT {rid} AS record_id, {rid} AS _key, {sql_str(SOURCE)} AS _scope, s._row AS _row,
-        {text('mission_acronym')} AS mission,
-        {date('incident_date')} AS incident_date,
-        {text('casualty_id')} AS casualty_id,
-        {text('type_of_casualty')} AS type_of_casualty,
-        {text('gender')} AS gender,
-        {text('casualty_nationality')} AS casualty_nationality,
-        {text('casualty_personnel_type')} AS personnel_type,
-        {text('type_of_incident')} AS type_of_incident,
+        {text("mission_acronym")} AS mission,
+        {date("incident_date")} AS incident_date,
+        {text("casualty_id")} AS casualty_id,
+        {text("type_of_casualty")} AS type_of_casualty,
+        {text("gender")} AS gender,
+        {text("casualty_nationality")} AS casualty_nationality,
+        {text("casualty_personnel_type")} AS personnel_type,
+        {text("type_of_incident")} AS type_of_incident,
         trim(s.type_of_incident) = 'Malicious Act' AS malicious,
-        {text('isocode3')} AS nationality_iso3,
-        CAST({num('m49_code')} AS INTEGER) AS m49_code,
+        {text("isocode3")} AS nationality_iso3,
+        CAST({num("m49_code")} AS INTEGER) AS m49_code,
         {reason} AS _reject_reason, {field} AS _reject_field, {value} AS _reject_value,
         CAST(NULL AS VARCHAR) AS _warning, CAST(NULL AS VARCHAR) AS _warning_field
     FROM stage s"""
@@ -62,7 +70,7 @@ class UnFatalities:
 
     name = "un-fatalities"
     target = "un_fatalities"
-    layouts = (LAYOUT,)
+    layouts: tuple[Layout, ...] = (LAYOUT,)
 
     def stage(self, con: duckdb.DuckDBPyConnection, path: Path, options: LoadOptions) -> Staged:
         """Stage the fatalities file; the release is its `last_update` date unless given."""
