@@ -90,3 +90,16 @@ def test_load_shared_then_summary(env):
     assert "ucdp_ged" in result.output and "2022" in result.output and "3650" in result.output
     assert "un_fatalities -> un_fatalities: 4429 rows" in result.output
     assert "UN peacekeeper fatalities (MINUSMA)" in result.output
+
+
+def test_rejected_rows_are_named_in_the_output(env, tmp_path):
+    from tests.gedfiles import read_rows, write_country
+
+    header, rows = read_rows(GED_MALI)
+    rows = [dict(r) for r in rows[:3]]
+    rows[1]["date_start"] = "yesterday"
+    path = write_country(tmp_path / "bad.csv", header, rows)
+    result = runner.invoke(app, ["load", "ucdp-ged", str(path)], env=env)
+    assert result.exit_code == 0
+    assert "rejected: bad.csv, row 3, field 'date_start', value 'yesterday'" in result.output
+    assert "rejects: " in result.output

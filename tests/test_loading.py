@@ -130,6 +130,14 @@ def test_a_killed_load_leaves_the_store_as_it_was(tmp_path):
             st.con.execute("SELECT count(*) FROM events WHERE country_iso3 = 'MLI'").fetchone()[0]
             == 0
         )
+        tables = {
+            n
+            for (n,) in st.con.execute(
+                "SELECT table_name FROM information_schema.tables"
+            ).fetchall()
+        }
+        assert "_staging" not in tables
+        assert not [t for t in tables if t.startswith("raw_ucdp_ged__load_") and t.endswith("_2")]
     # And the same load, not interrupted, then completes.
     done = _start_load(path)
     assert done.wait(timeout=120) == 0, done.stderr.read()
@@ -153,3 +161,29 @@ def test_a_load_killed_at_any_moment_is_all_or_nothing(tmp_path):
             n = st.con.execute("SELECT count(*) FROM events").fetchone()[0]
             loads = st.con.execute("SELECT count(*) FROM loads").fetchone()[0]
         assert (n, loads) in {(1504, 1), (1504 + 2120, 2)}, (delay, n, loads)
+
+
+def test_keys_stay_unique_and_raw_rows_link_back(tmp_path, store):
+    from tests.conftest import ACLED_SAMPLE, GED_BFA
+
+    for _ in range(2):
+        load_file(store, "ucdp-ged", GED_MALI)
+        load_file(store, "ucdp-ged", GED_BFA)
+        load_file(store, "acled", ACLED_SAMPLE)
+    con = store.con
+    assert con.execute("SELECT count(*) - count(DISTINCT event_id) FROM events").fetchone()[0] == 0
+    # Every event finds its raw row, and the raw row has the same source id.
+    linked = con.execute(
+        "SELECT count(*) FROM events e JOIN raw_acled r "
+        "ON r._load_id = e.load_id AND r._row = e.source_row "
+        "WHERE r.event_id_cnty = e.source_event_id"
+    ).fetchone()[0]
+    assert linked == 1534
+    # A replaced release's raw table is dropped once no row refers to it.
+    header, rows = read_rows(GED_MALI)
+    load_file(store, "ucdp-ged", write_country(tmp_path / "m.csv", header, rows[:5]))
+    raw_tables = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE starts_with(table_name, 'raw_ucdp_ged__')"
+    ).fetchone()[0]
+    assert raw_tables == 2  # Burkina Faso's file and the 5-row Mali file

@@ -16,7 +16,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from peacewatch import __version__, api, export
-from peacewatch.errors import PeacewatchError
+from peacewatch.errors import PeacewatchError, RowError
 from peacewatch.loading import REGISTRY, LoadReport, load_file
 from peacewatch.schema import CATEGORIES
 from peacewatch.settings import Settings
@@ -90,6 +90,9 @@ def _print_report(report: LoadReport) -> None:
             "(see `peacewatch actors --unknown`)",
             highlight=False,
         )
+    for reject in report.rejects[:3]:
+        err_text = RowError(name, reject.row, reject.field, reject.value, reject.reason)
+        out.print(f"  rejected: {err_text}", highlight=False)
     for kind in ("rejects", "warnings"):
         path = getattr(report, f"{kind}_path")
         if path:

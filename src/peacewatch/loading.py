@@ -26,6 +26,7 @@ from peacewatch.errors import PeacewatchError, UnknownSourceError
 from peacewatch.schema import CONTENT_COLUMNS, TABLES
 from peacewatch.sources import acled, boundaries, geopko, reference, ucdp, unfatalities
 from peacewatch.sources.base import (
+    STAGING,
     LoadOptions,
     Reject,
     SourceSpec,
@@ -127,6 +128,64 @@ def load_file(
     con = store.con
     step("hashing")
     sha = sha256_file(path)
+    report = _still_loaded(store, spec.name, sha, path)
+    if report is None:
+        try:
+            report = _stage_and_write(store, spec, path, sha, options, step)
+        finally:
+            _drop_temp(con)
+    report.seconds = round(time.perf_counter() - started, 3)
+    if report_dir is not None:
+        _write_reports(report, report_dir, path)
+    return report
+
+
+def _still_loaded(store: Store, loader: str, sha: str, path: Path) -> LoadReport | None:
+    """The report of an earlier load of these bytes, if its rows are all still stored.
+
+    Then reading the file again would change nothing; else None.
+    """
+    row = store.con.execute(
+        "SELECT load_id, source, target, layout, release, scopes, rows_read, rows_loaded, "
+        "rows_rejected, rows_warned FROM loads WHERE sha256 = ? AND loader = ? "
+        "ORDER BY load_id DESC LIMIT 1",
+        [sha, loader],
+    ).fetchone()
+    if row is None:
+        return None
+    load_id, source, target, layout, release, scopes, read, loaded, rejected, warned = row
+    scope_list = [s for s in (scopes or "").split(",") if s]
+    marks = ", ".join("?" for _ in scope_list) or "NULL"
+    counts = store.con.execute(
+        f"SELECT count(*) FILTER (WHERE load_id = ?), count(*) FILTER (WHERE load_id <> ?) "
+        f"FROM {ident(target)} WHERE scope IN ({marks})",
+        [load_id, load_id, *scope_list],
+    ).fetchone()
+    if counts is None or counts[0] != loaded or counts[1] != 0:
+        return None
+    return LoadReport(
+        source=source,
+        target=target,
+        layout=layout,
+        file=str(path),
+        sha256=sha,
+        release=release,
+        load_id=int(load_id),
+        rows_read=int(read),
+        rows_loaded=int(loaded),
+        rows_rejected=int(rejected),
+        rows_warned=int(warned),
+        unchanged=int(loaded),
+        already_loaded=True,
+        scopes=scope_list,
+    )
+
+
+def _stage_and_write(
+    store: Store, spec: SourceSpec, path: Path, sha: str, options: LoadOptions, step: Step
+) -> LoadReport:
+    """Stage, normalise, enrich and diff in temporary tables; then write in one transaction."""
+    con = store.con
     step("reading")
     staged = spec.stage(con, path, options)
     step("validating")
@@ -154,28 +213,35 @@ def load_file(
     if previous and previous[0] is not None and report.added + report.updated + report.removed == 0:
         report.already_loaded = True
         report.load_id = int(previous[0])
-    else:
-        step("writing")
-        _write(store, staged, report, path)
-    report.seconds = round(time.perf_counter() - started, 3)
-    if report_dir is not None:
-        _write_reports(report, report_dir, path)
-    for table in ("stage", "norm", "good", "final"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+        return report
+    step("writing")
+    with store.transaction():
+        _write(store, staged, report, path, spec.name)
+        pause = os.environ.get(PAUSE_ENV)
+        if pause:
+            print("PEACEWATCH-PAUSED-BEFORE-COMMIT", file=sys.stderr, flush=True)
+            time.sleep(float(pause))
     return report
 
 
+def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DROP VIEW IF EXISTS stage")
+    for table in ("norm", "final", STAGING):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
 def _normalise(c: duckdb.DuckDBPyConnection, staged: Staged, report: LoadReport) -> None:
-    """Run the source's SQL into temp `norm`, split rejects and warnings, keep `good`."""
-    c.execute(
-        f"""CREATE OR REPLACE TEMP TABLE norm AS
-        SELECT *, row_number() OVER (PARTITION BY _key ORDER BY _row) AS _dup
-        FROM ({staged.normalized_sql})"""
-    )
+    """Run the source's SQL into temp `norm`; collect rejects (also duplicate ids) and warnings."""
+    c.execute(f"CREATE OR REPLACE TEMP TABLE norm AS {staged.normalized_sql}")
+    # Duplicate ids: the first row keeps the id, later rows are rejected (hash aggregate, then
+    # an update touching only the duplicates).
     c.execute(
         """UPDATE norm SET _reject_reason = 'duplicate id (also on an earlier row)',
-               _reject_field = 'id', _reject_value = _key
-           WHERE _reject_reason IS NULL AND _dup > 1"""
+               _reject_field = 'id', _reject_value = norm._key
+           FROM (SELECT _key, min(_row) AS first_row FROM norm
+                 WHERE _reject_reason IS NULL GROUP BY _key HAVING count(*) > 1) d
+           WHERE norm._key = d._key AND norm._row > d.first_row
+             AND norm._reject_reason IS NULL"""
     )
     broken = [r.row for r in staged.csv_rejects]
     rejects = list(staged.csv_rejects)
@@ -194,14 +260,16 @@ def _normalise(c: duckdb.DuckDBPyConnection, staged: Staged, report: LoadReport)
     rejects.sort(key=lambda r: r.row)
     report.rejects, report.warnings = rejects, warnings
     report.rows_rejected, report.rows_warned = len(rejects), len(warnings)
-    c.execute(
-        "CREATE OR REPLACE TEMP TABLE good AS SELECT * EXCLUDE (_reject_reason, _reject_field, "
-        "_reject_value, _warning, _warning_field, _dup) FROM norm WHERE _reject_reason IS NULL"
-    )
-    n = c.execute("SELECT count(*) FROM good").fetchone()
-    report.rows_loaded = int(n[0]) if n else 0
-    scopes = c.execute("SELECT DISTINCT _scope FROM good ORDER BY 1").fetchall()
-    report.scopes = [s[0] for s in scopes]
+    row = c.execute(
+        "SELECT count(*), list(DISTINCT _scope ORDER BY _scope) FROM norm "
+        "WHERE _reject_reason IS NULL"
+    ).fetchone()
+    report.rows_loaded = int(row[0]) if row else 0
+    report.scopes = list(row[1] or []) if row else []
+
+
+GOOD = "_reject_reason IS NULL"
+NORM_ONLY = "_reject_reason, _reject_field, _reject_value, _warning, _warning_field"
 
 
 def admin_map(store: Store, coords_sql: str) -> pd.DataFrame:
@@ -232,8 +300,9 @@ def admin_map(store: Store, coords_sql: str) -> pd.DataFrame:
 
 def _actor_categories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     distinct = con.execute(
-        """SELECT DISTINCT actor1 AS name, country_iso3, actor1_inter AS inter FROM good
-           UNION SELECT DISTINCT actor2, country_iso3, actor2_inter FROM good"""
+        f"""SELECT DISTINCT actor1 AS name, country_iso3, actor1_inter AS inter FROM norm
+            WHERE {GOOD}
+           UNION SELECT DISTINCT actor2, country_iso3, actor2_inter FROM norm WHERE {GOOD}"""
     ).df()
     distinct["category"] = actors.categorize_frame(distinct)
     return distinct
@@ -243,13 +312,18 @@ def _enrich_events(store: Store, report: LoadReport) -> None:
     """Add PRIO-GRID ids, admin-1 from loaded boundaries, actor categories and content hash."""
     con = store.con
     cats = _actor_categories(con)
-    amap = admin_map(store, "SELECT latitude, longitude FROM good")
+    amap = admin_map(store, f"SELECT latitude, longitude FROM norm WHERE {GOOD}")
     con.register("_cats", cats)
     con.register("_admin", amap)
-    hash_cols = ", ".join(f"f.{ident(c)}" for c in CONTENT_COLUMNS)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE final AS
-        SELECT g.* EXCLUDE (actor1_inter, actor2_inter),
+    category = (
+        "CASE WHEN g.source = 'acled' AND ("
+        "(g.source_event_type = 'Battles' AND 'peacekeepers' IN (c1.category, c2.category)) OR "
+        "(g.source_event_type IN ('Explosions/Remote violence', 'Violence against civilians') "
+        "AND c2.category = 'peacekeepers')) THEN 'attack_on_peacekeepers' ELSE g.category END"
+    )
+    enriched = f"""
+        SELECT g.* EXCLUDE (actor1_inter, actor2_inter, category, {NORM_ONLY}),
+            {category} AS category,
             a.admin1, a.admin1_code, a.admin1_boundary,
             CAST(NULL AS VARCHAR) AS admin2,
             {geo.priogrid_sql("g.latitude", "g.longitude")} AS priogrid_gid,
@@ -258,24 +332,20 @@ def _enrich_events(store: Store, report: LoadReport) -> None:
                 AS actor2_category,
             (coalesce(c1.category, '') = 'peacekeepers'
                 OR coalesce(c2.category, '') = 'peacekeepers') AS involves_peacekeepers
-        FROM good g
+        FROM norm g
         LEFT JOIN _admin a ON a.latitude = g.latitude AND a.longitude = g.longitude
         LEFT JOIN _cats c1 ON c1.name IS NOT DISTINCT FROM g.actor1
             AND c1.country_iso3 IS NOT DISTINCT FROM g.country_iso3
             AND c1.inter IS NOT DISTINCT FROM g.actor1_inter
         LEFT JOIN _cats c2 ON c2.name IS NOT DISTINCT FROM g.actor2
             AND c2.country_iso3 IS NOT DISTINCT FROM g.country_iso3
-            AND c2.inter IS NOT DISTINCT FROM g.actor2_inter"""
-    )
+            AND c2.inter IS NOT DISTINCT FROM g.actor2_inter
+        WHERE g.{GOOD}"""
+    hash_cols = ", ".join(ident(c) for c in CONTENT_COLUMNS)
     con.execute(
-        "UPDATE final SET category = 'attack_on_peacekeepers' "
-        "WHERE source = 'acled' AND source_event_type IN ('Battles', 'Explosions/Remote violence', "
-        "'Violence against civilians') AND ("
-        "(source_event_type = 'Battles' AND involves_peacekeepers) OR "
-        "(actor2_category = 'peacekeepers'))"
+        f"CREATE OR REPLACE TEMP TABLE final AS "
+        f"SELECT *, hash({hash_cols}) AS record_hash FROM ({enriched})"
     )
-    con.execute("ALTER TABLE final ADD COLUMN record_hash UBIGINT")
-    con.execute(f"UPDATE final f SET record_hash = hash({hash_cols})")
     con.unregister("_cats")
     con.unregister("_admin")
     row = con.execute(
@@ -290,16 +360,17 @@ def _enrich_events(store: Store, report: LoadReport) -> None:
 def _enrich_table(c: duckdb.DuckDBPyConnection, target: str) -> None:
     """Reference tables: PRIO-GRID id where the table has one, and the content hash."""
     _key, own = TABLES[target]
-    cols = [r[0] for r in c.execute("DESCRIBE good").fetchall()]
+    cols = [r[0] for r in c.execute("DESCRIBE norm").fetchall()]
     extra = ""
     if "priogrid_gid" in own and "priogrid_gid" not in cols:
         extra = f", {geo.priogrid_sql('latitude', 'longitude')} AS priogrid_gid"
-    c.execute(f"CREATE OR REPLACE TEMP TABLE final AS SELECT *{extra} FROM good")
-    content = ", ".join(ident(k) for k in own if k != "geometry_wkb")
+    content = ", ".join(ident(k) for k in own if k not in {"geometry_wkb", "priogrid_gid"})
     if "geometry_wkb" in own:
         content += ", md5(CAST(geometry_wkb AS VARCHAR))"
-    c.execute("ALTER TABLE final ADD COLUMN record_hash UBIGINT")
-    c.execute(f"UPDATE final SET record_hash = hash({content})")
+    c.execute(
+        f"CREATE OR REPLACE TEMP TABLE final AS SELECT * EXCLUDE ({NORM_ONLY}){extra}, "
+        f"hash({content}) AS record_hash FROM norm WHERE {GOOD}"
+    )
 
 
 def _existing_filter(staged: Staged, target: str) -> str:
@@ -330,90 +401,105 @@ def _diff(store: Store, staged: Staged, report: LoadReport) -> None:
     report.added, report.removed, report.updated, report.unchanged = (int(v) for v in row)
 
 
-def _write(store: Store, staged: Staged, report: LoadReport, path: Path) -> None:
+def _write(store: Store, staged: Staged, report: LoadReport, path: Path, loader: str) -> None:
+    """Replace the scope's rows, keep the staged file as this load's raw table, record the load.
+
+    Runs inside the load's transaction.
+    """
     con = store.con
     target = staged.target
-    raw = f"raw_{staged.source}"
     loaded_from = f"{path.name} sha256:{report.sha256}"
-    with store.transaction():
-        row = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchone()
-        load_id = int(row[0]) if row else 1
-        report.load_id = load_id
-        where = _existing_filter(staged, target)
-        con.execute(f"DELETE FROM {ident(target)} WHERE {where}")
-        columns = table_columns(target)
-        meta = {
-            "scope": "_scope",
-            "source_version": sql_str(report.release),
-            "load_id": str(load_id),
-            "loaded_from": sql_str(loaded_from),
-            "loaded_at": "current_timestamp::TIMESTAMP",
-        }
-        final_cols = {r[0] for r in con.execute("DESCRIBE final").fetchall()}
-        select = []
-        for col in columns:
-            if col in meta:
-                select.append(f"{meta[col]} AS {ident(col)}")
-            elif col in final_cols:
-                select.append(ident(col))
-            else:
-                select.append(f"NULL AS {ident(col)}")
-        con.execute(f"INSERT INTO {ident(target)} SELECT {', '.join(select)} FROM final")
-        _write_raw(store, staged, raw, load_id)
-        con.execute(
-            "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP, ?, "
-            "?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                load_id,
-                staged.source,
-                target,
-                staged.layout,
-                path.name,
-                str(path.resolve()),
-                report.sha256,
-                report.release,
-                ",".join(report.scopes),
-                report.rows_read,
-                report.rows_loaded,
-                report.rows_rejected,
-                report.rows_warned,
-                report.added,
-                report.updated,
-                report.removed,
-                report.unchanged,
-            ],
-        )
-        if target == "admin_boundaries":
-            reassign_admin1(store)
-        pause = os.environ.get(PAUSE_ENV)
-        if pause:
-            print("PEACEWATCH-PAUSED-BEFORE-COMMIT", file=sys.stderr, flush=True)
-            time.sleep(float(pause))
-
-
-def _write_raw(store: Store, staged: Staged, raw: str, load_id: int) -> None:
-    """Keep the source's own columns (as text) for the loaded rows in `raw_<source>`."""
-    con = store.con
-    if not store.table_exists(raw):
-        con.execute(
-            f"CREATE TABLE {ident(raw)} (_key VARCHAR, _scope VARCHAR, _load_id INTEGER, "
-            "_row BIGINT)"
-        )
-    # DuckDB column names are case-insensitive: 'Med' (v2.3) and 'med' (v2.1) share a column.
-    present = {c.casefold() for c in store.columns(raw)}
-    for col in staged.raw_columns:
-        if col.casefold() not in present:
-            con.execute(f"ALTER TABLE {ident(raw)} ADD COLUMN {ident(col)} VARCHAR")
-            present.add(col.casefold())
-    if staged.replace_scope:
-        con.execute(f"DELETE FROM {ident(raw)} WHERE _scope IN (SELECT DISTINCT _scope FROM final)")
-    else:
-        con.execute(f"DELETE FROM {ident(raw)} WHERE _key IN (SELECT _key FROM final)")
-    cols = ", ".join(f"s.{ident(c)}" for c in staged.raw_columns)
+    row = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchone()
+    load_id = int(row[0]) if row else 1
+    report.load_id = load_id
+    where = _existing_filter(staged, target)
+    con.execute(f"DELETE FROM {ident(target)} WHERE {where}")
+    columns = table_columns(target)
+    meta = {
+        "scope": "_scope",
+        "source_version": sql_str(report.release),
+        "load_id": str(load_id),
+        "source_row": "_row",
+        "loaded_from": sql_str(loaded_from),
+        "loaded_at": "current_timestamp::TIMESTAMP",
+    }
+    final_cols = {r[0] for r in con.execute("DESCRIBE final").fetchall()}
+    select = []
+    for col in columns:
+        if col in meta:
+            select.append(f"{meta[col]} AS {ident(col)}")
+        elif col in final_cols:
+            select.append(ident(col))
+        else:
+            select.append(f"NULL AS {ident(col)}")
+    con.execute(f"INSERT INTO {ident(target)} SELECT {', '.join(select)} FROM final")
     con.execute(
-        f"INSERT INTO {ident(raw)} BY NAME SELECT f._key, f._scope, {load_id} AS _load_id, "
-        f"s._row, {cols} FROM {staged.raw_table} s JOIN final f ON f._row = s._row"
+        "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            load_id,
+            staged.source,
+            loader,
+            target,
+            staged.layout,
+            path.name,
+            str(path.resolve()),
+            report.sha256,
+            report.release,
+            ",".join(report.scopes),
+            report.rows_read,
+            report.rows_loaded,
+            report.rows_rejected,
+            report.rows_warned,
+            report.added,
+            report.updated,
+            report.removed,
+            report.unchanged,
+        ],
     )
+    _keep_raw(store, staged.source, load_id)
+    if target == "admin_boundaries":
+        reassign_admin1(store)
+
+
+def raw_table_name(source: str, load_id: int) -> str:
+    """The table holding the file of load `load_id` as read (text columns plus `_row`)."""
+    return f"raw_{source}__load_{load_id}"
+
+
+def _keep_raw(store: Store, source: str, load_id: int) -> None:
+    """Keep the staged file as this load's raw table and rebuild the view `raw_<source>`.
+
+    The raw table holds every row read, rejected ones too (`_row` links events to it through
+    `events.source_row`); raw tables no stored row refers to any more are dropped.
+    """
+    con = store.con
+    con.execute(f"ALTER TABLE {STAGING} RENAME TO {ident(raw_table_name(source, load_id))}")
+    prefix = f"raw_{source}__load_"
+    pieces = []
+    for (name,) in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+        "AND table_type = 'BASE TABLE' AND starts_with(table_name, ?) ORDER BY table_name",
+        [prefix],
+    ).fetchall():
+        old_id = int(name.removeprefix(prefix))
+        target_row = con.execute("SELECT target FROM loads WHERE load_id = ?", [old_id]).fetchone()
+        used = (
+            target_row
+            and con.execute(
+                f"SELECT count(*) FROM {ident(target_row[0])} WHERE load_id = ?", [old_id]
+            ).fetchone()
+        )
+        if not used or not used[0]:
+            con.execute(f"DROP TABLE {ident(name)}")
+            continue
+        skip = [c for c in store.columns(name) if c.startswith("_trailing")]
+        exclude = f" EXCLUDE ({', '.join(ident(c) for c in skip)})" if skip else ""
+        pieces.append(f"SELECT {old_id} AS _load_id, *{exclude} FROM {ident(name)}")
+    view = ident(f"raw_{source}")
+    con.execute(f"DROP VIEW IF EXISTS {view}")
+    if pieces:
+        con.execute(f"CREATE VIEW {view} AS {' UNION ALL BY NAME '.join(pieces)}")
 
 
 def reassign_admin1(store: Store) -> int:

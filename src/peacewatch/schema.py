@@ -82,6 +82,7 @@ EVENT_COLUMNS: dict[str, str] = {
     "licence": "VARCHAR",
     "redistributable": "BOOLEAN",
     "load_id": "INTEGER",
+    "source_row": "BIGINT",
     "scope": "VARCHAR",
     "record_hash": "UBIGINT",
 }
@@ -131,6 +132,7 @@ CONTENT_COLUMNS: tuple[str, ...] = tuple(
         "loaded_from",
         "loaded_at",
         "load_id",
+        "source_row",
         "record_hash",
         "scope",
         "admin1",
@@ -209,6 +211,7 @@ META_COLUMNS: dict[str, str] = {
     "scope": "VARCHAR",
     "source_version": "VARCHAR",
     "load_id": "INTEGER",
+    "source_row": "BIGINT",
     "loaded_from": "VARCHAR",
     "loaded_at": "TIMESTAMP",
     "record_hash": "UBIGINT",

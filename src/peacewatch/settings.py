@@ -20,7 +20,7 @@ class Settings:
     | cache | PEACEWATCH_CACHE | ~/.cache/peacewatch |
     | report_dir | PEACEWATCH_REPORT_DIR | ./peacewatch-loads |
     | ucdp_download_url | PEACEWATCH_UCDP_DOWNLOAD_URL | https://ucdp.uu.se/downloads/ged |
-    | memory_limit | PEACEWATCH_MEMORY_LIMIT | 600MB (DuckDB buffer limit; spills to disk) |
+    | memory_limit | PEACEWATCH_MEMORY_LIMIT | 512MB (DuckDB buffer limit; spills to disk) |
     """
 
     store: Path = field(default_factory=lambda: Path("peacewatch.duckdb"))
@@ -28,7 +28,7 @@ class Settings:
     cache: Path = field(default_factory=lambda: Path.home() / ".cache" / "peacewatch")
     report_dir: Path = field(default_factory=lambda: Path("peacewatch-loads"))
     ucdp_download_url: str = UCDP_DOWNLOAD_URL
-    memory_limit: str = "600MB"
+    memory_limit: str = "512MB"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

@@ -14,6 +14,7 @@ from peacewatch.schema import EVENT_COLUMNS, META_COLUMNS, SCHEMA_VERSION, TABLE
 LOADS_COLUMNS: dict[str, str] = {
     "load_id": "INTEGER PRIMARY KEY",
     "source": "VARCHAR",
+    "loader": "VARCHAR",
     "target": "VARCHAR",
     "layout": "VARCHAR",
     "file_name": "VARCHAR",
@@ -60,7 +61,7 @@ class Store:
         self.read_only = read_only
 
     @classmethod
-    def open(cls, path: Path | str, read_only: bool = False, memory_limit: str = "600MB") -> Store:
+    def open(cls, path: Path | str, read_only: bool = False, memory_limit: str = "512MB") -> Store:
         """Open (and, unless read-only, create or migrate) the store at `path`."""
         path = Path(path)
         if read_only and not path.exists():
@@ -77,6 +78,8 @@ class Store:
         store = cls(con, path, read_only)
         if not read_only:
             store.migrate()
+            # A load killed before its COMMIT leaves its staging table (never its data rows).
+            con.execute("DROP TABLE IF EXISTS _staging")
         else:
             store.check_version()
         return store
@@ -117,9 +120,12 @@ class Store:
                 "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
             )
             self.con.execute(_ddl("loads", LOADS_COLUMNS, None))
-            self.con.execute(_ddl("events", EVENT_COLUMNS, "event_id"))
-            for name, (key, _own) in TABLES.items():
-                self.con.execute(_ddl(name, table_columns(name), key))
+            # No primary-key index on the data tables: the loader guarantees unique keys (it
+            # rejects duplicates and replaces whole scopes), and an ART index over millions of
+            # keys would cost memory and load time (docs/adr/007-load-speed.md).
+            self.con.execute(_ddl("events", EVENT_COLUMNS, None))
+            for name in TABLES:
+                self.con.execute(_ddl(name, table_columns(name), None))
             self.con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
             )

@@ -62,8 +62,10 @@ def test_priogrid_and_violence_types_in_store(store):
     con = store.con
     assert (
         con.execute(
-            "SELECT count(*) FROM events e JOIN raw_ucdp_ged r ON r._key = e.event_id "
-            "WHERE e.priogrid_gid <> CAST(r.priogrid_gid AS INTEGER)"
+            "SELECT count(*) FROM events e JOIN raw_ucdp_ged r "
+            "ON r._load_id = e.load_id AND r._row = e.source_row "
+            "WHERE e.priogrid_gid <> CAST(r.priogrid_gid AS INTEGER) "
+            "OR e.source_event_id <> r.id"
         ).fetchone()[0]
         == 0
     )

@@ -22,7 +22,6 @@ from peacewatch.sources.base import (
     Layout,
     LoadOptions,
     Staged,
-    bad_number,
     blank,
     date,
     detect_layout,
@@ -92,28 +91,35 @@ def _inter(col: str) -> str:
 
 
 def normalize_sql() -> str:
-    """SELECT over temp table `stage` producing the normalised columns plus checks."""
-    i1, i2 = _inter("inter1"), _inter("inter2")
+    """SELECT over temp view `stage` producing the normalised columns plus checks.
+
+    Each text field is parsed once (inner query); the checks use the parsed values.
+    """
+    parsed = f"""
+        SELECT s.*,
+            {date("event_date", DATE_FORMATS)} AS p_date,
+            {num("latitude")} AS p_lat, {num("longitude")} AS p_lon,
+            {num("fatalities")} AS p_fat,
+            {num("time_precision", "INTEGER")} AS p_tprec,
+            {num("geo_precision", "INTEGER")} AS p_gprec,
+            {num("iso", "INTEGER")} AS p_iso,
+            {_inter("inter1")} AS p_i1, {_inter("inter2")} AS p_i2,
+            trim(s.event_type) AS p_type
+        FROM stage s"""
     reason, field, value = first_failure(
         {
             blank("event_id_cnty"): ("event_id_cnty", "missing id"),
-            f"{date('event_date', DATE_FORMATS)} IS NULL": (
-                "event_date",
-                "unparseable or missing date",
-            ),
-            f"({bad_number('latitude')} OR abs({num('latitude')}) > 90)": (
+            "p_date IS NULL": ("event_date", "unparseable or missing date"),
+            f"((NOT {blank('latitude')} AND p_lat IS NULL) OR abs(p_lat) > 90)": (
                 "latitude",
                 "latitude not a number or outside -90..90",
             ),
-            f"({bad_number('longitude')} OR abs({num('longitude')}) > 180)": (
+            f"((NOT {blank('longitude')} AND p_lon IS NULL) OR abs(p_lon) > 180)": (
                 "longitude",
                 "longitude not a number or outside -180..180",
             ),
-            f"{num('fatalities')} IS NULL": (
-                "fatalities",
-                "fatality count missing or not a number",
-            ),
-            f"({num('fatalities')} < 0 OR {num('fatalities')} <> floor({num('fatalities')}))": (
+            "p_fat IS NULL": ("fatalities", "fatality count missing or not a number"),
+            "(p_fat < 0 OR p_fat <> floor(p_fat))": (
                 "fatalities",
                 "fatality count negative or not a whole number",
             ),
@@ -124,39 +130,39 @@ def normalize_sql() -> str:
         {sql_str(SOURCE)} || ':' || trim(s.event_id_cnty) AS event_id,
         {sql_str(SOURCE)} AS source,
         trim(s.event_id_cnty) AS source_event_id,
-        {date("event_date", DATE_FORMATS)} AS date_start,
-        {date("event_date", DATE_FORMATS)} AS date_end,
-        CASE {num("time_precision", "INTEGER")} WHEN 1 THEN 'day' WHEN 2 THEN 'week'
-            WHEN 3 THEN 'month' END AS date_precision,
-        {num("time_precision", "INTEGER")} AS date_precision_code,
+        p_date AS date_start,
+        p_date AS date_end,
+        CASE p_tprec WHEN 1 THEN 'day' WHEN 2 THEN 'week' WHEN 3 THEN 'month' END
+            AS date_precision,
+        p_tprec AS date_precision_code,
         c.iso3 AS country_iso3,
         c.gw_code AS gw_code,
         {text("admin1")} AS source_admin1,
         {text("admin2")} AS source_admin2,
-        {num("latitude")} AS latitude,
-        {num("longitude")} AS longitude,
-        {num("geo_precision", "INTEGER")} AS geo_precision,
-        CASE {num("geo_precision", "INTEGER")} WHEN 1 THEN 'exact' WHEN 2 THEN 'near'
-            WHEN 3 THEN 'region' END AS geo_precision_label,
+        p_lat AS latitude,
+        p_lon AS longitude,
+        p_gprec AS geo_precision,
+        CASE p_gprec WHEN 1 THEN 'exact' WHEN 2 THEN 'near' WHEN 3 THEN 'region' END
+            AS geo_precision_label,
         {CATEGORY} AS category,
         {text("event_type")} AS source_event_type,
         {text("sub_event_type")} AS source_sub_event_type,
         CASE
-            WHEN trim(s.event_type) = 'Violence against civilians' THEN 3
-            WHEN trim(s.event_type) IN ('Battles', 'Explosions/Remote violence') THEN
-                CASE WHEN {i1} = 7 OR {i2} = 7 THEN 3
-                     WHEN {i1} = 1 OR {i2} = 1 THEN 1
-                     WHEN {i2} > 0 THEN 2 END
+            WHEN p_type = 'Violence against civilians' THEN 3
+            WHEN p_type IN ('Battles', 'Explosions/Remote violence') THEN
+                CASE WHEN p_i1 = 7 OR p_i2 = 7 THEN 3
+                     WHEN p_i1 = 1 OR p_i2 = 1 THEN 1
+                     WHEN p_i2 > 0 THEN 2 END
         END AS violence_type,
         {text("actor1")} AS actor1,
         {text("actor2")} AS actor2,
-        {i1} AS actor1_inter,
-        {i2} AS actor2_inter,
-        CAST({num("fatalities")} AS INTEGER) AS fatalities_best,
+        p_i1 AS actor1_inter,
+        p_i2 AS actor2_inter,
+        CAST(p_fat AS INTEGER) AS fatalities_best,
         CAST(NULL AS INTEGER) AS fatalities_low,
         CAST(NULL AS INTEGER) AS fatalities_high,
-        CASE WHEN trim(s.event_type) = 'Violence against civilians'
-            THEN CAST({num("fatalities")} AS INTEGER) END AS civilian_fatalities,
+        CASE WHEN p_type = 'Violence against civilians' THEN CAST(p_fat AS INTEGER) END
+            AS civilian_fatalities,
         {text("notes")} AS notes,
         {text("source")} AS source_refs,
         {sql_str(LICENCE)} AS licence,
@@ -169,8 +175,8 @@ def normalize_sql() -> str:
         {value} AS _reject_value,
         CASE WHEN c.iso3 IS NULL THEN 'unknown ISO numeric country code in iso' END AS _warning,
         CASE WHEN c.iso3 IS NULL THEN 'iso' END AS _warning_field
-    FROM stage s
-    LEFT JOIN _countries c ON c.iso_numeric = {num("iso", "INTEGER")}
+    FROM ({parsed}) s
+    LEFT JOIN _countries c ON c.iso_numeric = s.p_iso
     """
 
 

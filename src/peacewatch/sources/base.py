@@ -21,6 +21,10 @@ import pandas as pd
 
 from peacewatch.errors import PeacewatchError, SourceFormatError
 
+# The staging table: the file as read. The load's transaction renames it to the load's raw
+# table; one left behind by a killed load is dropped when the store is next opened.
+STAGING = "_staging"
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -152,7 +156,7 @@ def read_csv_head(path: Path) -> CsvHead:
 def stage_csv(
     con: duckdb.DuckDBPyConnection, path: Path, head: CsvHead, table: str = "stage"
 ) -> tuple[list[Reject], int]:
-    """Read a CSV file as text columns into temp table `table` with a `_row` column.
+    """Read a CSV file as text columns into the staging table; `table` is a view on it.
 
     `_row` is the row number as a spreadsheet shows it (header = row 1, HXL row = row 2), counted
     over the rows read; `true_row` moves it past rows the CSV reader rejected.
@@ -163,15 +167,24 @@ def stage_csv(
     names = list(head.columns) + (["_trailing_empty"] if head.trailing_empty else [])
     skip = 2 if head.has_hxl else 1
     first_row = skip + 1
-    con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute(f"DROP VIEW IF EXISTS {table}")
+    con.execute(f"DROP TABLE IF EXISTS {STAGING}")
     con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
     columns = "{" + ", ".join(f"{sql_str(n)}: 'VARCHAR'" for n in names) + "}"
     con.execute(
-        f"""CREATE TEMP TABLE {table} AS
+        f"""CREATE TABLE {STAGING} AS
         SELECT * FROM read_csv({sql_str(str(path))}, header = false, skip = {skip},
             columns = {columns}, quote = '"', escape = '"', delim = ',',
             store_rejects = true, strict_mode = false, null_padding = false)"""
     )
+    # rowid follows the file's order (insertion order is preserved while staging); rowids may
+    # start at an offset (e.g. inside a transaction), hence the min().
+    con.execute(f"ALTER TABLE {STAGING} ADD COLUMN _row BIGINT")
+    con.execute(
+        f"UPDATE {STAGING} SET _row = rowid - (SELECT min(rowid) FROM {STAGING}) + {first_row}"
+    )
+    drop = " EXCLUDE (_trailing_empty)" if head.trailing_empty else ""
+    con.execute(f"CREATE TEMP VIEW {table} AS SELECT *{drop} FROM {STAGING}")
     rejects = [
         Reject(
             row=int(line),
@@ -184,10 +197,6 @@ def stage_csv(
             "ORDER BY line"
         ).fetchall()
     ]
-    con.execute(f"ALTER TABLE {table} ADD COLUMN _row BIGINT")
-    con.execute(f"UPDATE {table} SET _row = rowid + {first_row}")
-    if head.trailing_empty:
-        con.execute(f"ALTER TABLE {table} DROP COLUMN _trailing_empty")
     n_read = con.execute(f"SELECT count(*) FROM {table}").fetchone()
     return rejects, int(n_read[0] if n_read else 0) + len(rejects)
 
@@ -197,13 +206,15 @@ def stage_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, table: str 
     text = frame.astype(object).where(frame.notna(), None)
     text = text.map(lambda v: None if v is None else str(v))
     text["_row"] = range(1, len(text) + 1)
-    con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute(f"DROP VIEW IF EXISTS {table}")
+    con.execute(f"DROP TABLE IF EXISTS {STAGING}")
     con.register("_frame", text)
     cols = ", ".join(
         f"CAST({ident(str(c))} AS VARCHAR) AS {ident(str(c))}" for c in text.columns if c != "_row"
     )
-    con.execute(f"CREATE TEMP TABLE {table} AS SELECT {cols}, _row FROM _frame")
+    con.execute(f"CREATE TABLE {STAGING} AS SELECT {cols}, _row FROM _frame")
     con.unregister("_frame")
+    con.execute(f"CREATE TEMP VIEW {table} AS SELECT * FROM {STAGING}")
 
 
 def first_failure(checks: Mapping[str, tuple[str, str]]) -> tuple[str, str, str]:

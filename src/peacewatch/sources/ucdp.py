@@ -25,7 +25,6 @@ from peacewatch.sources.base import (
     Layout,
     LoadOptions,
     Staged,
-    bad_number,
     blank,
     date,
     detect_layout,
@@ -82,83 +81,98 @@ def release_from_name(path: Path) -> str | None:
 
 
 def normalize_sql(best: str, low: str, high: str) -> str:
-    """SELECT over temp table `stage` producing the normalised columns plus checks."""
-    tov = num("type_of_violence", "INTEGER")
+    """SELECT over temp view `stage` producing the normalised columns plus checks.
+
+    Each text field is parsed once (inner query `p`); the checks use the parsed values.
+    """
+    parsed = f"""
+        SELECT s.*,
+            {date("date_start")} AS p_start, {date("date_end")} AS p_end,
+            {num("latitude")} AS p_lat, {num("longitude")} AS p_lon,
+            {num(best)} AS p_best, {num(low)} AS p_low, {num(high)} AS p_high,
+            {num("deaths_civilians")} AS p_civ,
+            {num("type_of_violence", "INTEGER")} AS p_tov,
+            {num("date_prec", "INTEGER")} AS p_dprec,
+            {num("where_prec", "INTEGER")} AS p_wprec,
+            {num("country_id", "INTEGER")} AS p_gw
+        FROM stage s"""
     reason, field, value = first_failure(
         {
             blank("id"): ("id", "missing id"),
-            f"{date('date_start')} IS NULL": ("date_start", "unparseable or missing date"),
-            f"(NOT {blank('date_end')} AND {date('date_end')} IS NULL)": (
-                "date_end",
-                "unparseable date",
-            ),
-            f"({bad_number('latitude')} OR abs({num('latitude')}) > 90)": (
+            "p_start IS NULL": ("date_start", "unparseable or missing date"),
+            f"(NOT {blank('date_end')} AND p_end IS NULL)": ("date_end", "unparseable date"),
+            f"((NOT {blank('latitude')} AND p_lat IS NULL) OR abs(p_lat) > 90)": (
                 "latitude",
                 "latitude not a number or outside -90..90",
             ),
-            f"({bad_number('longitude')} OR abs({num('longitude')}) > 180)": (
+            f"((NOT {blank('longitude')} AND p_lon IS NULL) OR abs(p_lon) > 180)": (
                 "longitude",
                 "longitude not a number or outside -180..180",
             ),
-            f"{num(best)} IS NULL": (best, "fatality count missing or not a number"),
-            f"({num(best)} < 0 OR {num(best)} <> floor({num(best)}))": (
+            "p_best IS NULL": (best, "fatality count missing or not a number"),
+            "(p_best < 0 OR p_best <> floor(p_best))": (
                 best,
                 "fatality count negative or not a whole number",
             ),
-            f"({bad_number(low)} OR {num(low)} < 0)": (low, "negative or non-numeric count"),
-            f"({bad_number(high)} OR {num(high)} < 0)": (high, "negative or non-numeric count"),
-            f"({bad_number('deaths_civilians')} OR {num('deaths_civilians')} < 0)": (
+            f"((NOT {blank(low)} AND p_low IS NULL) OR p_low < 0)": (
+                low,
+                "negative or non-numeric count",
+            ),
+            f"((NOT {blank(high)} AND p_high IS NULL) OR p_high < 0)": (
+                high,
+                "negative or non-numeric count",
+            ),
+            f"((NOT {blank('deaths_civilians')} AND p_civ IS NULL) OR p_civ < 0)": (
                 "deaths_civilians",
                 "negative or non-numeric count",
             ),
-            f"({tov} IS NULL OR {tov} NOT IN (1, 2, 3))": (
+            "(p_tov IS NULL OR p_tov NOT IN (1, 2, 3))": (
                 "type_of_violence",
                 "type_of_violence not 1, 2 or 3",
             ),
         }
     )
+    outside = "(p_best < p_low OR p_best > p_high)"
     warning = (
-        f"CASE WHEN {num(best)} < {num(low)} OR {num(best)} > {num(high)} "
-        f"THEN 'best outside low..high (' || {num(low, 'BIGINT')} || '..' || "
-        f"{num(high, 'BIGINT')} || ')' "
-        f"WHEN c.iso3 IS NULL THEN 'unknown Gleditsch-Ward code in country_id' "
-        f"WHEN {date('date_end')} < {date('date_start')} THEN 'date_end before date_start' END"
+        f"CASE WHEN {outside} THEN 'best outside low..high (' || CAST(p_low AS BIGINT) "
+        f"|| '..' || CAST(p_high AS BIGINT) || ')' "
+        "WHEN c.iso3 IS NULL THEN 'unknown Gleditsch-Ward code in country_id' "
+        "WHEN p_end < p_start THEN 'date_end before date_start' END"
     )
     warn_field = (
-        f"CASE WHEN {num(best)} < {num(low)} OR {num(best)} > {num(high)} THEN {sql_str(best)} "
-        f"WHEN c.iso3 IS NULL THEN 'country_id' "
-        f"WHEN {date('date_end')} < {date('date_start')} THEN 'date_end' END"
+        f"CASE WHEN {outside} THEN {sql_str(best)} WHEN c.iso3 IS NULL THEN 'country_id' "
+        "WHEN p_end < p_start THEN 'date_end' END"
     )
     return f"""
     SELECT
         {sql_str(SOURCE)} || ':' || trim(s.id) AS event_id,
         {sql_str(SOURCE)} AS source,
         trim(s.id) AS source_event_id,
-        {date("date_start")} AS date_start,
-        coalesce({date("date_end")}, {date("date_start")}) AS date_end,
-        {DATE_PREC.format(c=num("date_prec", "INTEGER"))} AS date_precision,
-        {num("date_prec", "INTEGER")} AS date_precision_code,
+        p_start AS date_start,
+        coalesce(p_end, p_start) AS date_end,
+        {DATE_PREC.format(c="p_dprec")} AS date_precision,
+        p_dprec AS date_precision_code,
         c.iso3 AS country_iso3,
-        {num("country_id", "INTEGER")} AS gw_code,
+        p_gw AS gw_code,
         {text("adm_1")} AS source_admin1,
         {text("adm_2")} AS source_admin2,
-        {num("latitude")} AS latitude,
-        {num("longitude")} AS longitude,
-        {num("where_prec", "INTEGER")} AS geo_precision,
-        {WHERE_PREC.format(c=num("where_prec", "INTEGER"))} AS geo_precision_label,
-        CASE WHEN {tov} = 3 THEN 'violence_against_civilians' ELSE 'battle' END AS category,
-        CASE {tov} WHEN 1 THEN 'state-based' WHEN 2 THEN 'non-state' WHEN 3 THEN 'one-sided' END
+        p_lat AS latitude,
+        p_lon AS longitude,
+        p_wprec AS geo_precision,
+        {WHERE_PREC.format(c="p_wprec")} AS geo_precision_label,
+        CASE WHEN p_tov = 3 THEN 'violence_against_civilians' ELSE 'battle' END AS category,
+        CASE p_tov WHEN 1 THEN 'state-based' WHEN 2 THEN 'non-state' WHEN 3 THEN 'one-sided' END
             AS source_event_type,
         CAST(NULL AS VARCHAR) AS source_sub_event_type,
-        {tov} AS violence_type,
+        p_tov AS violence_type,
         {text("side_a")} AS actor1,
         {text("side_b")} AS actor2,
         CAST(NULL AS INTEGER) AS actor1_inter,
         CAST(NULL AS INTEGER) AS actor2_inter,
-        CAST({num(best)} AS INTEGER) AS fatalities_best,
-        CAST({num(low)} AS INTEGER) AS fatalities_low,
-        CAST({num(high)} AS INTEGER) AS fatalities_high,
-        CAST({num("deaths_civilians")} AS INTEGER) AS civilian_fatalities,
+        CAST(p_best AS INTEGER) AS fatalities_best,
+        CAST(p_low AS INTEGER) AS fatalities_low,
+        CAST(p_high AS INTEGER) AS fatalities_high,
+        CAST(p_civ AS INTEGER) AS civilian_fatalities,
         {text("where_description")} AS notes,
         {text("source_article")} AS source_refs,
         {sql_str(LICENCE)} AS licence,
@@ -171,8 +185,8 @@ def normalize_sql(best: str, low: str, high: str) -> str:
         {value} AS _reject_value,
         {warning} AS _warning,
         {warn_field} AS _warning_field
-    FROM stage s
-    LEFT JOIN _countries c ON c.gw_code = {num("country_id", "INTEGER")}
+    FROM ({parsed}) s
+    LEFT JOIN _countries c ON c.gw_code = s.p_gw
     """
 
 
