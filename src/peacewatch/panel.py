@@ -1,0 +1,266 @@
+"""Balanced unit x month panels built inside the store (SQL), zeros where nothing happened.
+
+Units: `country`, `admin1` (the loaded boundaries), `priogrid` (0.5 degree cells: every cell whose
+centre lies in the country's admin-1 polygons, plus any cell with an event), and `site:<km>`
+(every camp of the country with coordinates; events within <km> km, great-circle distance; an
+event near two sites counts for both). Months are calendar months of `date_start`.
+
+Events whose date is known only to the year (`date_precision` coarser than a month) are not
+spread over months: they are counted in the month of `date_start` in the separate columns
+`imprecise_events` and `imprecise_fatalities_best`, never dropped. So, for any filter,
+sum(fatalities_best) + sum(imprecise_fatalities_best) equals the events table's total.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from peacewatch import geo
+from peacewatch.errors import PeacewatchError
+from peacewatch.schema import ACTOR_CATEGORIES, CATEGORIES
+from peacewatch.sources.base import sql_str
+from peacewatch.store import Store
+
+UNIT_KINDS = ("country", "admin1", "priogrid", "site")
+VIOLENCE_TYPES = {1: "sb", 2: "ns", 3: "os"}
+IMPRECISE = "date_precision IN ('year')"
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    """What a panel is of: unit kind (and radius for sites), country, months, source."""
+
+    unit: str
+    country: str
+    date_from: date
+    date_to: date
+    source: str = "ucdp_ged"
+    radius_km: float | None = None
+
+
+def parse_unit(unit: str) -> tuple[str, float | None]:
+    """`country`, `admin1`, `priogrid` or `site:<km>` -> (kind, radius)."""
+    match = re.fullmatch(r"site:(\d+(?:\.\d+)?)", unit)
+    if match:
+        return "site", float(match.group(1))
+    if unit in UNIT_KINDS and unit != "site":
+        return unit, None
+    raise PeacewatchError(
+        f"unit: {unit!r} is not one of country, admin1, priogrid, site:<km> (e.g. site:25)"
+    )
+
+
+def measure_columns() -> dict[str, str]:
+    """Panel column -> SQL aggregate over the events of one unit-month (precise dates only)."""
+    cols: dict[str, str] = {
+        "events": "count(*)",
+        "fatalities_best": "sum(fatalities_best)",
+        "fatalities_low": "sum(fatalities_low)",
+        "fatalities_high": "sum(fatalities_high)",
+        "civilian_fatalities": "sum(civilian_fatalities)",
+        "attacks_on_peacekeepers": "count(*) FILTER (WHERE category = 'attack_on_peacekeepers')",
+    }
+    for cat in CATEGORIES:
+        cols[f"events_{cat}"] = f"count(*) FILTER (WHERE category = '{cat}')"
+        cols[f"fatalities_{cat}"] = f"sum(fatalities_best) FILTER (WHERE category = '{cat}')"
+    for code, name in VIOLENCE_TYPES.items():
+        cols[f"events_{name}"] = f"count(*) FILTER (WHERE violence_type = {code})"
+        cols[f"fatalities_{name}"] = f"sum(fatalities_best) FILTER (WHERE violence_type = {code})"
+    for cat in ACTOR_CATEGORIES:
+        involved = f"'{cat}' IN (actor1_category, coalesce(actor2_category, ''))"
+        cols[f"events_actor_{cat}"] = f"count(*) FILTER (WHERE {involved})"
+        cols[f"fatalities_actor_{cat}"] = f"sum(fatalities_best) FILTER (WHERE {involved})"
+    return cols
+
+
+def _country_cells(store: Store, country: str) -> list[int]:
+    """PRIO-GRID cells whose centre lies in the country's loaded admin-1 polygons."""
+    bounds = store.con.execute(
+        "SELECT geometry_wkb FROM admin_boundaries WHERE country_iso3 = ? AND admin_level = 1",
+        [country],
+    ).fetchall()
+    if not bounds:
+        return []
+    shape = shapely.union_all(shapely.from_wkb([bytes(b[0]) for b in bounds]))
+    minx, miny, maxx, maxy = shape.bounds
+    lons = np.arange(np.floor(minx * 2) / 2 + 0.25, maxx + 0.5, 0.5)
+    lats = np.arange(np.floor(miny * 2) / 2 + 0.25, maxy + 0.5, 0.5)
+    grid_lon, grid_lat = np.meshgrid(lons, lats)
+    inside = shapely.contains_xy(shape, grid_lon.ravel(), grid_lat.ravel())
+    return sorted(
+        {geo.priogrid_gid(lat, lon) for lat, lon in zip(grid_lat.ravel()[inside],
+                                                          grid_lon.ravel()[inside], strict=True)}
+    )
+
+
+def _units_and_assignment(store: Store, spec: PanelSpec) -> tuple[str, str]:
+    """SQL for the unit list (unit, unit_name) and the event -> unit assignment (event_id, unit)."""
+    con = store.con
+    if spec.unit == "country":
+        name = con.execute(
+            "SELECT ? AS unit, ? AS unit_name", [spec.country, spec.country]
+        ).df()
+        con.register("_units", name)
+        return "SELECT * FROM _units", "SELECT event_id, country_iso3 AS unit FROM ev"
+    if spec.unit == "admin1":
+        units = con.execute(
+            "SELECT admin_code AS unit, name AS unit_name FROM admin_boundaries "
+            "WHERE country_iso3 = ? AND admin_level = 1 ORDER BY admin_code",
+            [spec.country],
+        ).df()
+        extra = con.execute(
+            "SELECT DISTINCT coalesce(admin1_code, '(outside loaded boundaries)') AS unit, "
+            "coalesce(admin1, '(outside loaded boundaries)') AS unit_name FROM ev"
+        ).df()
+        units = pd.concat([units, extra]).drop_duplicates("unit").reset_index(drop=True)
+        con.register("_units", units)
+        return (
+            "SELECT * FROM _units",
+            "SELECT event_id, coalesce(admin1_code, '(outside loaded boundaries)') AS unit FROM ev",
+        )
+    if spec.unit == "priogrid":
+        cells = set(_country_cells(store, spec.country))
+        cells |= {
+            int(c)
+            for (c,) in con.execute(
+                "SELECT DISTINCT priogrid_gid FROM ev WHERE priogrid_gid IS NOT NULL"
+            ).fetchall()
+        }
+        units = pd.DataFrame({"unit": sorted(cells)})
+        units["unit_name"] = units["unit"].astype(str)
+        units["unit"] = units["unit"].astype(str)
+        con.register("_units", units)
+        return (
+            "SELECT * FROM _units",
+            "SELECT event_id, CAST(priogrid_gid AS VARCHAR) AS unit FROM ev "
+            "WHERE priogrid_gid IS NOT NULL",
+        )
+    camps = con.execute(
+        "SELECT camp_id AS unit, name AS unit_name, latitude, longitude FROM camps "
+        "WHERE country_iso3 = ? AND latitude IS NOT NULL ORDER BY handover_order NULLS LAST, "
+        "camp_id",
+        [spec.country],
+    ).df()
+    if camps.empty:
+        raise PeacewatchError(
+            f"no camps with coordinates for {spec.country}: load a camps table first"
+        )
+    con.register("_units_geo", camps)
+    con.register("_units", camps[["unit", "unit_name"]])
+    radius = float(spec.radius_km or 0)
+    distance = (
+        f"2 * {geo.EARTH_RADIUS_KM} * asin(sqrt("
+        "pow(sin(radians(e.latitude - u.latitude) / 2), 2) + "
+        "cos(radians(u.latitude)) * cos(radians(e.latitude)) * "
+        "pow(sin(radians(e.longitude - u.longitude) / 2), 2)))"
+    )
+    return (
+        "SELECT * FROM _units",
+        f"SELECT e.event_id, u.unit FROM ev e, _units_geo u "
+        f"WHERE e.latitude IS NOT NULL AND {distance} <= {radius}",
+    )
+
+
+def build(store: Store, spec: PanelSpec) -> pd.DataFrame:
+    """The balanced panel: one row per unit and month, zeros where nothing happened."""
+    con = store.con
+    scope = (
+        f"source = {sql_str(spec.source)} AND date_start >= DATE '{spec.date_from.isoformat()}' "
+        f"AND date_start <= DATE '{spec.date_to.isoformat()}'"
+    )
+    # Site panels take events from any country (a camp near a border sees both sides).
+    if spec.unit != "site":
+        scope += f" AND country_iso3 = {sql_str(spec.country)}"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW ev AS SELECT * FROM events WHERE {scope}")
+    try:
+        units_sql, assign_sql = _units_and_assignment(store, spec)
+        measures = measure_columns()
+        precise = ",\n".join(
+            f"{_add_filter(sql, f'NOT {IMPRECISE}')} AS {name}" for name, sql in measures.items()
+        )
+        query = f"""
+        WITH units AS ({units_sql}),
+        months AS (
+            SELECT CAST(m AS DATE) AS month
+            FROM range(date_trunc('month', ?::DATE), date_trunc('month', ?::DATE)
+                       + INTERVAL 1 MONTH, INTERVAL 1 MONTH) t(m)),
+        assigned AS ({assign_sql}),
+        agg AS (
+            SELECT a.unit, CAST(date_trunc('month', e.date_start) AS DATE) AS month,
+                {precise},
+                count(*) FILTER (WHERE {IMPRECISE}) AS imprecise_events,
+                sum(e.fatalities_best) FILTER (WHERE {IMPRECISE}) AS imprecise_fatalities_best
+            FROM assigned a JOIN ev e ON e.event_id = a.event_id
+            GROUP BY ALL)
+        SELECT u.unit, u.unit_name, m.month,
+            {", ".join(f"coalesce(agg.{c}, 0) AS {c}" for c in [*measures, "imprecise_events",
+                                                                 "imprecise_fatalities_best"])}
+        FROM units u CROSS JOIN months m
+        LEFT JOIN agg ON agg.unit = u.unit AND agg.month = m.month
+        ORDER BY u.unit, m.month"""
+        frame = con.execute(query, [spec.date_from, spec.date_to]).df()
+    finally:
+        con.execute("DROP VIEW IF EXISTS ev")
+        for name in ("_units", "_units_geo"):
+            try:
+                con.unregister(name)
+            except Exception:  # noqa: BLE001 - not registered for this unit kind
+                pass
+    for col in frame.columns[3:]:
+        frame[col] = frame[col].astype("int64")
+    frame.attrs["query"] = query
+    frame.attrs["spec"] = spec
+    return frame
+
+
+def _add_filter(sql: str, condition: str) -> str:
+    """Add a FILTER clause to an aggregate, or AND it into an existing one."""
+    if "FILTER (WHERE " in sql:
+        return sql.replace("FILTER (WHERE ", f"FILTER (WHERE {condition} AND ", 1)
+    return f"{sql} FILTER (WHERE {condition})"
+
+
+def default_range(store: Store, country: str, source: str = "ucdp_ged") -> tuple[date, date]:
+    """First and last event date of a country and source (for panels without --from/--to)."""
+    row = store.con.execute(
+        "SELECT min(date_start), max(date_start) FROM events WHERE country_iso3 = ? "
+        "AND source = ?",
+        [country, source],
+    ).fetchone()
+    if not row or row[0] is None:
+        raise PeacewatchError(f"no {source} events for {country} in the store")
+    return row[0], row[1]
+
+
+def panel(
+    store: Store,
+    unit: str,
+    country: str,
+    date_from: date | str | None = None,
+    date_to: date | str | None = None,
+    source: str = "ucdp_ged",
+) -> pd.DataFrame:
+    """Build the `unit` x month panel of `country` (see the module docstring)."""
+    kind, radius = parse_unit(unit)
+    country = country.upper()
+    first, last = default_range(store, country, source)
+    start = _as_date(date_from, "from") or first
+    end = _as_date(date_to, "to") or last
+    if end < start:
+        raise PeacewatchError(f"--to {end} is before --from {start}")
+    return build(store, PanelSpec(kind, country, start, end, source, radius))
+
+
+def _as_date(value: date | str | None, name: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise PeacewatchError(f"{name}: {value!r} is not an ISO date (YYYY-MM-DD)") from None
