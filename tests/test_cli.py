@@ -103,3 +103,42 @@ def test_rejected_rows_are_named_in_the_output(env, tmp_path):
     assert result.exit_code == 0
     assert "rejected: bad.csv, row 3, field 'date_start', value 'yesterday'" in result.output
     assert "rejects: " in result.output
+
+
+def test_panel_indicators_and_brief_commands(env, tmp_path):
+    runner.invoke(app, ["load-shared", "--countries", "MLI,BFA"], env=env)
+    out = tmp_path / "panel.csv"
+    result = runner.invoke(
+        app,
+        [
+            "panel",
+            "--unit",
+            "admin1",
+            "--country",
+            "MLI",
+            "--from",
+            "2022-01-01",
+            "--to",
+            "2022-12-31",
+            "--out",
+            str(out),
+        ],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    import pandas as pd
+
+    frame = pd.read_csv(out)
+    assert frame["fatalities_best"].sum() + frame["imprecise_fatalities_best"].sum() == 3650
+    result = runner.invoke(app, ["indicators", "MLI"], env=env)
+    assert "security.attacks_on_peacekeepers" in result.output
+    result = runner.invoke(
+        app, ["indicators", "MLI", "--name", "political.coups", "--query"], env=env
+    )
+    assert result.exit_code == 0 and "2020-08-18" in result.output and "FROM coups" in result.output
+    html = tmp_path / "b.html"
+    result = runner.invoke(app, ["brief", "MLI", "--out", str(html)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "The security environment" in html.read_text(encoding="utf-8")
+    bad = runner.invoke(app, ["panel", "--unit", "district", "--country", "MLI"], env=env)
+    assert bad.exit_code == 2 and "site:<km>" in bad.output

@@ -51,32 +51,79 @@ def test_site_panel_counts_events_near_camps(mali_store):
 def test_category_and_type_columns_add_up(mali_store):
     frame = panel.panel(mali_store, "country", "MLI", "2012-01-01", "2023-12-31")
     assert (frame[["events_sb", "events_ns", "events_os"]].sum(axis=1) == frame["events"]).all()
-    cats = [c for c in frame.columns if c.startswith("fatalities_") and c[11:] in {
-        "battle", "explosion_remote", "violence_against_civilians", "attack_on_peacekeepers",
-        "protest_riot", "strategic_development", "movement_restriction",
-        "human_rights_violation", "other"}]
+    cats = [
+        c
+        for c in frame.columns
+        if c.startswith("fatalities_")
+        and c[11:]
+        in {
+            "battle",
+            "explosion_remote",
+            "violence_against_civilians",
+            "attack_on_peacekeepers",
+            "protest_riot",
+            "strategic_development",
+            "movement_restriction",
+            "human_rights_violation",
+            "other",
+        }
+    ]
     assert (frame[cats].sum(axis=1) == frame["fatalities_best"]).all()
 
 
 def test_two_event_fixture_gives_the_exact_cells(tmp_path, store):
     header, rows = read_rows(GED_MALI)
     a, b = dict(rows[0]), dict(rows[1])
-    a.update(id="1", date_start="01/15/2020 00:00:00", date_end="01/15/2020 00:00:00",
-             date_prec="1", type_of_violence="1", best_est="5", low_est="4", high_est="9",
-             deaths_civilians="0", latitude="16.27", longitude="-0.04", side_a="Government of Mali",
-             side_b="JNIM", country_id="432")
-    b.update(id="2", date_start="03/01/2020 00:00:00", date_end="12/31/2020 00:00:00",
-             date_prec="5", type_of_violence="3", best_est="3", low_est="3", high_est="3",
-             deaths_civilians="3", latitude="16.27", longitude="-0.04", side_a="IS",
-             side_b="Civilians", country_id="432")
+    a.update(
+        id="1",
+        date_start="01/15/2020 00:00:00",
+        date_end="01/15/2020 00:00:00",
+        date_prec="1",
+        type_of_violence="1",
+        best_est="5",
+        low_est="4",
+        high_est="9",
+        deaths_civilians="0",
+        latitude="16.27",
+        longitude="-0.04",
+        side_a="Government of Mali",
+        side_b="JNIM",
+        country_id="432",
+    )
+    b.update(
+        id="2",
+        date_start="03/01/2020 00:00:00",
+        date_end="12/31/2020 00:00:00",
+        date_prec="5",
+        type_of_violence="3",
+        best_est="3",
+        low_est="3",
+        high_est="3",
+        deaths_civilians="3",
+        latitude="16.27",
+        longitude="-0.04",
+        side_a="IS",
+        side_b="Civilians",
+        country_id="432",
+    )
     load_file(store, "boundaries", BOUNDARIES / "mli_admin1.geojson")
     load_file(store, "ucdp-ged", write_country(tmp_path / "two.csv", header, [a, b]))
     frame = panel.panel(store, "country", "MLI", "2020-01-01", "2020-03-31").set_index("month")
     assert list(frame.index.astype(str)) == ["2020-01-01", "2020-02-01", "2020-03-01"]
     jan, feb, mar = (frame.iloc[i] for i in range(3))
-    assert (jan.events, jan.fatalities_best, jan.fatalities_low, jan.fatalities_high) == (1, 5, 4, 9)
-    assert (jan.events_sb, jan.events_battle, jan.events_actor_state_forces,
-            jan.events_actor_jihadist, jan.civilian_fatalities) == (1, 1, 1, 1, 0)
+    assert (jan.events, jan.fatalities_best, jan.fatalities_low, jan.fatalities_high) == (
+        1,
+        5,
+        4,
+        9,
+    )
+    assert (
+        jan.events_sb,
+        jan.events_battle,
+        jan.events_actor_state_forces,
+        jan.events_actor_jihadist,
+        jan.civilian_fatalities,
+    ) == (1, 1, 1, 1, 0)
     assert feb[2:].sum() == 0
     assert (mar.events, mar.imprecise_events, mar.imprecise_fatalities_best) == (0, 1, 3)
     grid = panel.panel(store, "priogrid", "MLI", "2020-01-01", "2020-01-31")
@@ -101,5 +148,6 @@ def test_site_panel_needs_camps(store):
     with pytest.raises(PeacewatchError, match="camps"):
         panel.panel(store, "site:50", "MLI")
     load_file(store, "camps", REFERENCE / "minusma_camps.csv")
-    assert isinstance(panel.panel(store, "site:50", "MLI", "2023-01-01", "2023-02-28"),
-                      pd.DataFrame)
+    assert isinstance(
+        panel.panel(store, "site:50", "MLI", "2023-01-01", "2023-02-28"), pd.DataFrame
+    )

@@ -15,9 +15,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from peacewatch import __version__, api, export
+from peacewatch import __version__, api, export, indicators, panel
 from peacewatch.errors import PeacewatchError, RowError
 from peacewatch.loading import REGISTRY, LoadReport, load_file
+from peacewatch.report import briefing
 from peacewatch.schema import CATEGORIES
 from peacewatch.settings import Settings
 from peacewatch.sources import ucdp
@@ -335,6 +336,109 @@ def events(
                 "passing raw rows on (ACLED): keep this file private; publish aggregates only, "
                 "with attribution."
             )
+    except PeacewatchError as exc:
+        _fail(exc)
+
+
+@app.command("panel")
+def panel_cmd(
+    unit: Annotated[str, typer.Option(help="country, admin1, priogrid or site:<km>.")],
+    country: Annotated[str, typer.Option(help="ISO3 code.")],
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="First date (YYYY-MM-DD).")
+    ] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last date (YYYY-MM-DD).")] = None,
+    source: Annotated[
+        str, typer.Option(help="Event source: ucdp_ged, acled, incident.")
+    ] = "ucdp_ged",
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Output file (default: stdout).")
+    ] = None,
+    store: StoreOpt = None,
+) -> None:
+    """A balanced unit x month panel (zeros where nothing happened), built in the store."""
+    try:
+        if fmt not in ("csv", "parquet"):
+            raise PeacewatchError(f"format: {fmt!r} is not csv or parquet")
+        with _store(store, read_only=True) as st:
+            frame = panel.panel(st, unit, country, date_from, date_to, source)
+        export.export(frame, fmt, out_path)
+        if out_path is not None:
+            err.print(
+                f"wrote {len(frame)} rows ({frame['unit'].nunique()} units x "
+                f"{frame['month'].nunique()} months) to {out_path}"
+            )
+    except PeacewatchError as exc:
+        _fail(exc)
+
+
+@app.command("indicators")
+def indicators_cmd(
+    country: Annotated[str, typer.Argument(help="ISO3 code.")],
+    name: Annotated[
+        str | None, typer.Option(help="One indicator (default: list them all).")
+    ] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="First date (YYYY-MM-DD).")
+    ] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last date (YYYY-MM-DD).")] = None,
+    show_query: Annotated[bool, typer.Option("--query", help="Print the query too.")] = False,
+    store: StoreOpt = None,
+) -> None:
+    """List the indicators, or compute one for a country (with its sources and query)."""
+    try:
+        with _store(store, read_only=True) as st:
+            if name is None:
+                for ind in indicators.REGISTRY.values():
+                    out.print(
+                        f"[bold]{ind.name}[/bold] ({ind.dimension}): {ind.title}", highlight=False
+                    )
+                return
+            first, last = panel.default_range(st, country.upper())
+            result = indicators.compute(st, name, country, date_from or first, date_to or last)
+            _print_frame(result.frame, result.indicator.title)
+            out.print("Sources: " + "; ".join(result.provenance), highlight=False)
+            if show_query:
+                out.print(result.query, highlight=False)
+    except PeacewatchError as exc:
+        _fail(exc)
+
+
+@app.command()
+def brief(
+    country: Annotated[str, typer.Argument(help="ISO3 code, e.g. MLI.")],
+    out_path: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path(
+        "brief.html"
+    ),
+    pdf: Annotated[Path | None, typer.Option(help="Also write this PDF.")] = None,
+    date_from: Annotated[
+        str | None,
+        typer.Option("--from", help="First date (YYYY-MM-DD); default: the timeline's first year."),
+    ] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last date (YYYY-MM-DD).")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Write the country briefing: self-contained HTML (and PDF), every figure traceable."""
+    try:
+        with (
+            _store(store, read_only=True) as st,
+            Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+                disable=not err.is_terminal,
+            ) as progress,
+        ):
+            task = progress.add_task(f"briefing {country}")
+
+            def step(name: str) -> None:
+                progress.update(task, description=f"briefing {country}: {name}")
+
+            briefing.write(st, country, out_path, pdf, date_from, date_to, step)
+        out.print(f"wrote {out_path}" + (f" and {pdf}" if pdf else ""), highlight=False)
     except PeacewatchError as exc:
         _fail(exc)
 

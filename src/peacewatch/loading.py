@@ -48,6 +48,7 @@ REGISTRY: dict[str, SourceSpec] = {
         reference.Camps(),
         reference.Timeline(),
         reference.Humanitarian(),
+        reference.Coups(),
         boundaries.Boundaries(),
     )
 }

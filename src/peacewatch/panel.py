@@ -13,10 +13,12 @@ sum(fatalities_best) + sum(imprecise_fatalities_best) equals the events table's 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from datetime import date
 
+import duckdb
 import numpy as np
 import pandas as pd
 import shapely
@@ -79,7 +81,7 @@ def measure_columns() -> dict[str, str]:
     return cols
 
 
-def _country_cells(store: Store, country: str) -> list[int]:
+def country_cells(store: Store, country: str) -> list[int]:
     """PRIO-GRID cells whose centre lies in the country's loaded admin-1 polygons."""
     bounds = store.con.execute(
         "SELECT geometry_wkb FROM admin_boundaries WHERE country_iso3 = ? AND admin_level = 1",
@@ -94,8 +96,10 @@ def _country_cells(store: Store, country: str) -> list[int]:
     grid_lon, grid_lat = np.meshgrid(lons, lats)
     inside = shapely.contains_xy(shape, grid_lon.ravel(), grid_lat.ravel())
     return sorted(
-        {geo.priogrid_gid(lat, lon) for lat, lon in zip(grid_lat.ravel()[inside],
-                                                          grid_lon.ravel()[inside], strict=True)}
+        {
+            geo.priogrid_gid(lat, lon)
+            for lat, lon in zip(grid_lat.ravel()[inside], grid_lon.ravel()[inside], strict=True)
+        }
     )
 
 
@@ -103,9 +107,7 @@ def _units_and_assignment(store: Store, spec: PanelSpec) -> tuple[str, str]:
     """SQL for the unit list (unit, unit_name) and the event -> unit assignment (event_id, unit)."""
     con = store.con
     if spec.unit == "country":
-        name = con.execute(
-            "SELECT ? AS unit, ? AS unit_name", [spec.country, spec.country]
-        ).df()
+        name = con.execute("SELECT ? AS unit, ? AS unit_name", [spec.country, spec.country]).df()
         con.register("_units", name)
         return "SELECT * FROM _units", "SELECT event_id, country_iso3 AS unit FROM ev"
     if spec.unit == "admin1":
@@ -125,7 +127,7 @@ def _units_and_assignment(store: Store, spec: PanelSpec) -> tuple[str, str]:
             "SELECT event_id, coalesce(admin1_code, '(outside loaded boundaries)') AS unit FROM ev",
         )
     if spec.unit == "priogrid":
-        cells = set(_country_cells(store, spec.country))
+        cells = set(country_cells(store, spec.country))
         cells |= {
             int(c)
             for (c,) in con.execute(
@@ -199,8 +201,12 @@ def build(store: Store, spec: PanelSpec) -> pd.DataFrame:
             FROM assigned a JOIN ev e ON e.event_id = a.event_id
             GROUP BY ALL)
         SELECT u.unit, u.unit_name, m.month,
-            {", ".join(f"coalesce(agg.{c}, 0) AS {c}" for c in [*measures, "imprecise_events",
-                                                                 "imprecise_fatalities_best"])}
+            {
+            ", ".join(
+                f"coalesce(agg.{c}, 0) AS {c}"
+                for c in [*measures, "imprecise_events", "imprecise_fatalities_best"]
+            )
+        }
         FROM units u CROSS JOIN months m
         LEFT JOIN agg ON agg.unit = u.unit AND agg.month = m.month
         ORDER BY u.unit, m.month"""
@@ -208,10 +214,8 @@ def build(store: Store, spec: PanelSpec) -> pd.DataFrame:
     finally:
         con.execute("DROP VIEW IF EXISTS ev")
         for name in ("_units", "_units_geo"):
-            try:
+            with contextlib.suppress(duckdb.Error):  # not registered for this unit kind
                 con.unregister(name)
-            except Exception:  # noqa: BLE001 - not registered for this unit kind
-                pass
     for col in frame.columns[3:]:
         frame[col] = frame[col].astype("int64")
     frame.attrs["query"] = query
@@ -229,8 +233,7 @@ def _add_filter(sql: str, condition: str) -> str:
 def default_range(store: Store, country: str, source: str = "ucdp_ged") -> tuple[date, date]:
     """First and last event date of a country and source (for panels without --from/--to)."""
     row = store.con.execute(
-        "SELECT min(date_start), max(date_start) FROM events WHERE country_iso3 = ? "
-        "AND source = ?",
+        "SELECT min(date_start), max(date_start) FROM events WHERE country_iso3 = ? AND source = ?",
         [country, source],
     ).fetchone()
     if not row or row[0] is None:

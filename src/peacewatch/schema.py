@@ -360,6 +360,18 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "notes": "VARCHAR",
         },
     ),
+    "coups": (
+        "record_id",
+        {
+            "record_id": "VARCHAR",
+            "country": "VARCHAR",
+            "country_iso3": "VARCHAR",
+            "cow_code": "INTEGER",
+            "date": "DATE",
+            "successful": "BOOLEAN",
+            "dataset_version": "VARCHAR",
+        },
+    ),
     "admin_boundaries": (
         "record_id",
         {

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from peacewatch.countries import iso3_from_name
+from peacewatch.countries import iso3_from_name, name_table
 from peacewatch.errors import PeacewatchError
 from peacewatch.sources.base import (
     Layout,
@@ -287,3 +287,64 @@ class Humanitarian(_Reference):
             CASE WHEN {odd_date} THEN 'as_of_date' END AS _warning_field
         FROM stage s"""
         return self._staged(con, path, options, sql, cols, rejects, n_read)
+
+
+COUPS = Layout(
+    "powell-thyne-coups",
+    frozenset({"country", "ccode", "year", "month", "day", "coup"}),
+)
+
+
+class Coups(_Reference):
+    """`peacewatch load coups PATH`: Powell & Thyne's list of coup attempts (all countries)."""
+
+    name = "coups"
+    target = "coups"
+    layouts: tuple[Layout, ...] = (COUPS,)
+
+    def stage(self, con: duckdb.DuckDBPyConnection, path: Path, options: LoadOptions) -> Staged:
+        """Stage the coup list; it replaces the stored list. ISO3 from the country name."""
+        head = read_csv_head(path)
+        detect_layout(path, "coups", head.columns, self.layouts)
+        rejects, n_read = stage_csv(con, path, head)
+        names = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT trim(country) FROM stage WHERE country IS NOT NULL"
+            ).fetchall()
+        ]
+        con.register("_names", name_table(names))
+        day = "make_date(CAST(s.year AS INTEGER), CAST(s.month AS INTEGER), CAST(s.day AS INTEGER))"
+        valid = (
+            f"({num('year', 'INTEGER')} IS NOT NULL AND {num('month', 'INTEGER')} BETWEEN 1 AND 12 "
+            f"AND {num('day', 'INTEGER')} BETWEEN 1 AND 31)"
+        )
+        reason, field, value = first_failure(
+            {
+                blank("country"): ("country", "missing country"),
+                f"NOT {valid}": ("year", "year, month or day missing or out of range"),
+                f"{num('coup', 'INTEGER')} NOT IN (1, 2)": ("coup", "coup not 1 or 2"),
+            }
+        )
+        version = "max(trim(s.version)) OVER ()" if "version" in head.columns else "NULL"
+        rid = (
+            "'coup:' || trim(s.country) || ':' || trim(s.year) || '-' || trim(s.month) || '-' "
+            "|| trim(s.day)"
+        )
+        sql = f"""
+        SELECT {rid} AS record_id, {rid} AS _key, 'coups' AS _scope, s._row AS _row,
+            trim(s.country) AS country, n.iso3 AS country_iso3,
+            CAST({num("ccode")} AS INTEGER) AS cow_code,
+            CASE WHEN {valid} THEN {day} END AS date,
+            {num("coup", "INTEGER")} = 2 AS successful,
+            {version} AS dataset_version,
+            {reason} AS _reject_reason, {field} AS _reject_field, {value} AS _reject_value,
+            CASE WHEN n.iso3 IS NULL THEN 'country name not matched to an ISO3 code' END
+                AS _warning,
+            CASE WHEN n.iso3 IS NULL THEN 'country' END AS _warning_field
+        FROM stage s LEFT JOIN _names n ON n.name = trim(s.country)"""
+        staged = self._staged(con, path, options, sql, head.columns, rejects, n_read)
+        if options.release is None and "version" in head.columns:
+            row = con.execute("SELECT max(trim(version)) FROM stage").fetchone()
+            staged.release = f"Powell & Thyne {row[0]}" if row and row[0] else staged.release
+        return staged

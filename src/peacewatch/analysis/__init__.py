@@ -1,0 +1,1 @@
+"""Analyses over panels and indicators: trends and change points, hotspots and spillover."""

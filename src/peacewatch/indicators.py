@@ -1,0 +1,388 @@
+"""Named, documented indicators for each dimension of a mission's environment.
+
+Every indicator is one SQL query over the store with named parameters (`$country`, `$date_from`,
+`$date_to`); `compute` returns the table, the query text and the releases of the sources used,
+so every number in a briefing can be traced to its query and rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from peacewatch.errors import PeacewatchError
+from peacewatch.sources.reference import MISSIONS
+from peacewatch.store import Store
+
+DIMENSIONS = ("security", "political", "cooperation", "human_rights", "humanitarian", "regional")
+BORDER_KM = 100.0
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator: a name, its dimension, what it measures and the query that measures it."""
+
+    name: str
+    dimension: str
+    title: str
+    description: str
+    sql: str
+    sources: tuple[str, ...]
+
+
+@dataclass
+class Result:
+    """An indicator computed for a country and period."""
+
+    indicator: Indicator
+    frame: pd.DataFrame
+    params: dict[str, object]
+    provenance: list[str] = field(default_factory=list)
+
+    @property
+    def query(self) -> str:
+        """The query with its parameters written out (for the briefing's appendix)."""
+        text = self.indicator.sql.strip()
+        for key, value in sorted(self.params.items(), key=lambda kv: -len(kv[0])):
+            text = text.replace(f"${key}", repr(str(value)))
+        return text
+
+
+_YEAR_RANGE = "date_start BETWEEN $date_from AND $date_to"
+
+REGISTRY: dict[str, Indicator] = {}
+
+
+def _register(*items: Indicator) -> None:
+    for item in items:
+        REGISTRY[item.name] = item
+
+
+_register(
+    Indicator(
+        "security.ged_by_year",
+        "security",
+        "Organised violence per year (UCDP GED)",
+        "Events and fatalities (best, low, high) per year; UCDP's three types of violence "
+        "together.",
+        f"""SELECT year(date_start) AS year, count(*) AS events,
+               sum(fatalities_best) AS fatalities_best, sum(fatalities_low) AS fatalities_low,
+               sum(fatalities_high) AS fatalities_high,
+               sum(civilian_fatalities) AS civilian_fatalities
+           FROM events WHERE source = 'ucdp_ged' AND country_iso3 = $country AND {_YEAR_RANGE}
+           GROUP BY ALL ORDER BY year""",
+        ("ucdp_ged",),
+    ),
+    Indicator(
+        "security.ged_by_type",
+        "security",
+        "Fatalities by type of violence (UCDP GED)",
+        "State-based (1), non-state (2) and one-sided (3) violence: events and best fatalities "
+        "per year.",
+        f"""SELECT year(date_start) AS year,
+               CASE violence_type WHEN 1 THEN 'state-based' WHEN 2 THEN 'non-state'
+                    ELSE 'one-sided' END AS violence_type,
+               count(*) AS events, sum(fatalities_best) AS fatalities_best
+           FROM events WHERE source = 'ucdp_ged' AND country_iso3 = $country AND {_YEAR_RANGE}
+           GROUP BY ALL ORDER BY year, violence_type""",
+        ("ucdp_ged",),
+    ),
+    Indicator(
+        "security.ged_by_admin1",
+        "security",
+        "Fatalities by region (UCDP GED, admin-1 by point in polygon)",
+        "Best fatalities per admin-1 region (as the loaded boundaries name it) and year.",
+        f"""SELECT coalesce(admin1, '(outside loaded boundaries)') AS admin1,
+               year(date_start) AS year, count(*) AS events,
+               sum(fatalities_best) AS fatalities_best
+           FROM events WHERE source = 'ucdp_ged' AND country_iso3 = $country AND {_YEAR_RANGE}
+           GROUP BY ALL ORDER BY admin1, year""",
+        ("ucdp_ged",),
+    ),
+    Indicator(
+        "security.ged_by_actor",
+        "security",
+        "Fatalities by actor category (UCDP GED)",
+        "Best fatalities of events in which an actor of the category took part (either side), "
+        "per year; an event counts once per category involved.",
+        f"""SELECT year, actor_category, count(*) AS events,
+               sum(fatalities_best) AS fatalities_best
+           FROM (SELECT DISTINCT event_id, year(date_start) AS year, fatalities_best,
+                        unnest([actor1_category, actor2_category]) AS actor_category
+                 FROM events WHERE source = 'ucdp_ged' AND country_iso3 = $country
+                   AND {_YEAR_RANGE})
+           WHERE actor_category IS NOT NULL
+           GROUP BY ALL ORDER BY year, actor_category""",
+        ("ucdp_ged",),
+    ),
+    Indicator(
+        "security.remote_violence",
+        "security",
+        "Explosions and remote violence (ACLED)",
+        "ACLED Explosions/Remote violence events per year, of which IEDs and landmines, and "
+        "their fatalities (ACLED reports one, conservative, number).",
+        f"""SELECT year(date_start) AS year, count(*) AS events,
+               count(*) FILTER (WHERE source_sub_event_type = 'Remote explosive/landmine/IED')
+                   AS ied_events,
+               sum(fatalities_best) AS fatalities
+           FROM events WHERE source = 'acled' AND country_iso3 = $country AND {_YEAR_RANGE}
+             AND source_event_type = 'Explosions/Remote violence'
+           GROUP BY ALL ORDER BY year""",
+        ("acled",),
+    ),
+    Indicator(
+        "security.attacks_on_peacekeepers",
+        "security",
+        "Attacks on peacekeepers, reconciled across sources",
+        "Per year: UN peacekeepers killed by malicious acts (UN fatalities file: deaths, no "
+        "location), ACLED events against the mission (actor names) and their fatalities, "
+        "published field incidents, and UCDP GED (which never codes the UN as a side). "
+        "`coverage` says which sources cover the year; `disagreement` flags years where one "
+        "source shows attacks and another that covers the year shows none.",
+        f"""WITH years AS (SELECT range AS year FROM range(year($date_from), year($date_to) + 1)),
+           un AS (SELECT year(incident_date) AS year, count(*) AS un_deaths_malicious
+                  FROM un_fatalities WHERE mission IN (SELECT unnest($missions))
+                    AND malicious AND incident_date BETWEEN $date_from AND $date_to
+                  GROUP BY 1),
+           acled AS (SELECT year(date_start) AS year,
+                        count(*) FILTER (WHERE category = 'attack_on_peacekeepers')
+                            AS acled_attacks,
+                        sum(fatalities_best) FILTER (WHERE category = 'attack_on_peacekeepers')
+                            AS acled_attack_fatalities,
+                        count(*) AS acled_events
+                     FROM events WHERE source = 'acled' AND country_iso3 = $country
+                       AND {_YEAR_RANGE} GROUP BY 1),
+           inc AS (SELECT year(date_start) AS year, count(*) AS incident_reports
+                   FROM events WHERE source = 'incident' AND country_iso3 = $country
+                     AND category = 'attack_on_peacekeepers' AND {_YEAR_RANGE} GROUP BY 1),
+           ged AS (SELECT year(date_start) AS year,
+                      count(*) FILTER (WHERE involves_peacekeepers) AS ged_events_with_un,
+                      count(*) AS ged_events
+                   FROM events WHERE source = 'ucdp_ged' AND country_iso3 = $country
+                     AND {_YEAR_RANGE} GROUP BY 1)
+           SELECT y.year, coalesce(un.un_deaths_malicious, 0) AS un_deaths_malicious,
+               acled.acled_attacks, acled.acled_attack_fatalities,
+               coalesce(inc.incident_reports, 0) AS incident_reports,
+               ged.ged_events_with_un,
+               concat_ws(', ', 'UN fatalities',
+                         CASE WHEN acled.acled_events > 0 THEN 'ACLED' END,
+                         CASE WHEN ged.ged_events > 0 THEN 'GED' END) AS coverage,
+               CASE WHEN acled.acled_events > 0 AND coalesce(un.un_deaths_malicious, 0) > 0
+                         AND acled.acled_attacks = 0 THEN 'UN deaths but no ACLED attack'
+                    WHEN acled.acled_events > 0 AND acled.acled_attack_fatalities > 0
+                         AND coalesce(un.un_deaths_malicious, 0) = 0
+                         THEN 'ACLED attack deaths but no UN deaths'
+                    WHEN ged.ged_events > 0 AND coalesce(un.un_deaths_malicious, 0) > 0
+                         THEN 'GED does not code the UN as a side'
+               END AS disagreement
+           FROM years y LEFT JOIN un USING (year) LEFT JOIN acled USING (year)
+           LEFT JOIN inc USING (year) LEFT JOIN ged USING (year)
+           ORDER BY y.year""",
+        ("un_fatalities", "acled", "ucdp_ged", "incident"),
+    ),
+    Indicator(
+        "political.coups",
+        "political",
+        "Coups d'état (Powell & Thyne, and the timeline)",
+        "Coup attempts with their dates: successful or failed (Powell & Thyne), and whether the "
+        "country's timeline records them (within 3 days).",
+        """SELECT c.date, c.successful, c.dataset_version,
+               (SELECT string_agg(t.event, ' | ') FROM timeline t
+                 WHERE t.country_iso3 = $country AND t.category = 'coup'
+                   AND abs(date_diff('day', t.date, c.date)) <= 3
+                    OR (t.country_iso3 = $country AND t.category = 'coup'
+                        AND c.date BETWEEN t.date AND coalesce(t.end_date, t.date)))
+                   AS timeline_event
+           FROM coups c WHERE c.country_iso3 = $country
+             AND c.date BETWEEN $date_from AND $date_to
+           UNION ALL
+           SELECT coalesce(t.end_date, t.date), NULL, 'timeline only', t.event
+           FROM timeline t WHERE t.country_iso3 = $country AND t.category = 'coup'
+             AND t.date BETWEEN $date_from AND $date_to
+             AND NOT EXISTS (SELECT 1 FROM coups c WHERE c.country_iso3 = $country
+                             AND c.date BETWEEN t.date - 3 AND coalesce(t.end_date, t.date) + 3)
+           ORDER BY 1""",
+        ("coups", "timeline"),
+    ),
+    Indicator(
+        "political.timeline",
+        "political",
+        "Agreements, transitions and sanctions (timeline)",
+        "Dated political events of the curated timeline: agreements, politics, sanctions, "
+        "mandates.",
+        """SELECT date, category, event, location, sources FROM timeline
+           WHERE country_iso3 = $country AND date BETWEEN $date_from AND $date_to
+             AND category IN ('agreement', 'politics', 'sanctions', 'mandate')
+           ORDER BY date""",
+        ("timeline",),
+    ),
+    Indicator(
+        "cooperation.restrictions",
+        "cooperation",
+        "Host-state cooperation: restrictions, expulsions, withdrawal",
+        "Timeline events on the mission's freedom of movement, expulsions, foreign forces and "
+        "the withdrawal, plus published incident reports of movement restrictions.",
+        """SELECT date, category, event, sources AS source FROM timeline
+           WHERE country_iso3 = $country AND date BETWEEN $date_from AND $date_to
+             AND (category IN ('withdrawal', 'foreign forces')
+                  OR regexp_matches(lower(event),
+                     'expel|expuls|restrict|flight|ban |denied|persona non grata|withdraw'))
+           UNION ALL
+           SELECT date_start, category, notes, 'incident report' FROM events
+           WHERE source = 'incident' AND country_iso3 = $country
+             AND category = 'movement_restriction' AND date_start BETWEEN $date_from AND $date_to
+           ORDER BY 1""",
+        ("timeline", "incident"),
+    ),
+    Indicator(
+        "human_rights.civilian_fatalities",
+        "human_rights",
+        "Civilian fatalities by perpetrator category (UCDP GED one-sided violence)",
+        "Civilians killed in one-sided violence per year, by the category of the perpetrator "
+        "(side A).",
+        f"""SELECT year(date_start) AS year, actor1_category AS perpetrator_category,
+               count(*) AS events, sum(civilian_fatalities) AS civilian_fatalities
+           FROM events WHERE source = 'ucdp_ged' AND country_iso3 = $country
+             AND violence_type = 3 AND {_YEAR_RANGE}
+           GROUP BY ALL ORDER BY year, perpetrator_category""",
+        ("ucdp_ged",),
+    ),
+    Indicator(
+        "human_rights.mass_casualty_events",
+        "human_rights",
+        "Mass-casualty events against civilians (>= 25 civilians killed)",
+        "Every event with at least 25 civilian deaths, with the perpetrator as the source names "
+        "it and its category.",
+        f"""SELECT date_start AS date, coalesce(admin1, source_admin1) AS region,
+               actor1 AS perpetrator, actor1_category AS perpetrator_category,
+               civilian_fatalities, fatalities_best, source, event_id
+           FROM events WHERE country_iso3 = $country AND civilian_fatalities >= 25
+             AND {_YEAR_RANGE}
+           ORDER BY date_start""",
+        ("ucdp_ged", "acled"),
+    ),
+    Indicator(
+        "humanitarian.figures",
+        "humanitarian",
+        "Displacement and people in need",
+        "Per year and indicator, the latest figure of the year (people in need, IDPs, refugees) "
+        "with its date and source.",
+        """SELECT year, indicator, value, coalesce(CAST(as_of_date AS VARCHAR), as_of_text)
+                  AS as_of, source_org
+           FROM humanitarian WHERE country_iso3 = $country
+             AND year BETWEEN year($date_from) AND year($date_to)
+           QUALIFY row_number() OVER (PARTITION BY year, indicator
+                                      ORDER BY as_of_date DESC NULLS LAST) = 1
+           ORDER BY indicator, year""",
+        ("humanitarian",),
+    ),
+    Indicator(
+        "regional.neighbours",
+        "regional",
+        "Violence in the other countries loaded (UCDP GED)",
+        "Events and best fatalities per year in each other country in the store.",
+        f"""SELECT country_iso3, year(date_start) AS year, count(*) AS events,
+               sum(fatalities_best) AS fatalities_best
+           FROM events WHERE source = 'ucdp_ged' AND country_iso3 <> $country AND {_YEAR_RANGE}
+           GROUP BY ALL ORDER BY country_iso3, year""",
+        ("ucdp_ged",),
+    ),
+    Indicator(
+        "regional.border_areas",
+        "regional",
+        f"Violence within {BORDER_KM:.0f} km of the border (UCDP GED)",
+        f"Events and best fatalities per year and country within {BORDER_KM:.0f} km of the "
+        "country's outline (the union of its loaded admin-1 polygons), on both sides.",
+        f"""SELECT e.country_iso3, year(e.date_start) AS year,
+               CASE WHEN e.country_iso3 = $country THEN 'inside' ELSE 'across the border' END
+                   AS side,
+               count(*) AS events, sum(e.fatalities_best) AS fatalities_best
+           FROM events e JOIN _border_points b
+             ON b.latitude = e.latitude AND b.longitude = e.longitude
+           WHERE e.source = 'ucdp_ged' AND {_YEAR_RANGE.replace("date_start", "e.date_start")}
+           GROUP BY ALL ORDER BY e.country_iso3, year""",
+        ("ucdp_ged",),
+    ),
+)
+
+
+def border_points(store: Store, country: str) -> pd.DataFrame:
+    """Distinct event coordinates within BORDER_KM of the country's outline.
+
+    Distances are planar degrees converted to km at the point's latitude: a close approximation
+    at this distance.
+    """
+    rows = store.con.execute(
+        "SELECT geometry_wkb FROM admin_boundaries WHERE country_iso3 = ? AND admin_level = 1",
+        [country],
+    ).fetchall()
+    coords = store.con.execute(
+        "SELECT DISTINCT latitude, longitude FROM events WHERE latitude IS NOT NULL"
+    ).df()
+    if not rows or coords.empty:
+        return coords.iloc[0:0]
+    outline = shapely.union_all(shapely.from_wkb([bytes(r[0]) for r in rows])).boundary
+    points = shapely.points(coords["longitude"].to_numpy(), coords["latitude"].to_numpy())
+    degrees = shapely.distance(points, outline)
+    km_per_degree = 111.32 * np.sqrt(
+        np.cos(np.radians(coords["latitude"].to_numpy())) ** 2 * 0.5 + 0.5
+    )
+    return coords[degrees * km_per_degree <= BORDER_KM].reset_index(drop=True)
+
+
+def _provenance(store: Store, sources: tuple[str, ...], country: str) -> list[str]:
+    """`source: release (files)` for each source used."""
+    out = []
+    for source in sources:
+        rows = store.con.execute(
+            "SELECT DISTINCT source, release, file_name FROM loads WHERE source = ? "
+            "ORDER BY file_name",
+            [source],
+        ).fetchall()
+        if rows:
+            files = ", ".join(sorted({r[2] for r in rows}))
+            releases = "; ".join(sorted({r[1] for r in rows}))
+            out.append(f"{source}: {releases} ({files})")
+    _ = country
+    return out
+
+
+def compute(
+    store: Store, name: str, country: str, date_from: date | str, date_to: date | str
+) -> Result:
+    """Compute indicator `name` for `country` over [date_from, date_to]."""
+    if name not in REGISTRY:
+        raise PeacewatchError(f"indicator: {name!r} is not one of {', '.join(REGISTRY)}")
+    indicator = REGISTRY[name]
+    country = country.upper()
+    params: dict[str, object] = {
+        "country": country,
+        "date_from": pd.Timestamp(date_from).date(),
+        "date_to": pd.Timestamp(date_to).date(),
+    }
+    if "$missions" in indicator.sql:
+        params["missions"] = [m for m, iso3 in MISSIONS.items() if iso3 == country] or ["-"]
+    con = store.con
+    if "_border_points" in indicator.sql:
+        con.register("_border_points", border_points(store, country))
+    try:
+        used = {k: v for k, v in params.items() if f"${k}" in indicator.sql}
+        frame = con.execute(indicator.sql, used).df()
+    finally:
+        if "_border_points" in indicator.sql:
+            con.unregister("_border_points")
+    for col in frame.columns:
+        if frame[col].dtype.kind == "f" and frame[col].dropna().mod(1).eq(0).all():
+            frame[col] = frame[col].astype("Int64")
+    return Result(indicator, frame, used, _provenance(store, indicator.sources, country))
+
+
+def compute_all(
+    store: Store, country: str, date_from: date | str, date_to: date | str
+) -> dict[str, Result]:
+    """Every registered indicator for the country and period."""
+    return {name: compute(store, name, country, date_from, date_to) for name in REGISTRY}

@@ -1,0 +1,1 @@
+"""Briefings: self-contained HTML (and PDF) built from the store, every figure traceable."""

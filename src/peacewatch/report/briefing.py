@@ -1,0 +1,749 @@
+"""The country briefing: the story of a mission's environment, its withdrawal and what followed.
+
+Every figure is computed from the store by a named indicator (peacewatch.indicators) or a panel,
+names its sources and releases, and the appendix lists the query behind every number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from importlib import resources
+from pathlib import Path
+
+import geopandas as gpd
+import jinja2
+import pandas as pd
+import shapely
+from weasyprint import HTML
+
+from peacewatch import __version__, geo, indicators, panel
+from peacewatch.analysis import spatial, trends
+from peacewatch.countries import country_table
+from peacewatch.errors import PeacewatchError
+from peacewatch.report import charts
+from peacewatch.sources.reference import MISSIONS
+from peacewatch.store import Store
+
+SECTIONS = (
+    ("summary", "Summary"),
+    ("security", "The security environment"),
+    ("political", "Political instability"),
+    ("cooperation", "Cooperation with the host state"),
+    ("human-rights", "Human rights"),
+    ("withdrawal", "The withdrawal: reasons and timeline"),
+    ("implications", "Implications: security vacuum, humanitarian, regional"),
+    ("appendix", "Appendix: sources and queries"),
+)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Figure:
+    """A chart or table with its caption and the indicators it comes from."""
+
+    title: str
+    svg: str = ""
+    table: str = ""
+    caption: str = ""
+    indicators: list[str] = field(default_factory=list)
+
+
+def _n(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return "n/a"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.1f}"
+    return f"{int(value):,}"  # type: ignore[call-overload]
+
+
+def _table(frame: pd.DataFrame, max_rows: int = 40) -> str:
+    shown = frame.head(max_rows).copy()
+    for col in shown.columns:
+        if str(shown[col].dtype) in ("Int64", "int64", "float64"):
+            shown[col] = shown[col].map(_n)
+    html = shown.to_html(index=False, border=0, classes="data", na_rep="", escape=True)
+    if len(frame) > max_rows:
+        html += f"<p class='note'>{len(frame) - max_rows} more rows in the store.</p>"
+    return html
+
+
+def _caption(result: indicators.Result) -> str:
+    return (
+        f"Source: {'; '.join(result.provenance) or 'no data loaded'}. Indicator "
+        f"<code>{result.indicator.name}</code>."
+    )
+
+
+def _country_name(iso3: str) -> str:
+    table = country_table()
+    hit = table[table["iso3"] == iso3]
+    return str(hit["name"].iloc[0]) if len(hit) else iso3
+
+
+def _rise_fall(frame: pd.DataFrame, year_a: int, year_b: int, top: int = 3) -> list[str]:
+    """Sentences: 'Fatalities in X rose from A in year_a to B in year_b', biggest changes first."""
+    wide = frame.pivot_table(
+        index="admin1", columns="year", values="fatalities_best", aggfunc="sum", fill_value=0
+    )
+    if year_a not in wide.columns or year_b not in wide.columns:
+        return []
+    change = (wide[year_b] - wide[year_a]).sort_values(key=abs, ascending=False)
+    out = []
+    for region in change.index[:top]:
+        a, b = int(wide.loc[region, year_a]), int(wide.loc[region, year_b])
+        if a == b:
+            continue
+        verb = "rose" if b > a else "fell"
+        out.append(f"Fatalities in {region} {verb} from {a:,} in {year_a} to {b:,} in {year_b}.")
+    return out
+
+
+def _state(successful: object) -> str:
+    """Successful / failed (Powell & Thyne) or 'timeline only' where P&T has no such coup."""
+    if (
+        successful is None
+        or successful is pd.NA
+        or (isinstance(successful, float) and pd.isna(successful))
+    ):
+        return "timeline only"
+    return "successful" if bool(successful) else "failed"
+
+
+def _year_marks(results: dict[str, indicators.Result], store: Store, country: str) -> list:
+    marks = []
+    coups = results["political.coups"].frame
+    for d, ok in zip(coups["date"], coups["successful"], strict=True):
+        if _state(ok) == "successful":
+            marks.append((pd.Timestamp(d).year + pd.Timestamp(d).day_of_year / 366, "coup"))
+    rows = store.con.execute(
+        "SELECT date, category FROM timeline WHERE country_iso3 = ? AND category IN "
+        "('foreign forces', 'withdrawal') ORDER BY date",
+        [country],
+    ).fetchall()
+    for d, cat in rows:
+        if cat == "withdrawal":
+            marks.append((d.year + d.timetuple().tm_yday / 366, "withdrawal"))
+            break
+    return marks
+
+
+def _admin_map(store: Store, country: str, start: date, end: date) -> gpd.GeoDataFrame:
+    rows = store.con.execute(
+        """SELECT b.name, b.geometry_wkb, coalesce(sum(e.fatalities_best), 0) AS fatalities
+           FROM admin_boundaries b LEFT JOIN events e ON e.admin1_code = b.admin_code
+             AND e.source = 'ucdp_ged' AND e.date_start BETWEEN ? AND ?
+           WHERE b.country_iso3 = ? AND b.admin_level = 1 GROUP BY ALL""",
+        [start, end, country],
+    ).df()
+    geometry = shapely.from_wkb(rows["geometry_wkb"].map(bytes).to_numpy())
+    return gpd.GeoDataFrame(rows.drop(columns="geometry_wkb"), geometry=geometry, crs=4326)
+
+
+def _grid_map(store: Store, country: str, start: date, end: date) -> gpd.GeoDataFrame:
+    rows = store.con.execute(
+        "SELECT priogrid_gid, count(*) AS events, sum(fatalities_best) AS fatalities "
+        "FROM events WHERE source = 'ucdp_ged' AND country_iso3 = ? "
+        "AND date_start BETWEEN ? AND ? AND priogrid_gid IS NOT NULL GROUP BY 1",
+        [country, start, end],
+    ).df()
+    polys = []
+    for gid in rows["priogrid_gid"]:
+        lat, lon = geo.priogrid_centroid(int(gid))
+        polys.append(shapely.box(lon - 0.25, lat - 0.25, lon + 0.25, lat + 0.25))
+    return gpd.GeoDataFrame(rows, geometry=polys, crs=4326)
+
+
+def _vacuum_table(store: Store, country: str, end: date) -> pd.DataFrame:
+    """Per camp: GED events and fatalities within 25 km, 6 months before vs after handover."""
+    camps = store.con.execute(
+        "SELECT camp_id, name, closure_date FROM camps WHERE country_iso3 = ? "
+        "AND closure_date IS NOT NULL ORDER BY closure_date",
+        [country],
+    ).df()
+    if camps.empty:
+        return camps
+    site = panel.panel(store, "site:25", country, "2012-01-01", end)
+    site["month"] = pd.to_datetime(site["month"])
+    rows = []
+    last_month = site["month"].max()
+    for camp in camps.itertuples(index=False):
+        closed = pd.Timestamp(str(camp.closure_date)).to_period("M").to_timestamp()
+        series = site[site["unit"] == camp.camp_id]
+        if series.empty:
+            rows.append(
+                {
+                    "camp": camp.name,
+                    "handover": str(camp.closure_date),
+                    "note": "no coordinates: not in the site panel",
+                }
+            )
+            continue
+        before = series[
+            (series["month"] >= closed - pd.DateOffset(months=6)) & (series["month"] < closed)
+        ]
+        after = series[series["month"] >= closed]
+        months_after = len(after)
+        rows.append(
+            {
+                "camp": camp.name,
+                "handover": str(camp.closure_date),
+                "events_6m_before": int(before["events"].sum()),
+                "fatalities_6m_before": int(before["fatalities_best"].sum()),
+                "months_after_in_data": months_after,
+                "events_after": int(after["events"].sum()),
+                "fatalities_after": int(after["fatalities_best"].sum()),
+                "note": ""
+                if months_after >= 6
+                else (
+                    "too few months after handover in the loaded data to conclude"
+                    if last_month >= closed
+                    else "handover after the end of the data"
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def default_period(store: Store, country: str) -> tuple[date, date]:
+    """The default period: from the first timeline year (or the first event) to the last event.
+
+    The timeline tells the mission's story, so a briefing starts where it starts.
+    """
+    first, last = panel.default_range(store, country)
+    row = store.con.execute(
+        "SELECT min(date) FROM timeline WHERE country_iso3 = ?", [country]
+    ).fetchone()
+    if row and row[0] is not None:
+        first = max(first, date(row[0].year, 1, 1))
+    return first, last
+
+
+COUNT_COLUMNS = ("un_deaths_malicious", "acled_attacks", "acled_attack_fatalities")
+LABELS = {
+    "idps": "Internally displaced people",
+    "people_in_need": "People in need",
+    "malian_refugees_neighbouring": "Refugees in neighbouring countries",
+    "refugees_hosted_in_mali": "Refugees hosted",
+    "idps_plus_refugees_peak": "Displaced people and refugees (peak)",
+}
+
+
+def build_context(
+    store: Store,
+    country: str,
+    date_from: str | date | None = None,
+    date_to: str | date | None = None,
+    progress: Progress = lambda _: None,
+) -> dict[str, object]:
+    """Everything the template needs, computed from the store."""
+    country = country.upper()
+    first, last = default_period(store, country)
+    start = pd.Timestamp(date_from or first).date()
+    end = pd.Timestamp(date_to or last).date()
+    if end < start:
+        raise PeacewatchError(f"--to {end} is before --from {start}")
+    progress("indicators")
+    results = indicators.compute_all(store, country, start, end)
+    name = _country_name(country)
+    missions = [m for m, iso3 in MISSIONS.items() if iso3 == country]
+    figures: dict[str, list[Figure]] = {key: [] for key, _ in SECTIONS}
+    text: dict[str, list[str]] = {key: [] for key, _ in SECTIONS}
+    marks = _year_marks(results, store, country)
+
+    progress("security")
+    by_year = results["security.ged_by_year"]
+    fy = by_year.frame
+    if not fy.empty:
+        total, low, high = (
+            fy["fatalities_best"].sum(),
+            fy["fatalities_low"].sum(),
+            fy["fatalities_high"].sum(),
+        )
+        peak = fy.iloc[int(fy["fatalities_best"].to_numpy().argmax())]
+        text["summary"].append(
+            f"UCDP GED records {_n(fy['events'].sum())} events of organised violence in {name} "
+            f"between {start:%d %b %Y} and {end:%d %b %Y}, with {_n(total)} deaths (best "
+            f"estimate; range {_n(low)} to {_n(high)}). The deadliest year was "
+            f"{int(peak['year'])}, with {_n(peak['fatalities_best'])} deaths."
+        )
+        figures["security"].append(
+            Figure(
+                "Deaths in organised violence per year",
+                charts.bars_with_range(
+                    fy,
+                    "year",
+                    "fatalities_best",
+                    "fatalities_low",
+                    "fatalities_high",
+                    "Deaths per year (best estimate, whiskers low-high)",
+                    marks,
+                ),
+                caption=_caption(by_year),
+                indicators=[by_year.indicator.name],
+            )
+        )
+    by_type = results["security.ged_by_type"]
+    if not by_type.frame.empty:
+        figures["security"].append(
+            Figure(
+                "Deaths by type of violence",
+                charts.stacked(
+                    by_type.frame,
+                    "year",
+                    "violence_type",
+                    "fatalities_best",
+                    "Deaths by type of violence",
+                ),
+                caption=_caption(by_type),
+                indicators=[by_type.indicator.name],
+            )
+        )
+    by_actor = results["security.ged_by_actor"]
+    if not by_actor.frame.empty:
+        figures["security"].append(
+            Figure(
+                "Deaths in events involving each actor category",
+                charts.stacked(
+                    by_actor.frame,
+                    "year",
+                    "actor_category",
+                    "fatalities_best",
+                    "Deaths by actor category involved (an event counts for each category)",
+                ),
+                caption=_caption(by_actor),
+                indicators=[by_actor.indicator.name],
+            )
+        )
+    by_admin = results["security.ged_by_admin1"]
+    if not by_admin.frame.empty:
+        years = sorted(by_admin.frame["year"].unique())
+        year_b = (
+            int(years[-2])
+            if len(years) > 1 and years[-1] == end.year and end.month < 12
+            else int(years[-1])
+        )
+        year_a = max(int(years[0]), year_b - 3)
+        text["security"].extend(_rise_fall(by_admin.frame, year_a, year_b))
+        wide = by_admin.frame.pivot_table(
+            index="admin1", columns="year", values="fatalities_best", aggfunc="sum", fill_value=0
+        ).reset_index()
+        wide.columns = [str(c) for c in wide.columns]
+        figures["security"].append(
+            Figure(
+                "Deaths by region and year",
+                table=_table(wide),
+                caption=_caption(by_admin),
+                indicators=[by_admin.indicator.name],
+            )
+        )
+    progress("maps")
+    recent = max(start, date(end.year - 2, 1, 1))
+    admin_gdf = _admin_map(store, country, recent, end)
+    if not admin_gdf.empty:
+        figures["security"].append(
+            Figure(
+                f"Map: deaths by region, {recent:%Y}-{end:%Y}",
+                charts.choropleth(
+                    admin_gdf,
+                    "fatalities",
+                    f"Deaths by admin-1 region, {recent:%Y}-{end:%Y}",
+                    label_column="name",
+                ),
+                caption=f"Source: {'; '.join(by_admin.provenance)}; regions: loaded admin-1 "
+                "boundaries (Natural Earth). Query: indicator security.ged_by_admin1.",
+                indicators=[by_admin.indicator.name],
+            )
+        )
+        grid = _grid_map(store, country, recent, end)
+        if not grid.empty:
+            figures["security"].append(
+                Figure(
+                    f"Map: deaths by PRIO-GRID cell, {recent:%Y}-{end:%Y}",
+                    charts.choropleth(
+                        grid,
+                        "fatalities",
+                        f"Deaths per 0.5-degree PRIO-GRID cell, {recent:%Y}-{end:%Y}",
+                        outline=admin_gdf,
+                        cmap="Reds",
+                    ),
+                    caption=f"Source: {'; '.join(by_admin.provenance)}. Cells: PRIO-GRID ids "
+                    "computed from event coordinates.",
+                    indicators=[by_admin.indicator.name],
+                )
+            )
+    remote = results["security.remote_violence"]
+    if not remote.frame.empty:
+        text["security"].append(
+            f"ACLED (loaded for {', '.join(str(y) for y in remote.frame['year'])}) records "
+            f"{_n(remote.frame['events'].sum())} explosions and remote-violence events, "
+            f"{_n(remote.frame['ied_events'].sum())} of them IEDs or landmines."
+        )
+        figures["security"].append(
+            Figure(
+                "Explosions and remote violence (ACLED)",
+                table=_table(remote.frame),
+                caption=_caption(remote),
+                indicators=[remote.indicator.name],
+            )
+        )
+    apk = results["security.attacks_on_peacekeepers"]
+    fa = apk.frame
+    if not fa.empty:
+        un_total = int(fa["un_deaths_malicious"].sum())
+        text["security"].append(
+            f"The UN fatalities file counts {un_total:,} peacekeepers of "
+            f"{', '.join(missions) or 'the mission'} killed by malicious acts in the period; "
+            "UCDP GED never codes the UN as a side, so GED cannot show these attacks."
+            + (
+                f" ACLED records {_n(fa['acled_attacks'].sum())} attacks on the mission in the "
+                "years it covers."
+                if fa["acled_attacks"].notna().any()
+                else ""
+            )
+        )
+        figures["security"].append(
+            Figure(
+                "Attacks on peacekeepers: the sources side by side",
+                charts.lines(
+                    fa.fillna(dict.fromkeys(COUNT_COLUMNS, 0)),
+                    "year",
+                    {
+                        "un_deaths_malicious": "UN: peacekeepers killed (malicious acts)",
+                        "acled_attacks": "ACLED: attacks on the mission",
+                        "acled_attack_fatalities": "ACLED: deaths in them",
+                    },
+                    "Attacks on peacekeepers by source",
+                ),
+                table=_table(fa),
+                caption=_caption(apk),
+                indicators=[apk.indicator.name],
+            )
+        )
+
+    progress("political")
+    coups = results["political.coups"]
+    if not coups.frame.empty:
+        listed = "; ".join(
+            f"{pd.Timestamp(d):%d %b %Y} ({_state(ok)})"
+            for d, ok in zip(coups.frame["date"], coups.frame["successful"], strict=True)
+        )
+        text["political"].append(f"Coup attempts: {listed}.")
+        figures["political"].append(
+            Figure(
+                "Coups",
+                table=_table(coups.frame),
+                caption=_caption(coups),
+                indicators=[coups.indicator.name],
+            )
+        )
+    monthly = panel.panel(store, "country", country, start, end).set_index("month")
+    series = monthly["fatalities_best"]
+    series.index = pd.to_datetime(series.index)
+    breaks = trends.breaks_with_events(store, country, series)
+    for brk in breaks.to_dict("records"):
+        near = str(brk["nearest_events"] or "")
+        text["political"].append(
+            f"The monthly death toll shifts in {brk['month']} from a mean of "
+            f"{float(brk['mean_before']):,.0f} to {float(brk['mean_after']):,.0f} a month"
+            + (f" (nearest timeline events: {near})." if near else ".")
+        )
+    figures["political"].append(
+        Figure(
+            "Monthly deaths and structural breaks",
+            charts.lines(
+                monthly.reset_index().assign(month=lambda d: pd.to_datetime(d["month"])),
+                "month",
+                {"fatalities_best": "deaths per month (UCDP GED, best)"},
+                "Monthly deaths; dashed lines: change points (ruptures, Pelt, l2 on log1p)",
+                [(pd.Timestamp(m), "break") for m in breaks["month"]],
+            ),
+            table=_table(breaks),
+            caption=f"Source: {'; '.join(by_year.provenance)}. Penalty "
+            "2 ln(n) var(log1p(series)), minimum segment 6 months (peacewatch.analysis.trends).",
+            indicators=["panel country x month"],
+        )
+    )
+    timeline = results["political.timeline"]
+    if not timeline.frame.empty:
+        figures["political"].append(
+            Figure(
+                "Agreements, transitions, sanctions",
+                table=_table(timeline.frame.drop(columns="sources")),
+                caption=_caption(timeline),
+                indicators=[timeline.indicator.name],
+            )
+        )
+
+    progress("cooperation")
+    coop = results["cooperation.restrictions"]
+    if not coop.frame.empty:
+        text["cooperation"].append(
+            f"The timeline records {len(coop.frame)} events on the mission's freedom of "
+            "movement, expulsions, foreign forces and the withdrawal."
+        )
+        figures["cooperation"].append(
+            Figure(
+                "Restrictions, expulsions, foreign forces",
+                table=_table(coop.frame.drop(columns="source")),
+                caption=_caption(coop),
+                indicators=[coop.indicator.name],
+            )
+        )
+
+    progress("human rights")
+    civ = results["human_rights.civilian_fatalities"]
+    if not civ.frame.empty:
+        worst = civ.frame.groupby("perpetrator_category")["civilian_fatalities"].sum()
+        text["human-rights"].append(
+            "Civilians killed in one-sided violence by perpetrator category: "
+            + ", ".join(f"{k} {_n(v)}" for k, v in worst.sort_values(ascending=False).items())
+            + "."
+        )
+        figures["human-rights"].append(
+            Figure(
+                "Civilians killed in one-sided violence, by perpetrator",
+                charts.stacked(
+                    civ.frame,
+                    "year",
+                    "perpetrator_category",
+                    "civilian_fatalities",
+                    "Civilian deaths by perpetrator category",
+                ),
+                caption=_caption(civ),
+                indicators=[civ.indicator.name],
+            )
+        )
+    mass = results["human_rights.mass_casualty_events"]
+    if not mass.frame.empty:
+        text["human-rights"].append(
+            f"{len(mass.frame)} events killed at least 25 civilians (GED and ACLED list some of "
+            "the same massacres: the source column tells them apart)."
+        )
+        figures["human-rights"].append(
+            Figure(
+                "Mass-casualty events (>= 25 civilians)",
+                table=_table(mass.frame),
+                caption=_caption(mass),
+                indicators=[mass.indicator.name],
+            )
+        )
+
+    progress("withdrawal")
+    withdrawal = store.con.execute(
+        "SELECT date, category, event FROM timeline WHERE country_iso3 = ? AND category IN "
+        "('withdrawal', 'mandate') ORDER BY date",
+        [country],
+    ).df()
+    if not withdrawal.empty:
+        text["withdrawal"].append(
+            f"The timeline holds {len(withdrawal)} mandate and withdrawal events, from "
+            f"{pd.Timestamp(withdrawal['date'].iloc[0]):%d %b %Y} to "
+            f"{pd.Timestamp(withdrawal['date'].iloc[-1]):%d %b %Y}."
+        )
+        figures["withdrawal"].append(
+            Figure(
+                "Mandate and withdrawal timeline",
+                table=_table(withdrawal),
+                caption="Source: timeline (reference table).",
+                indicators=["timeline"],
+            )
+        )
+    camps = store.con.execute(
+        "SELECT name, closure_date, handed_over_to FROM camps WHERE country_iso3 = ? "
+        "ORDER BY closure_date NULLS LAST",
+        [country],
+    ).df()
+    if not camps.empty:
+        figures["withdrawal"].append(
+            Figure(
+                "Camp handovers",
+                table=_table(camps),
+                caption="Source: camps (reference table).",
+                indicators=["camps"],
+            )
+        )
+
+    progress("implications")
+    vacuum = _vacuum_table(store, country, end)
+    if not vacuum.empty:
+        text["implications"].append(
+            "Around each vacated camp (25 km): events and deaths in the 6 months before the "
+            "handover and in the months after it that the loaded data cover. This is a "
+            "description, not an estimate of the withdrawal's effect."
+        )
+        figures["implications"].append(
+            Figure(
+                "Violence near vacated camps (25 km)",
+                table=_table(vacuum),
+                caption=f"Source: {'; '.join(by_year.provenance)}; camps table. Panel site:25.",
+                indicators=["panel site:25"],
+            )
+        )
+    hum = results["humanitarian.figures"]
+    if not hum.frame.empty:
+        for ind, group in hum.frame.groupby("indicator"):
+            part = group.sort_values("year")
+            text["implications"].append(
+                f"{LABELS.get(str(ind), str(ind))}: {_n(part['value'].iloc[0])} in "
+                f"{int(part['year'].iloc[0])}, {_n(part['value'].iloc[-1])} in "
+                f"{int(part['year'].iloc[-1])}."
+            )
+        wide = hum.frame.pivot_table(
+            index="year", columns="indicator", values="value", aggfunc="last"
+        ).reset_index()
+        figures["implications"].append(
+            Figure(
+                "Displacement and people in need",
+                charts.lines(
+                    wide,
+                    "year",
+                    {c: LABELS.get(c, c) for c in wide.columns if c != "year"},
+                    "Humanitarian figures (latest per year)",
+                ),
+                table=_table(hum.frame),
+                caption=_caption(hum),
+                indicators=[hum.indicator.name],
+            )
+        )
+    neighbours = results["regional.neighbours"]
+    border = results["regional.border_areas"]
+    if not neighbours.frame.empty:
+        for iso3, group in neighbours.frame.groupby("country_iso3"):
+            part = group.sort_values("year")
+            text["implications"].append(
+                f"In {_country_name(str(iso3))}, GED deaths went from "
+                f"{_n(part['fatalities_best'].iloc[0])} in {int(part['year'].iloc[0])} to "
+                f"{_n(part['fatalities_best'].iloc[-1])} in {int(part['year'].iloc[-1])}."
+            )
+        figures["implications"].append(
+            Figure(
+                "Violence in neighbouring countries and border areas",
+                table=_table(border.frame),
+                caption=_caption(border),
+                indicators=[neighbours.indicator.name, border.indicator.name],
+            )
+        )
+        spill = spatial.spillover(store, country, str(start), str(end))
+        corr = spatial.lagged_correlations(spill)
+        best = corr.dropna().sort_values("correlation", ascending=False).head(1)
+        if not best.empty:
+            text["implications"].append(
+                f"Monthly deaths in {name} and within {indicators.BORDER_KM:.0f} km of its "
+                f"border on the other side correlate most at a lag of "
+                f"{int(best['lag_months'].iloc[0])} months (r = "
+                f"{best['correlation'].iloc[0]:.2f}); correlation is not diffusion."
+            )
+        figures["implications"].append(
+            Figure(
+                "Spillover: the country and the other side of its border",
+                charts.lines(
+                    spill.assign(month=lambda d: pd.to_datetime(d["month"])),
+                    "month",
+                    {
+                        "country_fatalities": name,
+                        "border_fatalities_across": f"within {indicators.BORDER_KM:.0f} km "
+                        "across the border",
+                    },
+                    "Monthly deaths (UCDP GED)",
+                ),
+                table=_table(corr),
+                caption=_caption(border),
+                indicators=[border.indicator.name],
+            )
+        )
+    hot = spatial.hotspots(store, country, end.year - (1 if end.month < 12 else 0), "priogrid")
+    if hot["fatalities"].sum() > 0:
+        counts = hot["class"].value_counts()
+        text["implications"].append(
+            f"Gi* hot spots ({int(hot.attrs.get('year', end.year))}): "
+            f"{int(counts.get('hot spot', 0))} PRIO-GRID cells are hot spots of deaths."
+        )
+        figures["implications"].append(
+            Figure(
+                "Hot spots of deaths (Getis-Ord Gi*, PRIO-GRID)",
+                charts.choropleth(
+                    hot.assign(z=hot["z"].fillna(0)),
+                    "z",
+                    "Gi* z-score of deaths per cell",
+                    outline=admin_gdf if not admin_gdf.empty else None,
+                    cmap="coolwarm",
+                ),
+                caption="Queen contiguity, 999 permutations, seed fixed "
+                "(peacewatch.analysis.spatial).",
+                indicators=["hotspots"],
+            )
+        )
+
+    appendix = [
+        {
+            "name": r.indicator.name,
+            "title": r.indicator.title,
+            "description": r.indicator.description,
+            "provenance": r.provenance,
+            "query": r.query,
+            "rows": len(r.frame),
+        }
+        for r in results.values()
+    ]
+    loads = store.con.execute(
+        "SELECT source, file_name, release, substr(sha256, 1, 16) AS sha256, loaded_at, "
+        "rows_loaded FROM loads ORDER BY source, file_name"
+    ).df()
+    text["summary"] = text["summary"] + [
+        sentences[0]
+        for key, sentences in text.items()
+        if key not in ("summary", "appendix") and sentences
+    ]
+    return {
+        "country": country,
+        "country_name": name,
+        "missions": missions,
+        "start": start,
+        "end": end,
+        "sections": SECTIONS,
+        "figures": figures,
+        "text": text,
+        "appendix": appendix,
+        "loads": _table(loads, max_rows=200),
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "version": __version__,
+    }
+
+
+def render_html(context: dict[str, object]) -> str:
+    """The self-contained HTML briefing."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resources.files("peacewatch.report") / "templates")),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+    )
+    return env.get_template("briefing.html.j2").render(**context)
+
+
+def write(
+    store: Store,
+    country: str,
+    out: Path,
+    pdf: Path | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    progress: Progress = lambda _: None,
+) -> dict[str, object]:
+    """Build the briefing and write the HTML (and the PDF); returns the context."""
+    if not out.parent.exists():
+        raise PeacewatchError(f"{out.parent}: no such folder")
+    context = build_context(store, country, date_from, date_to, progress)
+    progress("html")
+    html = render_html(context)
+    tmp = out.with_name(f".{out.name}.part")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(out)
+    if pdf is not None:
+        progress("pdf")
+        tmp = pdf.with_name(f".{pdf.name}.part")
+        HTML(string=html, base_url=str(out.parent)).write_pdf(str(tmp))
+        tmp.replace(pdf)
+    return context

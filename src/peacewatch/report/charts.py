@@ -1,0 +1,157 @@
+"""Charts and maps as inline SVG (matplotlib, Agg): no script, no network, no external file."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import geopandas as gpd
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+plt.rcParams.update(
+    {
+        "font.family": "DejaVu Sans",
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "svg.fonttype": "none",
+        "svg.hashsalt": "peacewatch",
+    }
+)
+PALETTE = [
+    "#1f4e79",
+    "#c0504d",
+    "#9bbb59",
+    "#8064a2",
+    "#f79646",
+    "#4bacc6",
+    "#7f7f7f",
+    "#2c7c3f",
+    "#b28e00",
+    "#d46fb0",
+]
+
+
+def to_svg(fig: Figure) -> str:
+    """The figure as an SVG string (XML header dropped, so it can sit inside HTML)."""
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg") :]
+
+
+def _marks(ax: plt.Axes, marks: Iterable[tuple[float, str]]) -> None:
+    for x, label in marks:
+        ax.axvline(x, color="#555", lw=0.8, ls="--")
+        ax.text(
+            x,
+            ax.get_ylim()[1],
+            f" {label}",
+            rotation=90,
+            va="top",
+            ha="right",
+            fontsize=7,
+            color="#333",
+        )
+
+
+def bars_with_range(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    low: str,
+    high: str,
+    title: str,
+    marks: Iterable[tuple[float, str]] = (),
+) -> str:
+    """Bars of `y` with low-high whiskers, and labelled vertical marks (e.g. coups)."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    err = [(frame[y] - frame[low]).clip(lower=0), (frame[high] - frame[y]).clip(lower=0)]
+    ax.bar(
+        frame[x],
+        frame[y],
+        color=PALETTE[0],
+        yerr=err,
+        capsize=2,
+        error_kw={"elinewidth": 0.7, "ecolor": "#666"},
+    )
+    ax.set_title(title, loc="left", fontsize=10)
+    ax.set_xticks(list(frame[x]))
+    ax.tick_params(axis="x", rotation=45)
+    _marks(ax, marks)
+    return to_svg(fig)
+
+
+def stacked(frame: pd.DataFrame, index: str, columns: str, values: str, title: str) -> str:
+    """Stacked bars of `values` by `columns` per `index`."""
+    wide = frame.pivot_table(
+        index=index, columns=columns, values=values, aggfunc="sum", fill_value=0
+    )
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    bottom = None
+    for i, col in enumerate(wide.columns):
+        ax.bar(
+            wide.index, wide[col], bottom=bottom, label=str(col), color=PALETTE[i % len(PALETTE)]
+        )
+        bottom = wide[col] if bottom is None else bottom + wide[col]
+    ax.set_title(title, loc="left", fontsize=10)
+    ax.set_xticks(list(wide.index))
+    ax.tick_params(axis="x", rotation=45)
+    ax.legend(fontsize=7, frameon=False, ncol=3)
+    return to_svg(fig)
+
+
+def lines(
+    frame: pd.DataFrame,
+    x: str,
+    series: dict[str, str],
+    title: str,
+    marks: Iterable[tuple[object, str]] = (),
+) -> str:
+    """One line per column in `series` (column -> label)."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.0))
+    for i, (col, label) in enumerate(series.items()):
+        ax.plot(frame[x], frame[col], label=label, color=PALETTE[i % len(PALETTE)], lw=1.4)
+    ax.set_title(title, loc="left", fontsize=10)
+    ax.legend(fontsize=7, frameon=False)
+    _marks(ax, marks)  # type: ignore[arg-type]
+    return to_svg(fig)
+
+
+def choropleth(
+    frame: gpd.GeoDataFrame,
+    column: str,
+    title: str,
+    label_column: str | None = None,
+    outline: gpd.GeoDataFrame | None = None,
+    cmap: str = "OrRd",
+) -> str:
+    """A map of polygons coloured by `column` (drawn from the store's own geometries)."""
+    fig, ax = plt.subplots(figsize=(6.5, 5.0))
+    frame.plot(
+        column=column,
+        cmap=cmap,
+        linewidth=0.3,
+        edgecolor="#777",
+        legend=True,
+        ax=ax,
+        legend_kwds={"shrink": 0.6, "label": column.replace("_", " ")},
+    )
+    if outline is not None:
+        outline.boundary.plot(ax=ax, color="#222", linewidth=0.8)
+    if label_column:
+        for _, row in frame.iterrows():
+            point = row.geometry.representative_point()
+            ax.annotate(
+                str(row[label_column]), (point.x, point.y), fontsize=6.5, ha="center", color="#111"
+            )
+    ax.set_title(title, loc="left", fontsize=10)
+    ax.set_axis_off()
+    return to_svg(fig)

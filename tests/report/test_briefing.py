@@ -1,0 +1,125 @@
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from peacewatch.report import briefing
+from tests.conftest import ROOT
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def brief(mali_store, tmp_path_factory):
+    out = tmp_path_factory.mktemp("brief")
+    html, pdf = out / "brief.html", out / "brief.pdf"
+    steps = []
+    context = briefing.write(mali_store, "MLI", html, pdf, progress=steps.append)
+    return context, html, pdf, steps
+
+
+def test_every_section_and_figure_has_its_source(brief):
+    context, html, _pdf, steps = brief
+    text = html.read_text(encoding="utf-8")
+    for key, title in briefing.SECTIONS:
+        assert f'id="{key}"' in text and title in text
+    assert steps[0] == "indicators" and steps[-1] == "pdf"
+    figures = [f for figs in context["figures"].values() for f in figs]
+    assert len(figures) >= 15
+    assert all(f.caption for f in figures)
+    assert all(f.indicators for f in figures)
+    # The appendix lists the query of every indicator.
+    assert text.count('class="indicator"') == len(context["appendix"]) >= 14
+
+
+def test_sentences_carry_the_stores_numbers(brief, mali_store):
+    context, _html, _pdf, _ = brief
+    summary = " ".join(context["text"]["summary"])
+    assert "The deadliest year was 2022, with 3,650 deaths" in summary
+    security = " ".join(context["text"]["security"])
+    match = re.search(
+        r"Fatalities in (\w+) (rose|fell) from ([\d,]+) in (\d{4}) to ([\d,]+) "
+        r"in (\d{4})",
+        security,
+    )
+    assert match, security
+    region, _, a, year_a, b, year_b = match.groups()
+    got = dict(
+        mali_store.con.execute(
+            "SELECT year(date_start), sum(fatalities_best) FROM events WHERE source = 'ucdp_ged' "
+            "AND country_iso3 = 'MLI' AND admin1 = ? GROUP BY 1",
+            [region],
+        ).fetchall()
+    )
+    assert got.get(int(year_a), 0) == int(a.replace(",", ""))
+    assert got.get(int(year_b), 0) == int(b.replace(",", ""))
+    assert "174 peacekeepers" in security  # MINUSMA malicious acts, 2013-2023
+    political = " ".join(context["text"]["political"])
+    assert "22 Mar 2012 (successful)" in political and "18 Aug 2020 (successful)" in political
+
+
+def test_html_is_self_contained(brief):
+    _context, html, _pdf, _ = brief
+    text = html.read_text(encoding="utf-8")
+    assert "<script" not in text
+    # No resource is loaded from elsewhere: every src/href is an in-page anchor or data.
+    refs = re.findall(r'(?:src|href)="([^"]*)"', text)
+    assert refs and all(r.startswith(("#", "data:")) for r in refs), refs[:5]
+
+
+def test_pdf_has_the_same_sections(brief):
+    _context, _html, pdf, _ = brief
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    for _key, title in briefing.SECTIONS:
+        assert title.split(":")[0] in text
+
+
+@pytest.mark.slow
+def test_briefing_renders_in_headless_chromium(brief):
+    from playwright.sync_api import sync_playwright
+
+    _context, html, _pdf, _ = brief
+    errors, outside = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+
+        def guard(route):
+            url = route.request.url
+            if url.startswith(("file:", "data:", "about:")):
+                route.continue_()
+            else:
+                outside.append(url)
+                route.abort()
+
+        page.route("**/*", guard)
+        page.goto(html.as_uri())
+        page.wait_for_load_state("load")
+        for key, _title in briefing.SECTIONS:
+            assert page.locator(f"section#{key}").is_visible()
+        assert page.locator("figure svg").count() >= 8
+        ARTIFACTS.mkdir(exist_ok=True)
+        shot = ARTIFACTS / "briefing-mali.png"
+        page.screenshot(path=str(shot), full_page=True)
+        browser.close()
+    assert errors == []
+    assert outside == []
+    assert Path(shot).stat().st_size > 50_000

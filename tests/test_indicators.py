@@ -1,0 +1,104 @@
+import csv
+from collections import defaultdict
+
+import pytest
+
+from peacewatch import indicators
+from peacewatch.errors import PeacewatchError
+from tests.conftest import GED_MALI, REFERENCE
+
+
+def test_yearly_ged_fatalities_equal_a_plain_recount(mali_store):
+    expected = defaultdict(int)
+    with GED_MALI.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if 2012 <= int(row["year"]) <= 2023:
+                expected[int(row["year"])] += int(row["best_est"])
+    result = indicators.compute(
+        mali_store, "security.ged_by_year", "MLI", "2012-01-01", "2023-12-31"
+    )
+    got = dict(zip(result.frame["year"], result.frame["fatalities_best"], strict=True))
+    assert got == dict(expected)
+    assert "ged_mali_432.csv" in result.provenance[0]
+    assert "'MLI'" in result.query and "$country" not in result.query
+
+
+def test_minusma_fatalities_by_year_match_the_reference_table(mali_store):
+    with (REFERENCE / "minusma_fatalities_by_year.csv").open(encoding="utf-8") as fh:
+        expected = {int(r["year"]): int(r["malicious_act"]) for r in csv.DictReader(fh)}
+    result = indicators.compute(
+        mali_store, "security.attacks_on_peacekeepers", "MLI", "2013-01-01", "2023-12-31"
+    )
+    got = dict(zip(result.frame["year"], result.frame["un_deaths_malicious"], strict=True))
+    assert got == expected
+    frame = result.frame.set_index("year")
+    # ACLED covers 2019-2020 only (the sample): it shows attacks there, nothing elsewhere.
+    assert frame.loc[2019, "acled_attacks"] > 0 and frame.loc[2020, "acled_attacks"] > 0
+    assert frame["acled_attacks"].isna().sum() == 9
+    assert (frame["ged_events_with_un"] == 0).all()
+    assert frame.loc[2014, "disagreement"] == "GED does not code the UN as a side"
+
+
+def test_coups_of_2012_2020_2021_with_dates(mali_store):
+    result = indicators.compute(mali_store, "political.coups", "MLI", "2012-01-01", "2023-12-31")
+    rows = {
+        str(d)[:10]: ok
+        for d, ok in zip(result.frame["date"], result.frame["successful"], strict=True)
+    }
+    assert rows["2012-03-22"] == True  # noqa: E712 - pandas boolean
+    assert rows["2020-08-18"] == True  # noqa: E712
+    assert rows["2021-05-21"] == True  # noqa: E712
+    assert rows["2012-05-01"] == False  # noqa: E712
+    # Each P&T coup of 2012, 2020 and 2021 is also in Mali's timeline.
+    matched = result.frame.dropna(subset=["timeline_event"])
+    assert {str(d)[:10] for d in matched["date"]} >= {"2012-03-22", "2020-08-18", "2021-05-21"}
+
+
+def test_mass_casualty_events_name_their_perpetrator(mali_store):
+    frame = indicators.compute(
+        mali_store, "human_rights.mass_casualty_events", "MLI", "2012-01-01", "2023-12-31"
+    ).frame
+    assert len(frame) > 10
+    assert (frame["civilian_fatalities"] >= 25).all()
+    assert frame["perpetrator"].notna().all()
+    assert "2019-03-23" in {str(d)[:10] for d in frame["date"]}  # Ogossagou
+
+
+def test_civilian_fatalities_by_perpetrator_add_up(mali_store):
+    frame = indicators.compute(
+        mali_store, "human_rights.civilian_fatalities", "MLI", "2012-01-01", "2023-12-31"
+    ).frame
+    total = mali_store.con.execute(
+        "SELECT sum(civilian_fatalities) FROM events WHERE source = 'ucdp_ged' "
+        "AND country_iso3 = 'MLI' AND violence_type = 3 AND year(date_start) >= 2012"
+    ).fetchone()[0]
+    assert frame["civilian_fatalities"].sum() == total
+
+
+def test_regional_indicators(mali_store):
+    neighbours = indicators.compute(
+        mali_store, "regional.neighbours", "MLI", "2016-01-01", "2023-12-31"
+    ).frame
+    assert set(neighbours["country_iso3"]) == {"BFA"}
+    assert neighbours["fatalities_best"].sum() == 12864  # PROVENANCE.md: Burkina Faso total
+    border = indicators.compute(
+        mali_store, "regional.border_areas", "MLI", "2016-01-01", "2023-12-31"
+    ).frame
+    across = border[border["side"] == "across the border"]
+    assert 0 < across["fatalities_best"].sum() < 12864
+    assert set(border["side"]) == {"inside", "across the border"}
+
+
+def test_humanitarian_and_unknown_indicator(mali_store):
+    frame = indicators.compute(
+        mali_store, "humanitarian.figures", "MLI", "2012-01-01", "2024-12-31"
+    ).frame
+    assert frame.groupby(["year", "indicator"]).size().max() == 1
+    assert "idps" in set(frame["indicator"])
+    with pytest.raises(PeacewatchError, match="security.ged_by_year"):
+        indicators.compute(mali_store, "security.nothing", "MLI", "2012-01-01", "2023-12-31")
+
+
+def test_every_dimension_has_indicators():
+    dims = {i.dimension for i in indicators.REGISTRY.values()}
+    assert dims == set(indicators.DIMENSIONS)
