@@ -3,6 +3,7 @@
 # Safe to run again: it only installs what is missing or changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/system-packages.sh
 PY="${PYTHON:-}"
 if [ -z "$PY" ]; then
   for candidate in python3.11 python3.12 python3; do

@@ -170,7 +170,11 @@ def _units_and_assignment(store: Store, spec: PanelSpec) -> tuple[str, str]:
 
 
 def build(store: Store, spec: PanelSpec) -> pd.DataFrame:
-    """The balanced panel: one row per unit and month, zeros where nothing happened."""
+    """The balanced panel: one row per unit and month, zeros where nothing happened.
+
+    DuckDB aggregates the events per unit and month (the sparse part); numpy then lays the
+    aggregates into the dense unit x month grid (vectorised; no loop over rows).
+    """
     con = store.con
     scope = (
         f"source = {sql_str(spec.source)} AND date_start >= DATE '{spec.date_from.isoformat()}' "
@@ -187,39 +191,64 @@ def build(store: Store, spec: PanelSpec) -> pd.DataFrame:
             f"{_add_filter(sql, f'NOT {IMPRECISE}')} AS {name}" for name, sql in measures.items()
         )
         query = f"""
-        WITH units AS ({units_sql}),
-        months AS (
-            SELECT CAST(m AS DATE) AS month
-            FROM range(date_trunc('month', ?::DATE), date_trunc('month', ?::DATE)
-                       + INTERVAL 1 MONTH, INTERVAL 1 MONTH) t(m)),
-        assigned AS ({assign_sql}),
-        agg AS (
-            SELECT a.unit, CAST(date_trunc('month', e.date_start) AS DATE) AS month,
-                {precise},
-                count(*) FILTER (WHERE {IMPRECISE}) AS imprecise_events,
-                sum(e.fatalities_best) FILTER (WHERE {IMPRECISE}) AS imprecise_fatalities_best
-            FROM assigned a JOIN ev e ON e.event_id = a.event_id
-            GROUP BY ALL)
-        SELECT u.unit, u.unit_name, m.month,
-            {
-            ", ".join(
-                f"coalesce(agg.{c}, 0) AS {c}"
-                for c in [*measures, "imprecise_events", "imprecise_fatalities_best"]
+        WITH assigned AS ({assign_sql})
+        SELECT a.unit, CAST(date_trunc('month', e.date_start) AS DATE) AS month,
+            {precise},
+            count(*) FILTER (WHERE {IMPRECISE}) AS imprecise_events,
+            sum(e.fatalities_best) FILTER (WHERE {IMPRECISE}) AS imprecise_fatalities_best
+        FROM assigned a JOIN ev e ON e.event_id = a.event_id
+        GROUP BY ALL"""
+        if spec.unit != "site":
+            # One unit per event: group on the unit expression, no join.
+            query = (
+                query.replace(f"WITH assigned AS ({assign_sql})\n", "")
+                .replace("SELECT a.unit,", f"SELECT {_unit_expr(spec.unit)} AS unit,")
+                .replace("FROM assigned a JOIN ev e ON e.event_id = a.event_id", "FROM ev e")
             )
-        }
-        FROM units u CROSS JOIN months m
-        LEFT JOIN agg ON agg.unit = u.unit AND agg.month = m.month
-        ORDER BY u.unit, m.month"""
-        frame = con.execute(query, [spec.date_from, spec.date_to]).df()
+        units = con.execute(units_sql).df()
+        agg = con.execute(query).df()
     finally:
         con.execute("DROP VIEW IF EXISTS ev")
         for name in ("_units", "_units_geo"):
             with contextlib.suppress(duckdb.Error):  # not registered for this unit kind
                 con.unregister(name)
-    for col in frame.columns[3:]:
-        frame[col] = frame[col].astype("int64")
+    frame = _densify(units, agg, spec, [*measures, "imprecise_events", "imprecise_fatalities_best"])
     frame.attrs["query"] = query
     frame.attrs["spec"] = spec
+    return frame
+
+
+def _unit_expr(kind: str) -> str:
+    if kind == "country":
+        return "e.country_iso3"
+    if kind == "admin1":
+        return "coalesce(e.admin1_code, '(outside loaded boundaries)')"
+    return "CAST(e.priogrid_gid AS VARCHAR)"
+
+
+def _densify(
+    units: pd.DataFrame, agg: pd.DataFrame, spec: PanelSpec, columns: list[str]
+) -> pd.DataFrame:
+    """Lay the sparse unit-month aggregates into the full unit x month grid (zeros elsewhere)."""
+    months = pd.date_range(
+        pd.Timestamp(spec.date_from).to_period("M").to_timestamp(),
+        pd.Timestamp(spec.date_to).to_period("M").to_timestamp(),
+        freq="MS",
+    )
+    n_units, n_months = len(units), len(months)
+    agg = agg[agg["unit"].notna()]
+    unit_pos = pd.Index(units["unit"].astype(str)).get_indexer(agg["unit"].astype(str))
+    when = pd.to_datetime(agg["month"])
+    month_pos = (when.dt.year - months[0].year) * 12 + (when.dt.month - months[0].month)
+    keep = (unit_pos >= 0) & month_pos.between(0, n_months - 1).to_numpy()
+    cell = unit_pos[keep] * n_months + month_pos.to_numpy()[keep]
+    # One 2-D block (no per-column copies when pandas builds the frame).
+    matrix = np.zeros((n_units * n_months, len(columns)), dtype=np.int64)
+    matrix[cell] = agg[columns].fillna(0).to_numpy(dtype=np.int64)[keep]
+    frame = pd.DataFrame(matrix, columns=columns, copy=False)
+    frame.insert(0, "month", np.tile(months.to_numpy(), n_units))
+    frame.insert(0, "unit_name", np.repeat(units["unit_name"].astype(str).to_numpy(), n_months))
+    frame.insert(0, "unit", np.repeat(units["unit"].astype(str).to_numpy(), n_months))
     return frame
 
 
