@@ -22,13 +22,13 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from load_speed import SHARED, build  # noqa: E402
+from load_speed import SHARED, build
 
-from peacewatch import panel  # noqa: E402
-from peacewatch.loading import load_file  # noqa: E402
-from peacewatch.schema import ACTOR_CATEGORIES, CATEGORIES  # noqa: E402
-from peacewatch.sources.base import LoadOptions  # noqa: E402
-from peacewatch.store import Store  # noqa: E402
+from peacewatch import panel
+from peacewatch.loading import load_file
+from peacewatch.schema import ACTOR_CATEGORIES, CATEGORIES
+from peacewatch.sources.base import LoadOptions
+from peacewatch.store import Store
 
 BOUNDARIES = SHARED / "data" / "boundaries_ne_admin1"
 

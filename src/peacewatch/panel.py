@@ -237,7 +237,7 @@ def _densify(
     )
     n_units, n_months = len(units), len(months)
     agg = agg[agg["unit"].notna()]
-    unit_pos = pd.Index(units["unit"].astype(str)).get_indexer(agg["unit"].astype(str))
+    unit_pos = pd.Index(units["unit"].astype(str)).get_indexer(pd.Index(agg["unit"].astype(str)))
     when = pd.to_datetime(agg["month"])
     month_pos = (when.dt.year - months[0].year) * 12 + (when.dt.month - months[0].month)
     keep = (unit_pos >= 0) & month_pos.between(0, n_months - 1).to_numpy()

@@ -101,6 +101,34 @@ def _rise_fall(frame: pd.DataFrame, year_a: int, year_b: int, top: int = 3) -> l
     return out
 
 
+def _periods(store: Store, country: str, start: date, end: date) -> list[tuple[date, date, str]]:
+    """The period cut at successful coups and at the first withdrawal event of the timeline."""
+    cuts = [
+        (d, "after the coup of " + f"{d:%d %b %Y}")
+        for (d,) in store.con.execute(
+            "SELECT date FROM coups WHERE country_iso3 = ? AND successful AND date > ? "
+            "AND date < ? ORDER BY date",
+            [country, start, end],
+        ).fetchall()
+    ]
+    row = store.con.execute(
+        "SELECT min(date) FROM timeline WHERE country_iso3 = ? AND category = 'withdrawal' "
+        "AND date > ? AND date < ?",
+        [country, start, end],
+    ).fetchone()
+    if row and row[0] is not None:
+        cuts.append((row[0], f"after the withdrawal began ({row[0]:%d %b %Y})"))
+    cuts.sort()
+    out = []
+    first, label = start, "start of the period"
+    for cut, next_label in cuts:
+        if (cut - first).days >= 180:
+            out.append((first, cut - pd.Timedelta(days=1), label))
+            first, label = cut, next_label
+    out.append((first, end, label))
+    return out
+
+
 def _state(successful: object) -> str:
     """Successful / failed (Powell & Thyne) or 'timeline only' where P&T has no such coup."""
     if (
@@ -466,6 +494,25 @@ def build_context(
             indicators=["panel country x month"],
         )
     )
+    periods = _periods(store, country, start, end)
+    if len(periods) > 1:
+        table = trends.trend(series, [(str(a), str(b)) for a, b, _ in periods])
+        table.insert(0, "from", [label for _, _, label in periods][: len(table)])
+        for row in table.to_dict("records"):
+            text["political"].append(
+                f"{row['period']} ({row['from']}): {row['mean_per_month']:,.0f} deaths a month "
+                f"on average, trend {row['trend_per_year']:+,.0f} a month per year."
+            )
+        figures["political"].append(
+            Figure(
+                "Trends between turning points",
+                table=_table(table),
+                caption=f"Source: {'; '.join(by_year.provenance)}. Periods split at successful "
+                "coups and the start of the withdrawal (timeline); trend = least-squares slope "
+                "of monthly deaths, per year.",
+                indicators=["panel country x month", "political.coups"],
+            )
+        )
     timeline = results["political.timeline"]
     if not timeline.frame.empty:
         figures["political"].append(
