@@ -55,15 +55,19 @@ def _n(value: object) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
         return "n/a"
     if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.1f}"
+        return f"{value:,.2f}" if abs(value) < 10 else f"{value:,.1f}"
     return f"{int(value):,}"  # type: ignore[call-overload]
 
 
 def _table(frame: pd.DataFrame, max_rows: int = 40) -> str:
     shown = frame.head(max_rows).copy()
     for col in shown.columns:
-        if str(shown[col].dtype) in ("Int64", "int64", "float64"):
+        if str(col) in PLAIN_NUMBERS:
+            continue
+        if str(shown[col].dtype) in ("Int64", "int64", "int32", "float64"):
             shown[col] = shown[col].map(_n)
+        elif str(shown[col].dtype).startswith("datetime64"):
+            shown[col] = shown[col].dt.strftime("%Y-%m-%d")
     html = shown.to_html(index=False, border=0, classes="data", na_rep="", escape=True)
     if len(frame) > max_rows:
         html += f"<p class='note'>{len(frame) - max_rows} more rows in the store.</p>"
@@ -198,13 +202,14 @@ def _vacuum_table(store: Store, country: str, end: date) -> pd.DataFrame:
     rows = []
     last_month = site["month"].max()
     for camp in camps.itertuples(index=False):
-        closed = pd.Timestamp(str(camp.closure_date)).to_period("M").to_timestamp()
+        closed_day = pd.Timestamp(str(camp.closure_date))
+        closed = closed_day.to_period("M").to_timestamp()
         series = site[site["unit"] == camp.camp_id]
         if series.empty:
             rows.append(
                 {
                     "camp": camp.name,
-                    "handover": str(camp.closure_date),
+                    "handover": f"{closed_day:%Y-%m-%d}",
                     "note": "no coordinates: not in the site panel",
                 }
             )
@@ -217,7 +222,7 @@ def _vacuum_table(store: Store, country: str, end: date) -> pd.DataFrame:
         rows.append(
             {
                 "camp": camp.name,
-                "handover": str(camp.closure_date),
+                "handover": f"{closed_day:%Y-%m-%d}",
                 "events_6m_before": int(before["events"].sum()),
                 "fatalities_6m_before": int(before["fatalities_best"].sum()),
                 "months_after_in_data": months_after,
@@ -249,6 +254,8 @@ def default_period(store: Store, country: str) -> tuple[date, date]:
     return first, last
 
 
+# Columns shown as they are (no thousands separator).
+PLAIN_NUMBERS = {"year", "lag_months", "months", "handover_order", "priogrid_gid"}
 COUNT_COLUMNS = ("un_deaths_malicious", "acled_attacks", "acled_attack_fatalities")
 LABELS = {
     "idps": "Internally displaced people",
