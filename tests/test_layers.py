@@ -8,6 +8,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "peacewatch"
 # Lower number = further left. A module may import only from its own or lower layers.
 LAYERS = {
     "settings": 0,
+    "dates": 0,
     "errors": 0,
     "schema": 0,
     "countries": 1,

@@ -15,6 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from peacewatch.dates import parse_date
 from peacewatch.errors import PeacewatchError
 from peacewatch.loading import LoadReport, load_file
 from peacewatch.schema import CATEGORIES, EXPORT_COLUMNS, TABLES
@@ -58,15 +59,6 @@ def load(
     )
 
 
-def _iso_date(value: str | date | None, name: str) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise PeacewatchError(f"{name}: {value!r} is not an ISO date (YYYY-MM-DD)") from None
-
-
 def events(
     store: Store,
     country: str | None = None,
@@ -89,7 +81,7 @@ def events(
             raise PeacewatchError(f"country: {country!r} is not a list of ISO3 codes (e.g. MLI)")
         where.append(f"country_iso3 IN ({', '.join('?' for _ in codes)})")
         params.extend(codes)
-    start, end = _iso_date(date_from, "from"), _iso_date(date_to, "to")
+    start, end = parse_date(date_from, "from"), parse_date(date_to, "to")
     if start:
         where.append("date_start >= ?")
         params.append(start)

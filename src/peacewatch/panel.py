@@ -24,6 +24,7 @@ import pandas as pd
 import shapely
 
 from peacewatch import geo
+from peacewatch.dates import parse_date
 from peacewatch.errors import PeacewatchError
 from peacewatch.schema import ACTOR_CATEGORIES, CATEGORIES
 from peacewatch.sources.base import sql_str
@@ -282,17 +283,8 @@ def panel(
     kind, radius = parse_unit(unit)
     country = country.upper()
     first, last = default_range(store, country, source)
-    start = _as_date(date_from, "from") or first
-    end = _as_date(date_to, "to") or last
+    start = parse_date(date_from, "from") or first
+    end = parse_date(date_to, "to") or last
     if end < start:
         raise PeacewatchError(f"--to {end} is before --from {start}")
     return build(store, PanelSpec(kind, country, start, end, source, radius))
-
-
-def _as_date(value: date | str | None, name: str) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise PeacewatchError(f"{name}: {value!r} is not an ISO date (YYYY-MM-DD)") from None
