@@ -16,9 +16,11 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from peacewatch import __version__, api, export, indicators, panel
+from peacewatch.analysis import impact as impact_analysis
 from peacewatch.errors import PeacewatchError, RowError
 from peacewatch.loading import REGISTRY, LoadReport, load_file
 from peacewatch.report import briefing
+from peacewatch.report import impact as impact_report
 from peacewatch.schema import CATEGORIES
 from peacewatch.settings import Settings
 from peacewatch.sources import ucdp
@@ -439,6 +441,43 @@ def brief(
 
             briefing.write(st, country, out_path, pdf, date_from, date_to, step)
         out.print(f"wrote {out_path}" + (f" and {pdf}" if pdf else ""), highlight=False)
+    except PeacewatchError as exc:
+        _fail(exc)
+
+
+@app.command()
+def impact(
+    country: Annotated[str, typer.Option(help="ISO3 code.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for tables, charts, summary.")],
+    sites: Annotated[str, typer.Option(help="Which sites: camps (the camps table).")] = "camps",
+    radius: Annotated[str, typer.Option(help="Radii in km, comma-separated.")] = "25,50,100",
+    before: Annotated[int, typer.Option(help="Months before handover in the window.")] = 12,
+    after: Annotated[int, typer.Option(help="Months after handover in the window.")] = 6,
+    outcome: Annotated[
+        str, typer.Option(help="fatalities_best, events or civilian_fatalities.")
+    ] = "fatalities_best",
+    replications: Annotated[int, typer.Option(help="Bootstrap draws.")] = 999,
+    store: StoreOpt = None,
+) -> None:
+    """Did violence change where the mission left? Event study around camp handovers."""
+    try:
+        if sites != "camps":
+            raise PeacewatchError("--sites: only 'camps' (the camps table) is supported")
+        try:
+            radii = tuple(float(r) for r in radius.split(","))
+        except ValueError:
+            raise PeacewatchError(f"--radius: {radius!r} is not a list of numbers") from None
+        if before < 1 or after < 0 or any(r <= 0 for r in radii):
+            raise PeacewatchError("--before must be >= 1, --after >= 0, radii > 0")
+        spec = impact_analysis.ImpactSpec(
+            country.upper(), radii, before, after, outcome, replications
+        )
+        with _store(store, read_only=True) as st, err.status("estimating ..."):
+            result = impact_analysis.run(st, spec)
+            files = impact_report.write_outputs(st, result, out_dir)
+        for line in impact_report.summary_lines(result):
+            out.print(f"- {line}", highlight=False)
+        out.print(f"wrote {len(files)} files to {out_dir}", highlight=False)
     except PeacewatchError as exc:
         _fail(exc)
 

@@ -17,6 +17,7 @@ import contextlib
 import re
 from dataclasses import dataclass
 from datetime import date
+from importlib import resources
 
 import duckdb
 import numpy as np
@@ -104,6 +105,31 @@ def country_cells(store: Store, country: str) -> list[int]:
     )
 
 
+def camp_sites(store: Store, country: str) -> pd.DataFrame:
+    """The country's camps with coordinates: the camps table's, else a documented geocode.
+
+    `data/site_geocodes.csv` holds sourced coordinates for sites the camps table lacks (e.g.
+    Ogossagou, geocoded from UCDP GED's exact-location events at the village); `coord_source`
+    says where each site's coordinates come from.
+    """
+    camps = store.con.execute(
+        "SELECT camp_id, mission, name, latitude, longitude, closure_date, source_admin1, "
+        "handover_order FROM camps WHERE country_iso3 = ? "
+        "ORDER BY handover_order NULLS LAST, camp_id",
+        [country.upper()],
+    ).df()
+    with resources.files("peacewatch.data").joinpath("site_geocodes.csv").open() as fh:
+        codes = pd.read_csv(fh, dtype={"camp_id": str, "mission": str})
+    camps["coord_source"] = np.where(camps["latitude"].notna(), "camps table", None)
+    for code in codes.to_dict("records"):
+        hit = (camps["camp_id"] == code["camp_id"]) & (camps["mission"] == code["mission"])
+        hit &= camps["latitude"].isna()
+        camps.loc[hit, "latitude"] = float(code["latitude"])
+        camps.loc[hit, "longitude"] = float(code["longitude"])
+        camps.loc[hit, "coord_source"] = f"geocoded: {code['source']}"
+    return camps
+
+
 def _units_and_assignment(store: Store, spec: PanelSpec) -> tuple[str, str]:
     """SQL for the unit list (unit, unit_name) and the event -> unit assignment (event_id, unit)."""
     con = store.con
@@ -144,12 +170,11 @@ def _units_and_assignment(store: Store, spec: PanelSpec) -> tuple[str, str]:
             "SELECT event_id, CAST(priogrid_gid AS VARCHAR) AS unit FROM ev "
             "WHERE priogrid_gid IS NOT NULL",
         )
-    camps = con.execute(
-        "SELECT camp_id AS unit, name AS unit_name, latitude, longitude FROM camps "
-        "WHERE country_iso3 = ? AND latitude IS NOT NULL ORDER BY handover_order NULLS LAST, "
-        "camp_id",
-        [spec.country],
-    ).df()
+    camps = camp_sites(store, spec.country)
+    camps = camps[camps["latitude"].notna()].rename(
+        columns={"camp_id": "unit", "name": "unit_name"}
+    )
+    camps = camps[["unit", "unit_name", "latitude", "longitude"]].reset_index(drop=True)
     if camps.empty:
         raise PeacewatchError(
             f"no camps with coordinates for {spec.country}: load a camps table first"
