@@ -142,3 +142,34 @@ def test_panel_indicators_and_brief_commands(env, tmp_path):
     assert "The security environment" in html.read_text(encoding="utf-8")
     bad = runner.invoke(app, ["panel", "--unit", "district", "--country", "MLI"], env=env)
     assert bad.exit_code == 2 and "site:<km>" in bad.output
+
+
+def test_impact_command(env, tmp_path):
+    runner.invoke(app, ["load-shared", "--countries", "MLI"], env=env)
+    out = tmp_path / "impact"
+    result = runner.invoke(
+        app,
+        [
+            "impact",
+            "--country",
+            "MLI",
+            "--radius",
+            "25",
+            "--replications",
+            "199",
+            "--out",
+            str(out),
+        ],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    assert "Within 25 km" in result.output and "Placebo" in result.output
+    assert (out / "per_site.csv").is_file() and (out / "event_study.svg").is_file()
+    bad = runner.invoke(
+        app, ["impact", "--country", "MLI", "--radius", "near", "--out", str(out)], env=env
+    )
+    assert bad.exit_code == 2 and "--radius" in bad.output
+    bad = runner.invoke(
+        app, ["impact", "--country", "MLI", "--outcome", "deaths", "--out", str(out)], env=env
+    )
+    assert bad.exit_code == 2 and "outcome" in bad.output

@@ -120,7 +120,7 @@ def camp_sites(store: Store, country: str) -> pd.DataFrame:
     ).df()
     with resources.files("peacewatch.data").joinpath("site_geocodes.csv").open() as fh:
         codes = pd.read_csv(fh, dtype={"camp_id": str, "mission": str})
-    camps["coord_source"] = np.where(camps["latitude"].notna(), "camps table", None)
+    camps["coord_source"] = camps["latitude"].notna().map({True: "camps table", False: None})
     for code in codes.to_dict("records"):
         hit = (camps["camp_id"] == code["camp_id"]) & (camps["mission"] == code["mission"])
         hit &= camps["latitude"].isna()
