@@ -72,6 +72,7 @@ def mali_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     load_file(st, "timeline", REFERENCE / "mali_timeline.csv")
     load_file(st, "humanitarian", REFERENCE / "humanitarian_mali.csv", LoadOptions())
     load_file(st, "coups", DATA / "coups_powell_thyne" / "powell_thyne_coups_V2022.11.29.csv")
+    load_file(st, "geopko", GEOPKO / "FrontMap_v.2.3.csv")
     yield st
     st.close()
 

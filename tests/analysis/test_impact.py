@@ -116,4 +116,7 @@ def test_tables_limits_placebo_and_leave_one_out(mali_result, tmp_path, mali_sto
         "sites_map.svg",
         "summary.md",
     } <= names
-    assert "Placebo" in (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
+    summary = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
+    assert "Placebo" in summary
+    assert "MINUSMA presence while deployed" in summary and "published finding" in summary
+    assert "presence.csv" in names and len(mali_result.presence) == 4

@@ -20,6 +20,7 @@ from weasyprint import HTML
 
 from peacewatch import __version__, geo, indicators, panel
 from peacewatch.analysis import impact as impact_analysis
+from peacewatch.analysis import presence as presence_analysis
 from peacewatch.analysis import spatial, trends
 from peacewatch.countries import country_table
 from peacewatch.errors import PeacewatchError
@@ -645,7 +646,9 @@ def build_context(
     except PeacewatchError:
         result = None
     if result is not None:
-        text["implications"].extend(impact_report.summary_lines(result)[: len(spec.radii)])
+        lines = impact_report.summary_lines(result)
+        text["implications"].extend(lines[: len(spec.radii)])
+        text["implications"].extend(line for line in lines if "presence while deployed" in line)
         figures["implications"].append(
             Figure(
                 "Event study around camp handovers",
@@ -666,6 +669,18 @@ def build_context(
                 indicators=["panel site:25"],
             )
         )
+        if not result.presence.empty:
+            figures["implications"].append(
+                Figure(
+                    "While deployed: violence where the troops were (Geo-PKO)",
+                    table=_table(result.presence.drop(columns=["coef", "outcome"])),
+                    caption="PRIO-GRID cell-years; Poisson with cell and year fixed effects; "
+                    "95% wild cluster bootstrap intervals by cell. Published finding: "
+                    f"{presence_analysis.PUBLISHED}. Deployments follow violence, so this is an "
+                    "association (peacewatch.analysis.presence).",
+                    indicators=["deployments (Geo-PKO v2.3)", "panel priogrid"],
+                )
+            )
         figures["implications"].append(
             Figure(
                 "Placebo handovers (moved 12 and 24 months earlier)",

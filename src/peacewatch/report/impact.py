@@ -16,7 +16,17 @@ from peacewatch.analysis.impact import ImpactResult
 from peacewatch.report.charts import PALETTE, to_svg
 from peacewatch.store import Store
 
-TABLES = ("sites", "per_site", "pooled", "event_study", "sensitivity", "placebo", "leave_one_out")
+PUBLISHED_SHORT = "UN troops go with less violence against civilians"
+TABLES = (
+    "sites",
+    "per_site",
+    "pooled",
+    "event_study",
+    "sensitivity",
+    "placebo",
+    "leave_one_out",
+    "presence",
+)
 
 
 def event_study_svg(result: ImpactResult) -> str:
@@ -144,6 +154,15 @@ def summary_lines(result: ImpactResult) -> list[str]:
             f"{row['rate_ratio']:.2f} ({row['rr_low']:.2f} to {row['rr_high']:.2f}): "
             f"{row['verdict']}."
         )
+    for row in result.presence.to_dict("records"):
+        if row["measure"] == "presence":
+            out.append(
+                f"{row['mission']} presence while deployed (Geo-PKO v2.3, PRIO-GRID cell-years "
+                f"{row['years']}, lag {row['lag_years']} year): civilian deaths x"
+                f"{row['rate_ratio']:.2f} ({row['rr_low']:.2f} to {row['rr_high']:.2f}) where "
+                f"troops were; compared with the published finding that {PUBLISHED_SHORT}: "
+                f"{row['published_finding']}. An association, not a causal effect."
+            )
     return out + result.limits
 
 
