@@ -18,6 +18,7 @@ from rich.table import Table
 from peacewatch import __version__, api, export, indicators, panel
 from peacewatch.analysis import impact as impact_analysis
 from peacewatch.errors import PeacewatchError, RowError
+from peacewatch.forecast import backtest
 from peacewatch.loading import REGISTRY, LoadReport, load_file
 from peacewatch.report import briefing
 from peacewatch.report import impact as impact_report
@@ -478,6 +479,37 @@ def impact(
         for line in impact_report.summary_lines(result):
             out.print(f"- {line}", highlight=False)
         out.print(f"wrote {len(files)} files to {out_dir}", highlight=False)
+    except PeacewatchError as exc:
+        _fail(exc)
+
+
+@app.command("backtest")
+def backtest_cmd(
+    country: Annotated[str, typer.Option(help="ISO3 codes, comma-separated.")] = "MLI,BFA",
+    unit: Annotated[
+        str, typer.Option(help="country (priogrid and admin1: not built yet).")
+    ] = "country",
+    target: Annotated[str, typer.Option(help="sb, ns or os (UCDP violence type).")] = "sb",
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the tables.")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Backtest the models with the VIEWS challenge protocol (years 2018..2023)."""
+    try:
+        with _store(store, read_only=True) as st, err.status("backtesting ..."):
+            tables = backtest.run(st, [c.strip() for c in country.split(",")], unit, target)
+        shown = tables["by_unit"][
+            ["model", "unit", "crps", "ignorance", "interval_score_90", "brier_25", "level_ratio"]
+        ].round(3)
+        _print_frame(shown, f"Backtest 2018-2023, {unit}-month, {target}")
+        _print_frame(
+            tables["differences"].round(2),
+            "gbm_hurdle minus benchmark: mean CRPS difference (paired bootstrap 95%)",
+        )
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for name, frame in tables.items():
+                frame.to_csv(out_dir / f"{name}.csv", index=False)
+            out.print(f"wrote {len(tables)} tables to {out_dir}", highlight=False)
     except PeacewatchError as exc:
         _fail(exc)
 

@@ -1,0 +1,1 @@
+"""Probabilistic forecasts of fatalities per unit-month, and their backtests and scores."""

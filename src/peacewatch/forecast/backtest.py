@@ -1,0 +1,148 @@
+"""Backtests with the VIEWS prediction challenge's protocol, on country-month series.
+
+For each year Y: use data up to October of Y-1 only and forecast January..December of Y
+(horizons 3..14). Scores per model, year, horizon and unit (peacewatch.forecast.scoring), and a
+paired bootstrap of each model's CRPS difference against each benchmark.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from peacewatch import panel
+from peacewatch.errors import PeacewatchError
+from peacewatch.forecast import models, scoring
+from peacewatch.store import Store
+
+TARGETS = {"sb": "fatalities_sb", "ns": "fatalities_ns", "os": "fatalities_os"}
+BENCHMARKS = ("zero", "last_value_poisson", "conflictology_12", "base_rate")
+
+
+def country_series(
+    store: Store, countries: list[str], target: str = "sb", end: date | None = None
+) -> pd.DataFrame:
+    """unit, month, y (the target) and the other violence types, from the country panels."""
+    frames = []
+    for iso3 in countries:
+        first, last = panel.default_range(store, iso3)
+        frame = panel.panel(store, "country", iso3, date(first.year, 1, 1), end or last)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "unit": iso3,
+                    "month": pd.to_datetime(frame["month"]),
+                    "y": frame[TARGETS[target]].to_numpy(dtype=float),
+                    **{
+                        f"{k}_other": frame[v].to_numpy(dtype=float)
+                        for k, v in TARGETS.items()
+                        if k != target
+                    },
+                }
+            )
+        )
+    data = pd.concat(frames, ignore_index=True)
+    # Balance across countries (a country's series starts at its first event).
+    grid = pd.MultiIndex.from_product(
+        [sorted(data["unit"].unique()), sorted(data["month"].unique())], names=["unit", "month"]
+    )
+    return data.set_index(["unit", "month"]).reindex(grid, fill_value=0.0).reset_index()
+
+
+def origin_split(data: pd.DataFrame, origin: pd.Timestamp) -> pd.DataFrame:
+    """Only the months up to and including the origin: what a model may see."""
+    return data[data["month"] <= origin].reset_index(drop=True)
+
+
+def yearly_backtest(data: pd.DataFrame, years: list[int], model_names: list[str]) -> pd.DataFrame:
+    """Forecast rows: model, year, unit, month, horizon, observed, and the samples."""
+    rows = []
+    for year in years:
+        origin = pd.Timestamp(year - 1, 10, 1)
+        history = origin_split(data, origin)
+        months = [pd.Timestamp(year, m, 1) for m in range(1, 13)]
+        actual = data[data["month"].isin(months)].set_index(["unit", "month"])["y"]
+        if len(actual) < len(months) * data["unit"].nunique():
+            continue
+        for name in model_names:
+            model = models.REGISTRY[name]().fit(history)
+            for unit, samples in model.predict(months).items():
+                for i, month in enumerate(months):
+                    rows.append(
+                        {
+                            "model": name,
+                            "year": year,
+                            "unit": unit,
+                            "month": month,
+                            "horizon": i + 3,
+                            "observed": float(actual[(unit, month)]),
+                            "samples": samples[i],
+                        }
+                    )
+    return pd.DataFrame(rows)
+
+
+def score_table(forecasts: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Scores per group (e.g. model, unit; or model, year)."""
+    out = []
+    for key, part in forecasts.groupby(by):
+        samples = np.stack(list(part["samples"]))
+        row = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True))
+        out.append({**row, **scoring.summary(samples, part["observed"].to_numpy())})
+    return pd.DataFrame(out)
+
+
+def paired_differences(
+    forecasts: pd.DataFrame, model: str, reps: int = 999, seed: int = 5
+) -> pd.DataFrame:
+    """Mean CRPS of `model` minus each benchmark's, with a paired bootstrap 95% interval."""
+    crps = {}
+    for name, group in forecasts.groupby("model"):
+        part = group.sort_values(["year", "unit", "month"])
+        crps[name] = scoring.crps(np.stack(list(part["samples"])), part["observed"].to_numpy())
+    rng = np.random.default_rng(seed)
+    rows = []
+    for bench in BENCHMARKS:
+        if bench not in crps or model not in crps:
+            continue
+        diff = crps[model] - crps[bench]
+        idx = rng.integers(0, len(diff), (reps, len(diff)))
+        boot = diff[idx].mean(axis=1)
+        rows.append(
+            {
+                "model": model,
+                "benchmark": bench,
+                "crps_difference": diff.mean(),
+                "low": float(np.quantile(boot, 0.025)),
+                "high": float(np.quantile(boot, 0.975)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def run(
+    store: Store,
+    countries: list[str],
+    unit: str = "country",
+    target: str = "sb",
+    years: list[int] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """The yearly protocol for the countries; tables by model x unit, year and horizon."""
+    if unit != "country":
+        raise PeacewatchError("backtest --unit: only 'country' is built so far")
+    if target not in TARGETS:
+        raise PeacewatchError(f"target: {target!r} is not one of sb, ns, os")
+    data = country_series(store, [c.upper() for c in countries], target)
+    years = years or list(range(2018, 2024))
+    forecasts = yearly_backtest(data, years, [*BENCHMARKS, "gbm_hurdle"])
+    if forecasts.empty:
+        raise PeacewatchError("no year of the protocol has observed data for every month")
+    return {
+        "by_unit": score_table(forecasts, ["model", "unit"]),
+        "by_year": score_table(forecasts, ["model", "year"]),
+        "by_horizon": score_table(forecasts, ["model", "horizon"]),
+        "differences": paired_differences(forecasts, "gbm_hurdle"),
+        "forecasts": forecasts.drop(columns="samples"),
+    }

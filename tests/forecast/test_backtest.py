@@ -1,0 +1,65 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from peacewatch.errors import PeacewatchError
+from peacewatch.forecast import backtest, models
+
+
+@pytest.fixture(scope="module")
+def series(mali_store):
+    return backtest.country_series(mali_store, ["MLI", "BFA"])
+
+
+def test_series_is_balanced_and_matches_the_panel(series, mali_store):
+    months = series["month"].nunique()
+    assert len(series) == 2 * months
+    total = mali_store.con.execute(
+        "SELECT sum(fatalities_best) FROM events WHERE source = 'ucdp_ged' "
+        "AND country_iso3 = 'MLI' AND violence_type = 1 AND date_precision <> 'year'"
+    ).fetchone()[0]
+    assert series.loc[series["unit"] == "MLI", "y"].sum() == total
+
+
+def test_features_do_not_look_past_the_origin(series):
+    """Leakage: changing every month after the origin must not change what the model sees."""
+    origin = pd.Timestamp("2020-10-01")
+    seen = models.features(backtest.origin_split(series, origin))
+    tampered = series.copy()
+    tampered.loc[tampered["month"] > origin, "y"] = 1e6
+    again = models.features(backtest.origin_split(tampered, origin))
+    pd.testing.assert_frame_equal(seen, again)
+    # And the split really stops at the origin.
+    assert backtest.origin_split(series, origin)["month"].max() == origin
+    # A feature built with future data would differ: the check can fail.
+    leaky = models.features(tampered[tampered["month"] <= origin + pd.DateOffset(months=2)])
+    assert not leaky[leaky["month"] <= origin].equals(seen)
+
+
+def test_protocol_reproduces_the_reference_conflictology_scores(series):
+    """Issue 5 reference: conflictology-12 scores about 33 CRPS (Mali), 66 (Burkina Faso)."""
+    forecasts = backtest.yearly_backtest(series, list(range(2018, 2024)), ["conflictology_12"])
+    assert set(forecasts["horizon"]) == set(range(3, 15))
+    assert len(forecasts) == 6 * 12 * 2
+    table = backtest.score_table(forecasts, ["model", "unit"]).set_index("unit")
+    assert table.loc["MLI", "crps"] == pytest.approx(33, abs=3)
+    assert table.loc["BFA", "crps"] == pytest.approx(66, abs=5)
+
+
+def test_models_share_one_interface(series):
+    history = backtest.origin_split(series, pd.Timestamp("2021-10-01"))
+    months = [pd.Timestamp(2022, m, 1) for m in range(1, 13)]
+    for name, cls in models.REGISTRY.items():
+        out = cls().fit(history).predict(months)
+        assert set(out) == {"MLI", "BFA"}, name
+        for samples in out.values():
+            assert samples.shape == (12, models.DRAWS)
+            assert (samples >= 0).all() and np.isfinite(samples).all()
+
+
+def test_run_tables_and_bad_requests(mali_store):
+    tables = backtest.run(mali_store, ["MLI", "BFA"], years=[2022, 2023])
+    assert set(tables["by_unit"]["model"]) == {*backtest.BENCHMARKS, "gbm_hurdle"}
+    assert set(tables["differences"]["benchmark"]) == set(backtest.BENCHMARKS)
+    with pytest.raises(PeacewatchError, match="only 'country'"):
+        backtest.run(mali_store, ["MLI"], unit="priogrid")
