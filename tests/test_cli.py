@@ -178,10 +178,11 @@ def test_impact_command(env, tmp_path):
 def test_backtest_command(env, tmp_path):
     runner.invoke(app, ["load-shared", "--countries", "MLI,BFA"], env=env)
     result = runner.invoke(
-        app, ["backtest", "--country", "MLI,BFA", "--out", str(tmp_path / "bt")], env=env
+        app, ["backtest", "--country", "MLI,BFA", "--views", "--out", str(tmp_path / "bt")], env=env
     )
     assert result.exit_code == 0, result.output
     assert "conflictology_12" in result.output and "gbm_hurdle" in result.output
     assert (tmp_path / "bt" / "by_year.csv").is_file()
+    assert (tmp_path / "bt" / "views_comparison.csv").is_file() and "brier_views" in result.output
     bad = runner.invoke(app, ["backtest", "--unit", "priogrid"], env=env)
     assert bad.exit_code == 2 and "only 'country'" in bad.output

@@ -18,7 +18,7 @@ from rich.table import Table
 from peacewatch import __version__, api, export, indicators, panel
 from peacewatch.analysis import impact as impact_analysis
 from peacewatch.errors import PeacewatchError, RowError
-from peacewatch.forecast import backtest
+from peacewatch.forecast import backtest, views
 from peacewatch.loading import REGISTRY, LoadReport, load_file
 from peacewatch.report import briefing
 from peacewatch.report import impact as impact_report
@@ -491,6 +491,14 @@ def backtest_cmd(
     ] = "country",
     target: Annotated[str, typer.Option(help="sb, ns or os (UCDP violence type).")] = "sb",
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the tables.")] = None,
+    compare_views: Annotated[
+        bool,
+        typer.Option(
+            "--views",
+            help="Also compare with VIEWS' mid-2020 forecasts (Brier for P(>= 25)), from "
+            "PEACEWATCH_SHARED/data/views_forecasts.",
+        ),
+    ] = False,
     store: StoreOpt = None,
 ) -> None:
     """Backtest the models with the VIEWS challenge protocol (years 2018..2023)."""
@@ -505,6 +513,14 @@ def backtest_cmd(
             tables["differences"].round(2),
             "gbm_hurdle minus benchmark: mean CRPS difference (paired bootstrap 95%)",
         )
+        if compare_views:
+            folder = _settings().data / "views_forecasts"
+            with _store(store, read_only=True) as st:
+                peer = views.compare(
+                    st, folder / "views_ensemble_cm_2020.csv", folder / "views_countries_africa.csv"
+                )
+            tables["views_comparison"] = peer
+            _print_frame(peer.round(3), "Brier for P(>= 25), 2020-06..2023-07, data to May 2020")
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
             for name, frame in tables.items():

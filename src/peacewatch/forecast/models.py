@@ -172,6 +172,7 @@ class GradientBoostingHurdle:
     one model for all horizons (direct forecasts).
     """
 
+    max_horizon: int = 14
     max_iter: int = 200
     learning_rate: float = 0.05
     max_leaf_nodes: int = 8
@@ -190,7 +191,7 @@ class GradientBoostingHurdle:
         wide = _wide(history)
         self._origin = wide.index.max()
         rows = []
-        for h in range(1, 15):
+        for h in range(1, self.max_horizon + 1):
             target = wide.shift(-h).stack().reset_index()
             target.columns = pd.Index(["month", "unit", "target"])
             merged = feats.merge(target, on=["unit", "month"], how="inner").dropna(
