@@ -183,6 +183,8 @@ def test_backtest_command(env, tmp_path):
     assert result.exit_code == 0, result.output
     assert "conflictology_12" in result.output and "gbm_hurdle" in result.output
     assert (tmp_path / "bt" / "by_year.csv").is_file()
-    assert (tmp_path / "bt" / "views_comparison.csv").is_file() and "brier_views" in result.output
+    assert (
+        tmp_path / "bt" / "views_comparison.csv"
+    ).is_file() and "Brier for P(>= 25)" in result.output
     bad = runner.invoke(app, ["backtest", "--unit", "priogrid"], env=env)
     assert bad.exit_code == 2 and "only 'country'" in bad.output
