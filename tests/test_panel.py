@@ -52,23 +52,9 @@ def test_site_panel_counts_events_near_camps(mali_store):
 def test_category_and_type_columns_add_up(mali_store):
     frame = panel.panel(mali_store, "country", "MLI", "2012-01-01", "2023-12-31")
     assert (frame[["events_sb", "events_ns", "events_os"]].sum(axis=1) == frame["events"]).all()
-    cats = [
-        c
-        for c in frame.columns
-        if c.startswith("fatalities_")
-        and c[11:]
-        in {
-            "battle",
-            "explosion_remote",
-            "violence_against_civilians",
-            "attack_on_peacekeepers",
-            "protest_riot",
-            "strategic_development",
-            "movement_restriction",
-            "human_rights_violation",
-            "other",
-        }
-    ]
+    from peacewatch.schema import CATEGORIES
+
+    cats = [f"fatalities_{c}" for c in CATEGORIES]
     assert (frame[cats].sum(axis=1) == frame["fatalities_best"]).all()
 
 
