@@ -120,3 +120,10 @@ def test_tables_limits_placebo_and_leave_one_out(mali_result, tmp_path, mali_sto
     assert "Placebo" in summary
     assert "MINUSMA presence while deployed" in summary and "published finding" in summary
     assert "presence.csv" in names and len(mali_result.presence) == 4
+    series = mali_result.series
+    assert "series.csv" in names and set(series["radius_km"]) == {25.0, 50.0}
+    kidal = series[(series["site"] == "KDL") & (series["radius_km"] == 25.0)]
+    assert (
+        kidal.loc[kidal["months_from_handover"] >= 0, "fatalities_best"].sum()
+        == (mali_result.per_site.set_index(["site", "radius_km"]).loc[("KDL", 25.0), "total_after"])
+    )

@@ -63,6 +63,7 @@ class ImpactResult:
     limits: list[str] = field(default_factory=list)
     data_end: date | None = None
     presence: pd.DataFrame = field(default_factory=pd.DataFrame)
+    series: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def site_table(store: Store, country: str) -> pd.DataFrame:
@@ -294,6 +295,17 @@ def run(store: Store, spec: ImpactSpec) -> ImpactResult:
         limits,
         end,
         pd.concat(presence_rows, ignore_index=True) if presence_rows else pd.DataFrame(),
+        pd.concat(
+            [
+                d.loc[d["kind"] == "site", ["unit", "month", "y", "handover_month", "k"]].assign(
+                    radius_km=r, site=lambda x: x["unit"].str.removeprefix("site:")
+                )
+                for r, d in datasets.items()
+            ],
+            ignore_index=True,
+        ).rename(columns={"y": spec.outcome, "k": "months_from_handover"})[
+            ["site", "radius_km", "month", spec.outcome, "handover_month", "months_from_handover"]
+        ],
     )
 
 

@@ -26,6 +26,7 @@ TABLES = (
     "placebo",
     "leave_one_out",
     "presence",
+    "series",
 )
 
 
