@@ -490,6 +490,9 @@ def backtest_cmd(
         str, typer.Option(help="country (priogrid and admin1: not built yet).")
     ] = "country",
     target: Annotated[str, typer.Option(help="sb, ns or os (UCDP violence type).")] = "sb",
+    mode: Annotated[
+        str, typer.Option(help="yearly (the challenge protocol) or stepwise (every month).")
+    ] = "yearly",
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the tables.")] = None,
     compare_views: Annotated[
         bool,
@@ -504,7 +507,9 @@ def backtest_cmd(
     """Backtest the models with the VIEWS challenge protocol (years 2018..2023)."""
     try:
         with _store(store, read_only=True) as st, err.status("backtesting ..."):
-            tables = backtest.run(st, [c.strip() for c in country.split(",")], unit, target)
+            tables = backtest.run(
+                st, [c.strip() for c in country.split(",")], unit, target, mode=mode
+            )
         shown = tables["by_unit"][
             ["model", "unit", "crps", "ignorance", "interval_score_90", "brier_25", "level_ratio"]
         ].round(3)

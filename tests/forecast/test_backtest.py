@@ -63,3 +63,17 @@ def test_run_tables_and_bad_requests(mali_store):
     assert set(tables["differences"]["benchmark"]) == set(backtest.BENCHMARKS)
     with pytest.raises(PeacewatchError, match="only 'country'"):
         backtest.run(mali_store, ["MLI"], unit="priogrid")
+
+
+def test_stepwise_mode_uses_every_month_as_an_origin(series):
+    forecasts = backtest.stepwise_backtest(
+        series, pd.Timestamp("2022-01-01"), pd.Timestamp("2022-06-01"), ["conflictology_12"]
+    )
+    assert forecasts["origin"].nunique() == 6
+    assert set(forecasts["horizon"]) == set(range(1, 13))
+    assert (forecasts["month"] > forecasts["origin"]).all()
+    # Origins late in the data get only the months that exist.
+    late = backtest.stepwise_backtest(
+        series, pd.Timestamp("2023-10-01"), pd.Timestamp("2023-10-01"), ["zero"]
+    )
+    assert sorted(late["horizon"].unique()) == [1, 2]

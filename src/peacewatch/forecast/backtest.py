@@ -56,16 +56,22 @@ def origin_split(data: pd.DataFrame, origin: pd.Timestamp) -> pd.DataFrame:
     return data[data["month"] <= origin].reset_index(drop=True)
 
 
-def yearly_backtest(data: pd.DataFrame, years: list[int], model_names: list[str]) -> pd.DataFrame:
-    """Forecast rows: model, year, unit, month, horizon, observed, and the samples."""
+def backtest_origins(
+    data: pd.DataFrame, origins: list[pd.Timestamp], horizons: range, model_names: list[str]
+) -> pd.DataFrame:
+    """Forecast rows (model, origin, unit, month, horizon, observed, samples) per origin.
+
+    Each model sees only the months up to its origin.
+    """
     rows = []
-    for year in years:
-        origin = pd.Timestamp(year - 1, 10, 1)
+    last_month = data["month"].max()
+    for origin in origins:
         history = origin_split(data, origin)
-        months = [pd.Timestamp(year, m, 1) for m in range(1, 13)]
-        actual = data[data["month"].isin(months)].set_index(["unit", "month"])["y"]
-        if len(actual) < len(months) * data["unit"].nunique():
+        months = [origin + pd.DateOffset(months=h) for h in horizons]
+        months = [m for m in months if m <= last_month]
+        if not months:
             continue
+        actual = data[data["month"].isin(months)].set_index(["unit", "month"])["y"]
         for name in model_names:
             model = models.REGISTRY[name]().fit(history)
             for unit, samples in model.predict(months).items():
@@ -73,15 +79,31 @@ def yearly_backtest(data: pd.DataFrame, years: list[int], model_names: list[str]
                     rows.append(
                         {
                             "model": name,
-                            "year": year,
+                            "origin": origin,
+                            "year": month.year,
                             "unit": unit,
                             "month": month,
-                            "horizon": i + 3,
+                            "horizon": (month.year - origin.year) * 12 + month.month - origin.month,
                             "observed": float(actual[(unit, month)]),
                             "samples": samples[i],
                         }
                     )
     return pd.DataFrame(rows)
+
+
+def yearly_backtest(data: pd.DataFrame, years: list[int], model_names: list[str]) -> pd.DataFrame:
+    """The challenge protocol: origin October of Y-1, forecasts for January..December of Y."""
+    complete = [y for y in years if pd.Timestamp(y, 12, 1) <= data["month"].max()]
+    origins = [pd.Timestamp(y - 1, 10, 1) for y in complete]
+    return backtest_origins(data, origins, range(3, 15), model_names)
+
+
+def stepwise_backtest(
+    data: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp, model_names: list[str]
+) -> pd.DataFrame:
+    """Every month from `first` to `last` as an origin, horizons 1..12."""
+    origins = list(pd.date_range(first, last, freq="MS"))
+    return backtest_origins(data, origins, range(1, 13), model_names)
 
 
 def score_table(forecasts: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -128,15 +150,28 @@ def run(
     unit: str = "country",
     target: str = "sb",
     years: list[int] | None = None,
+    mode: str = "yearly",
 ) -> dict[str, pd.DataFrame]:
-    """The yearly protocol for the countries; tables by model x unit, year and horizon."""
+    """Run the backtest for the countries: tables by model x unit, year and horizon.
+
+    `mode` is "yearly" (the challenge protocol) or "stepwise" (every month an origin,
+    horizons 1..12).
+    """
     if unit != "country":
         raise PeacewatchError("backtest --unit: only 'country' is built so far")
     if target not in TARGETS:
         raise PeacewatchError(f"target: {target!r} is not one of sb, ns, os")
     data = country_series(store, [c.upper() for c in countries], target)
     years = years or list(range(2018, 2024))
-    forecasts = yearly_backtest(data, years, [*BENCHMARKS, "gbm_hurdle"])
+    names = [*BENCHMARKS, "gbm_hurdle"]
+    if mode == "yearly":
+        forecasts = yearly_backtest(data, years, names)
+    elif mode == "stepwise":
+        forecasts = stepwise_backtest(
+            data, pd.Timestamp(min(years), 1, 1), pd.Timestamp(max(years), 12, 1), names
+        )
+    else:
+        raise PeacewatchError(f"mode: {mode!r} is not yearly or stepwise")
     if forecasts.empty:
         raise PeacewatchError("no year of the protocol has observed data for every month")
     return {
