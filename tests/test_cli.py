@@ -187,4 +187,17 @@ def test_backtest_command(env, tmp_path):
         tmp_path / "bt" / "views_comparison.csv"
     ).is_file() and "Brier for P(>= 25)" in result.output
     bad = runner.invoke(app, ["backtest", "--unit", "priogrid"], env=env)
-    assert bad.exit_code == 2 and "only 'country'" in bad.output
+    assert bad.exit_code == 2 and "PRIO-GRID" in bad.output
+
+
+def test_forecast_command(env, tmp_path):
+    runner.invoke(app, ["load-shared", "--countries", "MLI"], env=env)
+    out = tmp_path / "f.csv"
+    result = runner.invoke(app, ["forecast", "MLI", "--horizon", "3", "--out", str(out)], env=env)
+    assert result.exit_code == 0, result.output
+    import pandas as pd
+
+    frame = pd.read_csv(out)
+    assert len(frame) == 3 and {"q05", "median", "q95", "p_ge_25"} <= set(frame.columns)
+    bad = runner.invoke(app, ["forecast", "MLI", "--model", "oracle"], env=env)
+    assert bad.exit_code == 2 and "model" in bad.output

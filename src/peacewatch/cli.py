@@ -18,7 +18,7 @@ from rich.table import Table
 from peacewatch import __version__, api, export, indicators, panel
 from peacewatch.analysis import impact as impact_analysis
 from peacewatch.errors import PeacewatchError, RowError
-from peacewatch.forecast import backtest, views
+from peacewatch.forecast import backtest, outlook, views
 from peacewatch.loading import REGISTRY, LoadReport, load_file
 from peacewatch.report import briefing
 from peacewatch.report import impact as impact_report
@@ -531,6 +531,29 @@ def backtest_cmd(
             for name, frame in tables.items():
                 frame.to_csv(out_dir / f"{name}.csv", index=False)
             out.print(f"wrote {len(tables)} tables to {out_dir}", highlight=False)
+    except PeacewatchError as exc:
+        _fail(exc)
+
+
+@app.command("forecast")
+def forecast_cmd(
+    country: Annotated[str, typer.Argument(help="ISO3 code.")],
+    unit: Annotated[str, typer.Option(help="country or admin1.")] = "country",
+    horizon: Annotated[int, typer.Option(help="Months after the last loaded month.")] = 12,
+    model: Annotated[str, typer.Option(help="A model of the registry.")] = "gbm_hurdle",
+    target: Annotated[str, typer.Option(help="sb, ns or os.")] = "sb",
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="CSV file (default: stdout).")
+    ] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Forecast fatalities for the months after the data: quantiles and P(>= 25) per unit."""
+    try:
+        with _store(store, read_only=True) as st, err.status("forecasting ..."):
+            frame = outlook.forecast(st, country, unit, horizon, model, target)
+        export.export(frame, "csv", out_path)
+        if out_path is not None:
+            err.print(f"wrote {len(frame)} unit-months to {out_path}")
     except PeacewatchError as exc:
         _fail(exc)
 

@@ -61,7 +61,7 @@ def test_run_tables_and_bad_requests(mali_store):
     tables = backtest.run(mali_store, ["MLI", "BFA"], years=[2022, 2023])
     assert set(tables["by_unit"]["model"]) == {*backtest.BENCHMARKS, "gbm_hurdle"}
     assert set(tables["differences"]["benchmark"]) == set(backtest.BENCHMARKS)
-    with pytest.raises(PeacewatchError, match="only 'country'"):
+    with pytest.raises(PeacewatchError, match="PRIO-GRID"):
         backtest.run(mali_store, ["MLI"], unit="priogrid")
 
 

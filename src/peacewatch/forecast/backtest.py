@@ -21,18 +21,34 @@ TARGETS = {"sb": "fatalities_sb", "ns": "fatalities_ns", "os": "fatalities_os"}
 BENCHMARKS = ("zero", "last_value_poisson", "conflictology_12", "base_rate")
 
 
-def country_series(
-    store: Store, countries: list[str], target: str = "sb", end: date | None = None
+UNITS = ("country", "admin1")
+
+
+def unit_series(
+    store: Store,
+    countries: list[str],
+    target: str = "sb",
+    unit: str = "country",
+    end: date | None = None,
 ) -> pd.DataFrame:
-    """unit, month, y (the target) and the other violence types, from the country panels."""
+    """unit, month, y (the target) and the other violence types, from the panels.
+
+    `unit` is `country` or `admin1` (the admin-1 regions of each country, as loaded).
+    """
+    if unit not in UNITS:
+        raise PeacewatchError(
+            f"unit: {unit!r} is not one of {', '.join(UNITS)} (PRIO-GRID: not built yet)"
+        )
+    if target not in TARGETS:
+        raise PeacewatchError(f"target: {target!r} is not one of sb, ns, os")
     frames = []
     for iso3 in countries:
         first, last = panel.default_range(store, iso3)
-        frame = panel.panel(store, "country", iso3, date(first.year, 1, 1), end or last)
+        frame = panel.panel(store, unit, iso3, date(first.year, 1, 1), end or last)
         frames.append(
             pd.DataFrame(
                 {
-                    "unit": iso3,
+                    "unit": frame["unit"] if unit == "admin1" else iso3,
                     "month": pd.to_datetime(frame["month"]),
                     "y": frame[TARGETS[target]].to_numpy(dtype=float),
                     **{
@@ -48,7 +64,14 @@ def country_series(
     grid = pd.MultiIndex.from_product(
         [sorted(data["unit"].unique()), sorted(data["month"].unique())], names=["unit", "month"]
     )
-    return data.set_index(["unit", "month"]).reindex(grid, fill_value=0.0).reset_index()
+    return data.groupby(["unit", "month"]).sum().reindex(grid, fill_value=0.0).reset_index()
+
+
+def country_series(
+    store: Store, countries: list[str], target: str = "sb", end: date | None = None
+) -> pd.DataFrame:
+    """Country-month series (see unit_series)."""
+    return unit_series(store, countries, target, "country", end)
 
 
 def origin_split(data: pd.DataFrame, origin: pd.Timestamp) -> pd.DataFrame:
@@ -157,11 +180,7 @@ def run(
     `mode` is "yearly" (the challenge protocol) or "stepwise" (every month an origin,
     horizons 1..12).
     """
-    if unit != "country":
-        raise PeacewatchError("backtest --unit: only 'country' is built so far")
-    if target not in TARGETS:
-        raise PeacewatchError(f"target: {target!r} is not one of sb, ns, os")
-    data = country_series(store, [c.upper() for c in countries], target)
+    data = unit_series(store, [c.upper() for c in countries], target, unit)
     years = years or list(range(2018, 2024))
     names = [*BENCHMARKS, "gbm_hurdle"]
     if mode == "yearly":

@@ -24,6 +24,7 @@ from peacewatch.analysis import presence as presence_analysis
 from peacewatch.analysis import spatial, trends
 from peacewatch.countries import country_table
 from peacewatch.errors import PeacewatchError
+from peacewatch.forecast import backtest, outlook
 from peacewatch.report import charts
 from peacewatch.report import impact as impact_report
 from peacewatch.sources.reference import MISSIONS
@@ -37,6 +38,7 @@ SECTIONS = (
     ("human-rights", "Human rights"),
     ("withdrawal", "The withdrawal: reasons and timeline"),
     ("implications", "Implications: security vacuum, humanitarian, regional"),
+    ("outlook", "Outlook: the next months"),
     ("appendix", "Appendix: sources and queries"),
 )
 
@@ -134,6 +136,84 @@ def _periods(store: Store, country: str, start: date, end: date) -> list[tuple[d
             first, label = cut, next_label
     out.append((first, end, label))
     return out
+
+
+def _outlook(
+    store: Store, country: str, figures: dict[str, list[Figure]], text: dict[str, list[str]]
+) -> None:
+    """Forecast section: P(>= 25) by region over the next 3 months, and the country's fan chart."""
+    try:
+        regions = outlook.forecast(store, country, "admin1", 3)
+        national = outlook.forecast(store, country, "country", 12)
+    except PeacewatchError:
+        return
+    regions = regions[regions["unit"].str.startswith(country)]
+    p_any = (
+        regions.assign(miss=1 - regions["p_ge_25"])
+        .groupby(["unit", "unit_name"], as_index=False)["miss"]
+        .prod()
+        .assign(p_any=lambda d: 1 - d["miss"])
+        .drop(columns="miss")
+    )
+    top = p_any.sort_values("p_any", ascending=False).head(3)
+    origin = pd.Timestamp(national["origin"].iloc[0])
+    text["outlook"].append(
+        f"From data to {origin:%B %Y}, the gradient-boosted hurdle model gives "
+        + ", ".join(f"{r['unit_name']} {r['p_any']:.0%}" for r in top.to_dict("records"))
+        + " as the chances of at least one month with 25 or more state-based deaths in the "
+        "next three months (months treated as independent). See the backtest scores before "
+        "trusting them: `peacewatch backtest`."
+    )
+    polys = store.con.execute(
+        "SELECT admin_code AS unit, name AS unit_name, geometry_wkb FROM admin_boundaries "
+        "WHERE country_iso3 = ? "
+        "AND admin_level = 1",
+        [country],
+    ).df()
+    if not polys.empty:
+        gdf = gpd.GeoDataFrame(
+            polys.drop(columns="geometry_wkb").merge(
+                p_any[["unit", "p_any"]], on="unit", how="left"
+            ),
+            geometry=shapely.from_wkb(polys["geometry_wkb"].map(bytes).to_numpy()),
+            crs=4326,
+        )
+        figures["outlook"].append(
+            Figure(
+                "Chance of >= 25 deaths in a month, next 3 months, by region",
+                charts.choropleth(
+                    gdf.fillna({"p_any": 0.0}),
+                    "p_any",
+                    "P(at least one month with >= 25 state-based deaths)",
+                    label_column="unit_name",
+                    cmap="Purples",
+                ),
+                table=_table(regions[["unit_name", "month", "median", "q05", "q95", "p_ge_25"]]),
+                caption="peacewatch.forecast (gbm_hurdle, 1,000 samples per region-month), trained "
+                "on UCDP GED state-based deaths up to the last loaded month.",
+                indicators=["panel admin1 x month"],
+            )
+        )
+    history = backtest.unit_series(store, [country], "sb", "country")
+    history = history[history["month"] > origin - pd.DateOffset(months=36)]
+    figures["outlook"].append(
+        Figure(
+            "Fan chart: state-based deaths, last 3 years and next 12 months",
+            charts.fan(
+                history["month"],
+                history["y"],
+                national["month"],
+                national["q05"],
+                national["q25"],
+                national["median"],
+                national["q75"],
+                national["q95"],
+                f"{_country_name(country)}: deaths per month (UCDP GED, sb) and forecast",
+            ),
+            caption="Bands: 50% and 90% central intervals of the forecast samples.",
+            indicators=["panel country x month"],
+        )
+    )
 
 
 def _state(successful: object) -> str:
@@ -784,6 +864,9 @@ def build_context(
                 indicators=["hotspots"],
             )
         )
+
+    progress("outlook")
+    _outlook(store, country, figures, text)
 
     appendix = [
         {

@@ -155,3 +155,25 @@ def choropleth(
     ax.set_title(title, loc="left", fontsize=10)
     ax.set_axis_off()
     return to_svg(fig)
+
+
+def fan(
+    hist_x: pd.Series,
+    hist_y: pd.Series,
+    x: pd.Series,
+    q05: pd.Series,
+    q25: pd.Series,
+    median: pd.Series,
+    q75: pd.Series,
+    q95: pd.Series,
+    title: str,
+) -> str:
+    """History as a line, forecast as 50% and 90% bands around the median."""
+    fig, ax = plt.subplots(figsize=(7.5, 3.0))
+    ax.plot(hist_x, hist_y, color=PALETTE[0], lw=1.3, label="observed")
+    ax.fill_between(x, q05, q95, color=PALETTE[1], alpha=0.18, label="90% interval")
+    ax.fill_between(x, q25, q75, color=PALETTE[1], alpha=0.35, label="50% interval")
+    ax.plot(x, median, color=PALETTE[1], lw=1.2, label="median forecast")
+    ax.set_title(title, loc="left", fontsize=10)
+    ax.legend(fontsize=7, frameon=False)
+    return to_svg(fig)
