@@ -487,12 +487,19 @@ def impact(
 def backtest_cmd(
     country: Annotated[str, typer.Option(help="ISO3 codes, comma-separated.")] = "MLI,BFA",
     unit: Annotated[
-        str, typer.Option(help="country (priogrid and admin1: not built yet).")
+        str, typer.Option(help="country or admin1 (PRIO-GRID: not built yet).")
     ] = "country",
     target: Annotated[str, typer.Option(help="sb, ns or os (UCDP violence type).")] = "sb",
     mode: Annotated[
         str, typer.Option(help="yearly (the challenge protocol) or stepwise (every month).")
     ] = "yearly",
+    jobs: Annotated[
+        int,
+        typer.Option(
+            help="Processes for the (model, origin) jobs (joblib); a Dask cluster is used "
+            "instead when PEACEWATCH_DASK_SCHEDULER is set."
+        ),
+    ] = 1,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the tables.")] = None,
     compare_views: Annotated[
         bool,
@@ -508,7 +515,7 @@ def backtest_cmd(
     try:
         with _store(store, read_only=True) as st, err.status("backtesting ..."):
             tables = backtest.run(
-                st, [c.strip() for c in country.split(",")], unit, target, mode=mode
+                st, [c.strip() for c in country.split(",")], unit, target, mode=mode, n_jobs=jobs
             )
         shown = tables["by_unit"][
             ["model", "unit", "crps", "ignorance", "interval_score_90", "brier_25", "level_ratio"]

@@ -7,10 +7,12 @@ paired bootstrap of each model's CRPS difference against each benchmark.
 
 from __future__ import annotations
 
+import os
 from datetime import date
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 
 from peacewatch import panel
 from peacewatch.errors import PeacewatchError
@@ -18,6 +20,7 @@ from peacewatch.forecast import models, scoring
 from peacewatch.store import Store
 
 TARGETS = {"sb": "fatalities_sb", "ns": "fatalities_ns", "os": "fatalities_os"}
+DASK_ENV = "PEACEWATCH_DASK_SCHEDULER"
 BENCHMARKS = ("zero", "last_value_poisson", "conflictology_12", "base_rate")
 
 
@@ -79,54 +82,91 @@ def origin_split(data: pd.DataFrame, origin: pd.Timestamp) -> pd.DataFrame:
     return data[data["month"] <= origin].reset_index(drop=True)
 
 
+def _job(
+    data: pd.DataFrame, origin: pd.Timestamp, horizons: range, name: str
+) -> list[dict[str, object]]:
+    """One backtest job: one model at one origin (independent of every other job)."""
+    history = origin_split(data, origin)
+    last_month = data["month"].max()
+    months = [m for m in (origin + pd.DateOffset(months=h) for h in horizons) if m <= last_month]
+    if not months:
+        return []
+    actual = data[data["month"].isin(months)].set_index(["unit", "month"])["y"]
+    model = models.REGISTRY[name]().fit(history)
+    rows = []
+    for unit, samples in model.predict(months).items():
+        for i, month in enumerate(months):
+            rows.append(
+                {
+                    "model": name,
+                    "origin": origin,
+                    "year": month.year,
+                    "unit": unit,
+                    "month": month,
+                    "horizon": (month.year - origin.year) * 12 + month.month - origin.month,
+                    "observed": float(actual[(unit, month)]),
+                    "samples": samples[i],
+                }
+            )
+    return rows
+
+
+def fan_out(
+    data: pd.DataFrame, jobs: list[tuple[pd.Timestamp, range, str]], n_jobs: int = 1
+) -> list[list[dict[str, object]]]:
+    """Run the jobs on the Dask cluster at PEACEWATCH_DASK_SCHEDULER if set, else with joblib.
+
+    joblib runs `n_jobs` processes (1 = in this process). Every model has a fixed seed, so the
+    results are the same whichever runs them.
+    """
+    address = os.environ.get(DASK_ENV)
+    if address:
+        from dask.distributed import Client  # noqa: PLC0415 - only when a cluster is set
+
+        with Client(address) as client:
+            shared = client.scatter(data, broadcast=True)
+            futures = [client.submit(_job, shared, o, h, n, pure=False) for o, h, n in jobs]
+            return list(client.gather(futures))
+    if n_jobs == 1:
+        return [_job(data, o, h, n) for o, h, n in jobs]
+    return list(Parallel(n_jobs=n_jobs)(delayed(_job)(data, o, h, n) for o, h, n in jobs))
+
+
 def backtest_origins(
-    data: pd.DataFrame, origins: list[pd.Timestamp], horizons: range, model_names: list[str]
+    data: pd.DataFrame,
+    origins: list[pd.Timestamp],
+    horizons: range,
+    model_names: list[str],
+    n_jobs: int = 1,
 ) -> pd.DataFrame:
     """Forecast rows (model, origin, unit, month, horizon, observed, samples) per origin.
 
-    Each model sees only the months up to its origin.
+    Each model sees only the months up to its origin; (model, origin) jobs fan out.
     """
-    rows = []
-    last_month = data["month"].max()
-    for origin in origins:
-        history = origin_split(data, origin)
-        months = [origin + pd.DateOffset(months=h) for h in horizons]
-        months = [m for m in months if m <= last_month]
-        if not months:
-            continue
-        actual = data[data["month"].isin(months)].set_index(["unit", "month"])["y"]
-        for name in model_names:
-            model = models.REGISTRY[name]().fit(history)
-            for unit, samples in model.predict(months).items():
-                for i, month in enumerate(months):
-                    rows.append(
-                        {
-                            "model": name,
-                            "origin": origin,
-                            "year": month.year,
-                            "unit": unit,
-                            "month": month,
-                            "horizon": (month.year - origin.year) * 12 + month.month - origin.month,
-                            "observed": float(actual[(unit, month)]),
-                            "samples": samples[i],
-                        }
-                    )
+    jobs = [(origin, horizons, name) for origin in origins for name in model_names]
+    rows = [row for part in fan_out(data, jobs, n_jobs) for row in part]
     return pd.DataFrame(rows)
 
 
-def yearly_backtest(data: pd.DataFrame, years: list[int], model_names: list[str]) -> pd.DataFrame:
+def yearly_backtest(
+    data: pd.DataFrame, years: list[int], model_names: list[str], n_jobs: int = 1
+) -> pd.DataFrame:
     """The challenge protocol: origin October of Y-1, forecasts for January..December of Y."""
     complete = [y for y in years if pd.Timestamp(y, 12, 1) <= data["month"].max()]
     origins = [pd.Timestamp(y - 1, 10, 1) for y in complete]
-    return backtest_origins(data, origins, range(3, 15), model_names)
+    return backtest_origins(data, origins, range(3, 15), model_names, n_jobs)
 
 
 def stepwise_backtest(
-    data: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp, model_names: list[str]
+    data: pd.DataFrame,
+    first: pd.Timestamp,
+    last: pd.Timestamp,
+    model_names: list[str],
+    n_jobs: int = 1,
 ) -> pd.DataFrame:
     """Every month from `first` to `last` as an origin, horizons 1..12."""
     origins = list(pd.date_range(first, last, freq="MS"))
-    return backtest_origins(data, origins, range(1, 13), model_names)
+    return backtest_origins(data, origins, range(1, 13), model_names, n_jobs)
 
 
 def score_table(forecasts: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -174,6 +214,7 @@ def run(
     target: str = "sb",
     years: list[int] | None = None,
     mode: str = "yearly",
+    n_jobs: int = 1,
 ) -> dict[str, pd.DataFrame]:
     """Run the backtest for the countries: tables by model x unit, year and horizon.
 
@@ -184,10 +225,10 @@ def run(
     years = years or list(range(2018, 2024))
     names = [*BENCHMARKS, "gbm_hurdle"]
     if mode == "yearly":
-        forecasts = yearly_backtest(data, years, names)
+        forecasts = yearly_backtest(data, years, names, n_jobs)
     elif mode == "stepwise":
         forecasts = stepwise_backtest(
-            data, pd.Timestamp(min(years), 1, 1), pd.Timestamp(max(years), 12, 1), names
+            data, pd.Timestamp(min(years), 1, 1), pd.Timestamp(max(years), 12, 1), names, n_jobs
         )
     else:
         raise PeacewatchError(f"mode: {mode!r} is not yearly or stepwise")
