@@ -199,5 +199,23 @@ def test_forecast_command(env, tmp_path):
 
     frame = pd.read_csv(out)
     assert len(frame) == 3 and {"q05", "median", "q95", "p_ge_25"} <= set(frame.columns)
+    scen = runner.invoke(
+        app,
+        [
+            "forecast",
+            "MLI",
+            "--unit",
+            "admin1",
+            "--horizon",
+            "3",
+            "--scenario",
+            "withdrawal",
+            "--out",
+            str(tmp_path / "s.csv"),
+        ],
+        env=env,
+    )
+    assert scen.exit_code == 0, scen.output
+    assert "not a causal estimate" in scen.output
     bad = runner.invoke(app, ["forecast", "MLI", "--model", "oracle"], env=env)
     assert bad.exit_code == 2 and "model" in bad.output

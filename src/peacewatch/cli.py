@@ -549,6 +549,13 @@ def forecast_cmd(
     horizon: Annotated[int, typer.Option(help="Months after the last loaded month.")] = 12,
     model: Annotated[str, typer.Option(help="A model of the registry.")] = "gbm_hurdle",
     target: Annotated[str, typer.Option(help="sb, ns or os.")] = "sb",
+    scenario: Annotated[
+        str | None,
+        typer.Option(help="withdrawal: presence as it was vs removed from --removed-from."),
+    ] = None,
+    removed_from: Annotated[
+        str, typer.Option(help="withdrawal scenario: first month without UN presence.")
+    ] = "2023-07-01",
     out_path: Annotated[
         Path | None, typer.Option("--out", help="CSV file (default: stdout).")
     ] = None,
@@ -556,8 +563,14 @@ def forecast_cmd(
 ) -> None:
     """Forecast fatalities for the months after the data: quantiles and P(>= 25) per unit."""
     try:
+        if scenario not in (None, "withdrawal"):
+            raise PeacewatchError(f"scenario: {scenario!r} is not 'withdrawal'")
         with _store(store, read_only=True) as st, err.status("forecasting ..."):
-            frame = outlook.forecast(st, country, unit, horizon, model, target)
+            if scenario == "withdrawal":
+                frame = outlook.withdrawal_scenario(st, country, removed_from, unit, horizon, model)
+                err.print(outlook.SCENARIO_NOTE)
+            else:
+                frame = outlook.forecast(st, country, unit, horizon, model, target)
         export.export(frame, "csv", out_path)
         if out_path is not None:
             err.print(f"wrote {len(frame)} unit-months to {out_path}")

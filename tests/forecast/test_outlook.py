@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -27,3 +28,32 @@ def test_admin1_backtest_and_bad_requests(mali_store):
         outlook.forecast(mali_store, "MLI", "country", 0)
     with pytest.raises(PeacewatchError, match="PRIO-GRID"):
         outlook.forecast(mali_store, "MLI", "priogrid", 3)
+
+
+def test_withdrawal_scenario_compares_two_forecasts(mali_store):
+    from peacewatch.forecast import backtest
+
+    series = backtest.unit_series(mali_store, ["MLI"], "sb", "admin1", presence=True)
+    # Troops are where Geo-PKO put them: Mopti and Gao regions had them in 2019.
+    in_2019 = series[series["month"] == pd.Timestamp("2019-06-01")].set_index("unit")
+    assert in_2019["presence"].gt(0).sum() >= 4
+    table = outlook.withdrawal_scenario(
+        mali_store, "MLI", "2023-01-01", "admin1", 6, model="gbm_hurdle"
+    )
+    expected = {
+        "mean_as_was",
+        "as_was_low",
+        "as_was_high",
+        "mean_presence_removed",
+        "removed_low",
+        "removed_high",
+        "difference",
+    }
+    assert expected <= set(table.columns)
+    assert (table["as_was_low"] <= table["as_was_high"]).all()
+    assert (table["removed_low"] <= table["removed_high"]).all()
+    assert np.allclose(table["difference"], table["mean_presence_removed"] - table["mean_as_was"])
+    # Regions that never had troops see (almost) the same forecast either way.
+    never = table[table["presence_at_origin"] == 0]
+    assert (never["difference"].abs() < never["mean_as_was"] + 2).all()
+    assert "not a causal estimate" in table.attrs["note"]

@@ -12,9 +12,10 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import shapely
 from joblib import Parallel, delayed
 
-from peacewatch import panel
+from peacewatch import geo, panel
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import models, scoring
 from peacewatch.store import Store
@@ -33,10 +34,13 @@ def unit_series(
     target: str = "sb",
     unit: str = "country",
     end: date | None = None,
+    presence: bool = False,
 ) -> pd.DataFrame:
     """unit, month, y (the target) and the other violence types, from the panels.
 
-    `unit` is `country` or `admin1` (the admin-1 regions of each country, as loaded).
+    `unit` is `country` or `admin1` (the admin-1 regions of each country, as loaded). With
+    `presence`, a covariate `presence`: log(1 + average UN troops) deployed in the unit that
+    year (Geo-PKO v2.3, every mission), 0 where none.
     """
     if unit not in UNITS:
         raise PeacewatchError(
@@ -67,7 +71,39 @@ def unit_series(
     grid = pd.MultiIndex.from_product(
         [sorted(data["unit"].unique()), sorted(data["month"].unique())], names=["unit", "month"]
     )
-    return data.groupby(["unit", "month"]).sum().reindex(grid, fill_value=0.0).reset_index()
+    data = data.groupby(["unit", "month"]).sum().reindex(grid, fill_value=0.0).reset_index()
+    if presence:
+        troops = troops_by_unit_year(store, countries, unit)
+        data["year"] = data["month"].dt.year
+        data = data.merge(troops, on=["unit", "year"], how="left").drop(columns="year")
+        data["presence"] = np.log1p(data["troops"].fillna(0.0))
+        data = data.drop(columns="troops")
+    return data
+
+
+def troops_by_unit_year(store: Store, countries: list[str], unit: str) -> pd.DataFrame:
+    """unit, year, troops: Geo-PKO v2.3 average troops of the deployment locations in the unit."""
+    deployed = store.con.execute(
+        "SELECT year, latitude, longitude, country_iso3, coalesce(ave_no_troops, 0) AS troops "
+        "FROM deployments WHERE dataset = 'geopko_v2.3' AND latitude IS NOT NULL"
+    ).df()
+    if unit == "country":
+        deployed["unit"] = deployed["country_iso3"]
+    else:
+        bounds = store.con.execute(
+            "SELECT admin_code, geometry_wkb FROM admin_boundaries WHERE admin_level = 1"
+        ).df()
+        idx = geo.locate_points(
+            deployed["latitude"],
+            deployed["longitude"],
+            list(shapely.from_wkb(bounds["geometry_wkb"].map(bytes).to_numpy())),
+        )
+        codes = bounds["admin_code"].to_numpy()
+        deployed["unit"] = [codes[i] if i >= 0 else None for i in idx]
+    wanted = deployed[deployed["unit"].notna()]
+    if unit == "country":
+        wanted = wanted[wanted["unit"].isin(countries)]
+    return pd.DataFrame(wanted.groupby(["unit", "year"], as_index=False)["troops"].sum())
 
 
 def country_series(
