@@ -523,7 +523,7 @@ def backtest_cmd(
         _print_frame(shown, f"Backtest 2018-2023, {unit}-month, {target}")
         _print_frame(
             tables["differences"].round(2),
-            "gbm_hurdle minus benchmark: mean CRPS difference (paired bootstrap 95%)",
+            "learned models minus benchmarks: mean CRPS difference (paired bootstrap 95%)",
         )
         if compare_views:
             folder = _settings().data / "views_forecasts"

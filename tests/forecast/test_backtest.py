@@ -59,7 +59,7 @@ def test_models_share_one_interface(series):
 
 def test_run_tables_and_bad_requests(mali_store):
     tables = backtest.run(mali_store, ["MLI", "BFA"], years=[2022, 2023])
-    assert set(tables["by_unit"]["model"]) == {*backtest.BENCHMARKS, "gbm_hurdle"}
+    assert set(tables["by_unit"]["model"]) == {*backtest.BENCHMARKS, *backtest.LEARNED}
     assert set(tables["differences"]["benchmark"]) == set(backtest.BENCHMARKS)
     with pytest.raises(PeacewatchError, match="PRIO-GRID"):
         backtest.run(mali_store, ["MLI"], unit="priogrid")
@@ -77,3 +77,18 @@ def test_stepwise_mode_uses_every_month_as_an_origin(series):
         series, pd.Timestamp("2023-10-01"), pd.Timestamp("2023-10-01"), ["zero"]
     )
     assert sorted(late["horizon"].unique()) == [1, 2]
+
+
+@pytest.mark.slow
+def test_the_ensemble_beats_conflictology_on_the_three_scores(series):
+    """Issue 5: beat conflictology-12 on CRPS, ignorance and interval score for both countries,
+    and the base rate on the Brier score for P(>= 25)."""
+    forecasts = backtest.yearly_backtest(
+        series, list(range(2018, 2024)), ["ensemble", "conflictology_12", "base_rate"]
+    )
+    table = backtest.score_table(forecasts, ["model", "unit"]).set_index(["model", "unit"])
+    for unit in ("MLI", "BFA"):
+        ours, bench = table.loc[("ensemble", unit)], table.loc[("conflictology_12", unit)]
+        for score in ("crps", "ignorance", "interval_score_90"):
+            assert ours[score] < bench[score], (unit, score)
+        assert ours["brier_25"] < table.loc[("base_rate", unit), "brier_25"]

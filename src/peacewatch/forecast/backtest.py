@@ -22,6 +22,7 @@ from peacewatch.store import Store
 
 TARGETS = {"sb": "fatalities_sb", "ns": "fatalities_ns", "os": "fatalities_os"}
 DASK_ENV = "PEACEWATCH_DASK_SCHEDULER"
+LEARNED = ("gbm_hurdle", "ensemble")
 BENCHMARKS = ("zero", "last_value_poisson", "conflictology_12", "base_rate")
 
 
@@ -259,7 +260,7 @@ def run(
     """
     data = unit_series(store, [c.upper() for c in countries], target, unit)
     years = years or list(range(2018, 2024))
-    names = [*BENCHMARKS, "gbm_hurdle"]
+    names = [*BENCHMARKS, *LEARNED]
     if mode == "yearly":
         forecasts = yearly_backtest(data, years, names, n_jobs)
     elif mode == "stepwise":
@@ -274,6 +275,8 @@ def run(
         "by_unit": score_table(forecasts, ["model", "unit"]),
         "by_year": score_table(forecasts, ["model", "year"]),
         "by_horizon": score_table(forecasts, ["model", "horizon"]),
-        "differences": paired_differences(forecasts, "gbm_hurdle"),
+        "differences": pd.concat(
+            [paired_differences(forecasts, name) for name in LEARNED], ignore_index=True
+        ),
         "forecasts": forecasts.drop(columns="samples"),
     }

@@ -243,10 +243,40 @@ class GradientBoostingHurdle:
         return out
 
 
+@dataclass
+class Ensemble:
+    """A mixture of the gradient-boosted hurdle and conflictology-12.
+
+    Each draw comes from the hurdle model with probability `weight`, else from conflictology-12.
+    """
+
+    weight: float = 0.5
+    draws: int = DRAWS
+    seed: int = 6
+    name: str = "ensemble"
+    parts: list[Model] = field(default_factory=list)
+
+    def fit(self, history: pd.DataFrame) -> Ensemble:
+        """Learn from the history (rows up to the origin only)."""
+        self.parts = [GradientBoostingHurdle().fit(history), Conflictology().fit(history)]
+        return self
+
+    def predict(self, months: list[pd.Timestamp]) -> dict[str, np.ndarray]:
+        """Samples per unit: an array (months, draws)."""
+        learned, recent = (part.predict(months) for part in self.parts)
+        rng = np.random.default_rng(self.seed)
+        out = {}
+        for unit, samples in learned.items():
+            take = rng.uniform(size=samples.shape) < self.weight
+            out[unit] = np.where(take, samples, recent[unit])
+        return out
+
+
 REGISTRY = {
     "zero": Zero,
     "last_value_poisson": LastValuePoisson,
     "conflictology_12": Conflictology,
     "base_rate": BaseRate,
     "gbm_hurdle": GradientBoostingHurdle,
+    "ensemble": Ensemble,
 }
