@@ -41,6 +41,10 @@ def test_every_section_and_figure_has_its_source(brief):
     assert len(figures) >= 15
     assert all(f.caption for f in figures)
     assert all(f.indicators for f in figures)
+    outlook = [f.title for f in context["figures"]["outlook"]]
+    assert any("by region" in t for t in outlook) and any(
+        "Fan charts by region" in t for t in outlook
+    )
     # The appendix lists the query of every indicator.
     assert text.count('class="indicator"') == len(context["appendix"]) >= 14
 

@@ -143,11 +143,12 @@ def _outlook(
 ) -> None:
     """Forecast section: P(>= 25) by region over the next 3 months, and the country's fan chart."""
     try:
-        regions = outlook.forecast(store, country, "admin1", 3)
+        regional = outlook.forecast(store, country, "admin1", 12)
         national = outlook.forecast(store, country, "country", 12)
     except PeacewatchError:
         return
-    regions = regions[regions["unit"].str.startswith(country)]
+    regional = regional[regional["unit"].str.startswith(country)]
+    regions = regional[regional["horizon"] <= 3]
     p_any = (
         regions.assign(miss=1 - regions["p_ge_25"])
         .groupby(["unit", "unit_name"], as_index=False)["miss"]
@@ -214,6 +215,27 @@ def _outlook(
             indicators=["panel country x month"],
         )
     )
+    region_history = backtest.unit_series(store, [country], "sb", "admin1")
+    region_history = region_history[region_history["month"] > origin - pd.DateOffset(months=36)]
+    ranked = p_any.sort_values("p_any", ascending=False).head(6)
+    panels = [
+        (
+            str(name),
+            region_history.loc[region_history["unit"] == unit, "month"],
+            region_history.loc[region_history["unit"] == unit, "y"],
+            regional[regional["unit"] == unit],
+        )
+        for unit, name in zip(ranked["unit"], ranked["unit_name"], strict=True)
+    ]
+    if panels:
+        figures["outlook"].append(
+            Figure(
+                "Fan charts by region (the six with the highest chance of >= 25 deaths)",
+                charts.fans(panels, "Deaths per month by region (UCDP GED, sb) and forecast"),
+                caption="Bands: 50% and 90% central intervals of the regional forecast samples.",
+                indicators=["panel admin1 x month"],
+            )
+        )
 
 
 def _state(successful: object) -> str:

@@ -177,3 +177,26 @@ def fan(
     ax.set_title(title, loc="left", fontsize=10)
     ax.legend(fontsize=7, frameon=False)
     return to_svg(fig)
+
+
+def fans(panels: list[tuple[str, pd.Series, pd.Series, pd.DataFrame]], title: str) -> str:
+    """Small multiples of fan charts.
+
+    Each panel: (title, history months, history values, forecast frame with month, q05, q25,
+    median, q75, q95).
+    """
+    cols = 3
+    rows = (len(panels) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(8.5, 2.2 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for ax, (name, hist_x, hist_y, ahead) in zip(axes.ravel(), panels, strict=False):
+        ax.set_axis_on()
+        ax.plot(hist_x, hist_y, color=PALETTE[0], lw=1)
+        ax.fill_between(ahead["month"], ahead["q05"], ahead["q95"], color=PALETTE[1], alpha=0.18)
+        ax.fill_between(ahead["month"], ahead["q25"], ahead["q75"], color=PALETTE[1], alpha=0.35)
+        ax.plot(ahead["month"], ahead["median"], color=PALETTE[1], lw=1)
+        ax.set_title(name, fontsize=8, loc="left")
+        ax.tick_params(labelsize=6)
+    fig.suptitle(title, fontsize=9, x=0.01, ha="left")
+    return to_svg(fig)
