@@ -316,16 +316,13 @@ def border_points(store: Store, country: str) -> pd.DataFrame:
     Distances are planar degrees converted to km at the point's latitude: a close approximation
     at this distance.
     """
-    rows = store.con.execute(
-        "SELECT geometry_wkb FROM admin_boundaries WHERE country_iso3 = ? AND admin_level = 1",
-        [country],
-    ).fetchall()
+    bounds = store.admin1_polygons(country)
     coords = store.con.execute(
         "SELECT DISTINCT latitude, longitude FROM events WHERE latitude IS NOT NULL"
     ).df()
-    if not rows or coords.empty:
+    if bounds.empty or coords.empty:
         return coords.iloc[0:0]
-    outline = shapely.union_all(shapely.from_wkb([bytes(r[0]) for r in rows])).boundary
+    outline = shapely.union_all(list(bounds["geometry"])).boundary
     points = shapely.points(coords["longitude"].to_numpy(), coords["latitude"].to_numpy())
     degrees = shapely.distance(points, outline)
     km_per_degree = 111.32 * np.sqrt(
@@ -334,7 +331,7 @@ def border_points(store: Store, country: str) -> pd.DataFrame:
     return coords[degrees * km_per_degree <= BORDER_KM].reset_index(drop=True)
 
 
-def _provenance(store: Store, sources: tuple[str, ...], country: str) -> list[str]:
+def _provenance(store: Store, sources: tuple[str, ...]) -> list[str]:
     """`source: release (files)` for each source used."""
     out = []
     for source in sources:
@@ -347,7 +344,6 @@ def _provenance(store: Store, sources: tuple[str, ...], country: str) -> list[st
             files = ", ".join(sorted({r[2] for r in rows}))
             releases = "; ".join(sorted({r[1] for r in rows}))
             out.append(f"{source}: {releases} ({files})")
-    _ = country
     return out
 
 
@@ -378,7 +374,7 @@ def compute(
     for col in frame.columns:
         if frame[col].dtype.kind == "f" and frame[col].dropna().mod(1).eq(0).all():
             frame[col] = frame[col].astype("Int64")
-    return Result(indicator, frame, used, _provenance(store, indicator.sources, country))
+    return Result(indicator, frame, used, _provenance(store, indicator.sources))
 
 
 def compute_all(

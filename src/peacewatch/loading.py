@@ -19,7 +19,6 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import shapely
 
 from peacewatch import actors, geo
 from peacewatch.errors import PeacewatchError, UnknownSourceError
@@ -283,15 +282,11 @@ def admin_map(store: Store, coords_sql: str) -> pd.DataFrame:
         f"SELECT DISTINCT latitude, longitude FROM ({coords_sql}) "
         "WHERE latitude IS NOT NULL AND longitude IS NOT NULL"
     ).df()
-    bounds = con.execute(
-        "SELECT name, admin_code, boundary_version, geometry_wkb FROM admin_boundaries "
-        "WHERE admin_level = 1 ORDER BY boundary_version DESC, record_id"
-    ).df()
+    bounds = store.admin1_polygons()
     out = coords.assign(admin1=None, admin1_code=None, admin1_boundary=None)
     if bounds.empty or coords.empty:
         return out
-    polygons = shapely.from_wkb(bounds["geometry_wkb"].map(bytes).to_numpy())
-    idx = geo.locate_points(coords["latitude"], coords["longitude"], list(polygons))
+    idx = geo.locate_points(coords["latitude"], coords["longitude"], list(bounds["geometry"]))
     hit = idx >= 0
     out.loc[hit, "admin1"] = bounds["name"].to_numpy()[idx[hit]]
     out.loc[hit, "admin1_code"] = bounds["admin_code"].to_numpy()[idx[hit]]

@@ -85,13 +85,10 @@ def measure_columns() -> dict[str, str]:
 
 def country_cells(store: Store, country: str) -> list[int]:
     """PRIO-GRID cells whose centre lies in the country's loaded admin-1 polygons."""
-    bounds = store.con.execute(
-        "SELECT geometry_wkb FROM admin_boundaries WHERE country_iso3 = ? AND admin_level = 1",
-        [country],
-    ).fetchall()
-    if not bounds:
+    bounds = store.admin1_polygons(country)
+    if bounds.empty:
         return []
-    shape = shapely.union_all(shapely.from_wkb([bytes(b[0]) for b in bounds]))
+    shape = shapely.union_all(list(bounds["geometry"]))
     minx, miny, maxx, maxy = shape.bounds
     lons = np.arange(np.floor(minx * 2) / 2 + 0.25, maxx + 0.5, 0.5)
     lats = np.arange(np.floor(miny * 2) / 2 + 0.25, maxy + 0.5, 0.5)

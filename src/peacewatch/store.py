@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import pandas as pd
+import shapely
 
 from peacewatch.errors import StoreError
 from peacewatch.schema import EVENT_COLUMNS, META_COLUMNS, SCHEMA_VERSION, TABLES
@@ -149,6 +151,23 @@ class Store:
             [name],
         ).fetchone()
         return bool(row and row[0])
+
+    def admin1_polygons(self, country: str | None = None) -> pd.DataFrame:
+        """Loaded admin-1 polygons of one country, or of all, newest boundary version first.
+
+        Columns: admin_code, name, boundary_version and `geometry` (shapely objects).
+        """
+        where, params = "admin_level = 1", []
+        if country:
+            where += " AND country_iso3 = ?"
+            params.append(country)
+        frame = self.con.execute(
+            "SELECT admin_code, name, boundary_version, geometry_wkb FROM admin_boundaries "
+            f"WHERE {where} ORDER BY boundary_version DESC, record_id",
+            params,
+        ).df()
+        geometry = shapely.from_wkb([bytes(b) for b in frame["geometry_wkb"]])
+        return frame.drop(columns="geometry_wkb").assign(geometry=list(geometry))
 
     def columns(self, name: str) -> list[str]:
         """Column names of a table, in order."""

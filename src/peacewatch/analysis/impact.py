@@ -82,15 +82,11 @@ def site_table(store: Store, country: str) -> pd.DataFrame:
 
 def _control_cells(store: Store, country: str, sites: pd.DataFrame, max_radius: float) -> list[str]:
     """PRIO-GRID cells of the sites' admin-1 regions, centre beyond `max_radius` of every camp."""
-    regions = store.con.execute(
-        "SELECT name, geometry_wkb FROM admin_boundaries WHERE country_iso3 = ? "
-        "AND admin_level = 1",
-        [country],
-    ).df()
+    regions = store.admin1_polygons(country)
     if regions.empty:
         return []
-    polys = shapely.from_wkb(regions["geometry_wkb"].map(bytes).to_numpy())
-    located = geo.locate_points(sites["latitude"], sites["longitude"], list(polys))
+    polys = list(regions["geometry"])
+    located = geo.locate_points(sites["latitude"], sites["longitude"], polys)
     keep = {int(i) for i in located if i >= 0}
     cells = []
     for gid in panel.country_cells(store, country):

@@ -49,15 +49,12 @@ def change_points(series: pd.Series, penalty: float | None = None) -> list[Break
     pen = default_penalty(signal) if penalty is None else penalty
     ends = ruptures.Pelt(model="l2", min_size=MIN_SIZE, jump=1).fit(signal).predict(pen=pen)
     breaks = []
-    start = 0
     bounds = [0, *ends]
     for i in range(1, len(bounds) - 1):
         cut = bounds[i]
         before = values[bounds[i - 1] : cut]
         after = values[cut : bounds[i + 1]]
         breaks.append(Break(pd.Timestamp(series.index[cut]), before.mean(), after.mean()))
-        start = cut
-    _ = start
     return breaks
 
 

@@ -12,12 +12,12 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-import shapely
 from joblib import Parallel, delayed
 
-from peacewatch import geo, panel
+from peacewatch import panel
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import models, scoring
+from peacewatch.loading import admin_map
 from peacewatch.store import Store
 
 TARGETS = {"sb": "fatalities_sb", "ns": "fatalities_ns", "os": "fatalities_os"}
@@ -91,16 +91,12 @@ def troops_by_unit_year(store: Store, countries: list[str], unit: str) -> pd.Dat
     if unit == "country":
         deployed["unit"] = deployed["country_iso3"]
     else:
-        bounds = store.con.execute(
-            "SELECT admin_code, geometry_wkb FROM admin_boundaries WHERE admin_level = 1"
-        ).df()
-        idx = geo.locate_points(
-            deployed["latitude"],
-            deployed["longitude"],
-            list(shapely.from_wkb(bounds["geometry_wkb"].map(bytes).to_numpy())),
-        )
-        codes = bounds["admin_code"].to_numpy()
-        deployed["unit"] = [codes[i] if i >= 0 else None for i in idx]
+        located = admin_map(store, "SELECT latitude, longitude FROM deployments")
+        deployed = deployed.merge(
+            located[["latitude", "longitude", "admin1_code"]],
+            on=["latitude", "longitude"],
+            how="left",
+        ).rename(columns={"admin1_code": "unit"})
     wanted = deployed[deployed["unit"].notna()]
     if unit == "country":
         wanted = wanted[wanted["unit"].isin(countries)]

@@ -131,9 +131,7 @@ def features(history: pd.DataFrame) -> pd.DataFrame:
     """
     wide = _wide(history).apply(np.log1p)
     out = []
-    others = {c: [c2 for c2 in history.columns if c2 not in ("unit", "month", "y")] for c in ["y"]}[
-        "y"
-    ]
+    others = [c for c in history.columns if c not in ("unit", "month", "y")]
     extra = {c: _wide(history, c).apply(np.log1p) for c in others}
     total = wide.sum(axis=1)
     for unit in wide.columns:

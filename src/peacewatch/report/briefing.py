@@ -165,18 +165,13 @@ def _outlook(
         "next three months (months treated as independent). See the backtest scores before "
         "trusting them: `peacewatch backtest`."
     )
-    polys = store.con.execute(
-        "SELECT admin_code AS unit, name AS unit_name, geometry_wkb FROM admin_boundaries "
-        "WHERE country_iso3 = ? "
-        "AND admin_level = 1",
-        [country],
-    ).df()
+    polys = store.admin1_polygons(country).rename(
+        columns={"admin_code": "unit", "name": "unit_name"}
+    )
     if not polys.empty:
         gdf = gpd.GeoDataFrame(
-            polys.drop(columns="geometry_wkb").merge(
-                p_any[["unit", "p_any"]], on="unit", how="left"
-            ),
-            geometry=shapely.from_wkb(polys["geometry_wkb"].map(bytes).to_numpy()),
+            polys.merge(p_any[["unit", "p_any"]], on="unit", how="left"),
+            geometry="geometry",
             crs=4326,
         )
         figures["outlook"].append(

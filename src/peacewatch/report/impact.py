@@ -9,7 +9,6 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import shapely
 
 from peacewatch import panel
 from peacewatch.analysis.impact import ImpactResult
@@ -103,13 +102,10 @@ def sites_map_svg(store: Store, result: ImpactResult) -> str:
     before_col = f"mean_{result.spec.before}m_before"
     per["change"] = np.log((per["mean_after"] + 0.5) / (per[before_col] + 0.5))
     sites = result.sites.merge(per, left_on="camp_id", right_on="site", how="inner")
-    rows = store.con.execute(
-        "SELECT geometry_wkb FROM admin_boundaries WHERE country_iso3 = ? AND admin_level = 1",
-        [result.spec.country],
-    ).fetchall()
+    regions = store.admin1_polygons(result.spec.country)
     fig, ax = plt.subplots(figsize=(6, 5))
-    if rows:
-        outline = gpd.GeoSeries(shapely.from_wkb([bytes(r[0]) for r in rows]), crs=4326)
+    if not regions.empty:
+        outline = gpd.GeoSeries(list(regions["geometry"]), crs=4326)
         outline.boundary.plot(ax=ax, color="#777", lw=0.5)
     points = ax.scatter(
         sites["longitude"],
