@@ -226,7 +226,8 @@ def run(store: Store, spec: ImpactSpec) -> ImpactResult:
     for radius in spec.radii:
         data = build_data(store, spec, radius, sites, end)
         datasets[radius] = data
-        pooled_rows.append(_row({"radius_km": radius}, pooled_effect(data, spec)))
+        main = pooled_effect(data, spec)
+        pooled_rows.append(_row({"radius_km": radius}, main))
         es = event_study(data, spec)
         es.insert(0, "radius_km", radius)
         es_rows.append(es)
@@ -245,7 +246,9 @@ def run(store: Store, spec: ImpactSpec) -> ImpactResult:
                 sens_rows.append(
                     _row(
                         {"radius_km": radius, "before": before, "after": after},
-                        pooled_effect(data, sub),
+                        main
+                        if (before, after) == (spec.before, spec.after)
+                        else pooled_effect(data, sub),
                     )
                 )
         for shift in PLACEBO_SHIFTS:
