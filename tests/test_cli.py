@@ -186,8 +186,12 @@ def test_backtest_command(env, tmp_path):
     assert (
         tmp_path / "bt" / "views_comparison.csv"
     ).is_file() and "Brier for P(>= 25)" in result.output
-    bad = runner.invoke(app, ["backtest", "--unit", "priogrid"], env=env)
-    assert bad.exit_code == 2 and "PRIO-GRID" in bad.output
+    assert (tmp_path / "bt" / "pit_histogram.svg").read_text().startswith("<svg")
+    assert (tmp_path / "bt" / "forecasts.csv.gz").is_file()
+    bad = runner.invoke(app, ["backtest", "--unit", "district"], env=env)
+    assert bad.exit_code == 2 and "priogrid" in bad.output
+    bad = runner.invoke(app, ["backtest", "--years", "last"], env=env)
+    assert bad.exit_code == 2 and "--years" in bad.output
 
 
 def test_forecast_command(env, tmp_path):

@@ -20,6 +20,7 @@ from peacewatch.analysis import impact as impact_analysis
 from peacewatch.errors import PeacewatchError, RowError
 from peacewatch.forecast import backtest, outlook, views
 from peacewatch.loading import REGISTRY, LoadReport, load_file
+from peacewatch.report import backtest as backtest_report
 from peacewatch.report import briefing
 from peacewatch.report import impact as impact_report
 from peacewatch.schema import CATEGORIES
@@ -219,8 +220,9 @@ def load_shared(
 
 def _print_frame(frame: pd.DataFrame, title: str) -> None:
     table = Table(title=title, show_lines=False)
-    for col in frame.columns:
-        table.add_column(str(col), overflow="fold")
+    for i, col in enumerate(frame.columns):
+        # Names (the first columns) stay whole; numbers and long headers fold.
+        table.add_column(str(col), overflow="fold", no_wrap=i == 0)
     for row in frame.itertuples(index=False):
         table.add_row(*["" if pd.isna(v) else str(v) for v in row])
     out.print(table)
@@ -487,12 +489,24 @@ def impact(
 def backtest_cmd(
     country: Annotated[str, typer.Option(help="ISO3 codes, comma-separated.")] = "MLI,BFA",
     unit: Annotated[
-        str, typer.Option(help="country or admin1 (PRIO-GRID: not built yet).")
+        str,
+        typer.Option(help="country, admin1 or priogrid (0.5 degree cells, spatial lags)."),
     ] = "country",
     target: Annotated[str, typer.Option(help="sb, ns or os (UCDP violence type).")] = "sb",
+    covariates: Annotated[
+        bool,
+        typer.Option(
+            "--covariates",
+            help="Learned models also see UN troop presence (Geo-PKO), UN peacekeeper "
+            "fatalities and political events from the timeline.",
+        ),
+    ] = False,
     mode: Annotated[
         str, typer.Option(help="yearly (the challenge protocol) or stepwise (every month).")
     ] = "yearly",
+    years: Annotated[
+        str, typer.Option(help="Forecast years (yearly: origin October of the year before).")
+    ] = "2018-2023",
     jobs: Annotated[
         int,
         typer.Option(
@@ -515,15 +529,28 @@ def backtest_cmd(
     try:
         with _store(store, read_only=True) as st, err.status("backtesting ..."):
             tables = backtest.run(
-                st, [c.strip() for c in country.split(",")], unit, target, mode=mode, n_jobs=jobs
+                st,
+                [c.strip() for c in country.split(",")],
+                unit,
+                target,
+                years=_years(years),
+                mode=mode,
+                n_jobs=jobs,
+                covariates=covariates,
             )
-        shown = tables["by_unit"][
-            ["model", "unit", "crps", "ignorance", "interval_score_90", "brier_25", "level_ratio"]
-        ].round(3)
-        _print_frame(shown, f"Backtest 2018-2023, {unit}-month, {target}")
+        scores = ["crps", "ignorance", "interval_score_90", "brier_25", "level_ratio"]
+        by = ["model", "unit"] if unit == "country" else ["model"]
+        shown = tables["by_unit" if unit == "country" else "by_model"][by + scores].round(3)
+        if unit != "country":
+            shown["coverage_90"] = tables["by_model"]["coverage_90"].round(3)
+            shown["pit_coverage_90"] = tables["by_model"]["pit_coverage_90"].round(3)
+        _print_frame(shown, f"Backtest {years}, {unit}-month, {target}")
+        out.print(f"data: {tables['by_model']['data_release'].iloc[0]}", highlight=False)
         _print_frame(
-            tables["differences"].round(2),
-            "learned models minus benchmarks: mean CRPS difference (paired bootstrap 95%)",
+            tables["differences"][
+                ["model", "benchmark", "score", "difference", "low", "high"]
+            ].round(3),
+            "learned models minus benchmarks: mean score difference (paired bootstrap 95%)",
         )
         if compare_views:
             folder = _settings().data / "views_forecasts"
@@ -534,12 +561,23 @@ def backtest_cmd(
             tables["views_comparison"] = peer
             _print_frame(peer.round(3), "Brier for P(>= 25), 2020-06..2023-07, data to May 2020")
         if out_dir is not None:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            for name, frame in tables.items():
-                frame.to_csv(out_dir / f"{name}.csv", index=False)
-            out.print(f"wrote {len(tables)} tables to {out_dir}", highlight=False)
+            written = backtest_report.write(tables, out_dir)
+            out.print(f"wrote {len(written)} tables and plots to {out_dir}", highlight=False)
     except PeacewatchError as exc:
         _fail(exc)
+
+
+def _years(text: str) -> list[int]:
+    """`2018-2023` or `2019,2021` -> years; a clear error otherwise."""
+    try:
+        if "-" in text:
+            first, last = (int(part) for part in text.split("-", 1))
+            return list(range(first, last + 1))
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise PeacewatchError(
+            f"--years: {text!r} is not a range like 2018-2023 or a list like 2019,2021"
+        ) from None
 
 
 @app.command("forecast")

@@ -67,3 +67,30 @@ def locate_points(
     first[1:] = point_idx[1:] != point_idx[:-1]
     result[point_idx[first]] = poly_idx[first]
     return result
+
+
+def priogrid_neighbours(gid: int, ring: int = 1) -> list[int]:
+    """The cells at Chebyshev distance `ring` from a PRIO-GRID cell.
+
+    Ring 1: the 8 touching cells (queen contiguity); ring 2: the 16 around those. Columns wrap
+    at 180 degrees.
+    """
+    row, col = divmod(gid - 1, PRIOGRID_COLUMNS)
+    out = []
+    for dr in range(-ring, ring + 1):
+        for dc in range(-ring, ring + 1):
+            r = row + dr
+            if max(abs(dr), abs(dc)) == ring and 0 <= r < 180 / PRIOGRID_CELL:
+                out.append(r * PRIOGRID_COLUMNS + (col + dc) % PRIOGRID_COLUMNS + 1)
+    return sorted(out)
+
+
+def unit_vectors(lat: npt.ArrayLike, lon: npt.ArrayLike) -> np.ndarray:
+    """Points on the unit sphere (for nearest-neighbour search by chord length)."""
+    la, lo = np.radians(np.asarray(lat, dtype=float)), np.radians(np.asarray(lon, dtype=float))
+    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+
+def chord_to_km(chord: npt.ArrayLike) -> np.ndarray:
+    """Great-circle distance in km for a chord length on the unit sphere."""
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.clip(np.asarray(chord, dtype=float) / 2, 0, 1))

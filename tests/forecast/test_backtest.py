@@ -61,8 +61,15 @@ def test_run_tables_and_bad_requests(mali_store):
     tables = backtest.run(mali_store, ["MLI", "BFA"], years=[2022, 2023])
     assert set(tables["by_unit"]["model"]) == {*backtest.BENCHMARKS, *backtest.LEARNED}
     assert set(tables["differences"]["benchmark"]) == set(backtest.BENCHMARKS)
-    with pytest.raises(PeacewatchError, match="PRIO-GRID"):
-        backtest.run(mali_store, ["MLI"], unit="priogrid")
+    assert set(tables["differences"]["score"]) == {"crps", "ignorance", "interval_score_90"}
+    for table in tables.values():
+        assert (table["unit_type"] == "country").all()
+        assert table["data_release"].str.contains("ged_mali_432.csv").all()
+    # The PIT histogram sums to one per model.
+    pits = tables["pit_histogram"].groupby("model")["share"].sum()
+    assert np.allclose(pits, 1.0)
+    with pytest.raises(PeacewatchError, match="priogrid"):
+        backtest.run(mali_store, ["MLI"], unit="district")
 
 
 def test_stepwise_mode_uses_every_month_as_an_origin(series):

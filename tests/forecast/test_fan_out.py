@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from peacewatch.forecast import backtest
@@ -9,8 +8,8 @@ MODELS = ["conflictology_12", "gbm_hurdle"]
 def _same(a, b):
     a = a.sort_values(["model", "origin", "unit", "month"]).reset_index(drop=True)
     b = b.sort_values(["model", "origin", "unit", "month"]).reset_index(drop=True)
-    assert a.drop(columns="samples").equals(b.drop(columns="samples"))
-    assert all(np.array_equal(x, y) for x, y in zip(a["samples"], b["samples"], strict=True))
+    # Every forecast's scores (computed from its 1,000 samples) are identical.
+    assert len(a) > 0 and a.equals(b)
 
 
 @pytest.fixture(scope="module")

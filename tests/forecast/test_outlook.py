@@ -26,8 +26,24 @@ def test_admin1_backtest_and_bad_requests(mali_store):
     assert tables["by_unit"]["unit"].nunique() >= 9
     with pytest.raises(PeacewatchError, match="horizon"):
         outlook.forecast(mali_store, "MLI", "country", 0)
-    with pytest.raises(PeacewatchError, match="PRIO-GRID"):
-        outlook.forecast(mali_store, "MLI", "priogrid", 3)
+    with pytest.raises(PeacewatchError, match="priogrid"):
+        outlook.forecast(mali_store, "MLI", "district", 3)
+
+
+def test_priogrid_forecast_after_the_data(mali_store):
+    frame = outlook.forecast(mali_store, "MLI", "priogrid", 2)
+    cells = frame["unit"].nunique()
+    assert cells > 400 and len(frame) == 2 * cells
+    assert frame["month"].min() == pd.Timestamp("2024-01-01")
+    assert frame["p_ge_25"].between(0, 1).all() and (frame["q95"] >= frame["median"]).all()
+    # Cells with recent deaths carry the risk, not the empty desert.
+    recent = set(
+        backtest.unit_series(mali_store, ["MLI"], "sb", "priogrid").query(
+            "month >= '2023-01-01' and y > 0"
+        )["unit"]
+    )
+    mean = frame.groupby("unit")["mean"].mean()
+    assert mean[mean.index.isin(recent)].mean() > 5 * mean[~mean.index.isin(recent)].mean()
 
 
 def test_withdrawal_scenario_compares_two_forecasts(mali_store):

@@ -38,3 +38,30 @@ def test_level_ratio_catches_a_zero_forecast():
     observed = np.array([0.0, 100.0, 20.0])
     result = scoring.summary(np.zeros((3, 100)), observed)
     assert result["level_ratio"] == 0.0 and result["brier_25"] == pytest.approx(1 / 3)
+
+
+def test_pointwise_scores_aggregate_to_the_summary():
+    rng = np.random.default_rng(4)
+    samples = rng.poisson(rng.uniform(0, 40, (60, 1)), (60, 500)).astype(float)
+    observed = rng.poisson(20, 60).astype(float)
+    points = scoring.pointwise(samples, observed)
+    assert len(points) == 60
+    np.testing.assert_allclose(points["crps"], scoring.crps(samples, observed))
+    direct = scoring.summary(samples, observed)
+    assert direct["coverage_90"] == pytest.approx(scoring.coverage(samples, observed, 0.9))
+    assert direct["level_ratio"] == pytest.approx(samples.mean() / observed.mean())
+
+
+def test_pit_coverage_is_honest_for_zero_heavy_counts():
+    """A calibrated forecast of rare counts: the inclusive 90% interval covers every zero (so at
+    least P(y = 0) = 0.95), while randomised PIT values are uniform, so 90% fall inside
+    [0.05, 0.95] (Czado, Gneiting & Held 2009)."""
+    rng = np.random.default_rng(5)
+    n = 20000
+    samples = rng.poisson(0.05, (n, 1000)).astype(float)
+    observed = rng.poisson(0.05, n).astype(float)
+    result = scoring.summary(samples, observed)
+    assert result["coverage_90"] >= np.exp(-0.05) - 0.005
+    assert result["pit_coverage_90"] == pytest.approx(0.90, abs=0.01)
+    shares = scoring.pit_histogram(scoring.pit(samples, observed))
+    assert shares.sum() == pytest.approx(1.0) and np.allclose(shares, 0.1, atol=0.01)

@@ -123,43 +123,55 @@ class BaseRate:
         return {u: rng.choice(v, (len(months), self.draws)) for u, v in self.values.items()}
 
 
+def _months_since_event(wide: pd.DataFrame) -> np.ndarray:
+    """Months since each unit's last month with an event (NaN before the first), per cell."""
+    positions = np.arange(len(wide), dtype=float)[:, None] * np.ones(wide.shape[1])
+    last = pd.DataFrame(np.where(wide.to_numpy() > 0, positions, np.nan)).ffill().to_numpy()
+    return positions - last
+
+
+def _long(table: pd.DataFrame) -> np.ndarray:
+    """A month x unit table as one column, unit-major (the order of `features`' rows)."""
+    return table.to_numpy(dtype=float).T.ravel()
+
+
 def features(history: pd.DataFrame) -> pd.DataFrame:
     """Features per unit and month t, built from months <= t only.
 
-    Temporal lags, rolling means, decay since the last event, other violence types, and the
-    other units' violence (spatial lag).
+    Temporal lags, rolling means, decay since the last event (half-life 6 months), the other
+    units' violence, and for every covariate column its 12-month mean; spatial-lag covariates
+    (named `nb_*`: violence in the neighbouring units, across borders) also get their last
+    month. Vectorised over units (one pass over month x unit tables).
     """
     wide = _wide(history).apply(np.log1p)
-    out = []
+    units, months = list(wide.columns), wide.index
     others = [c for c in history.columns if c not in ("unit", "month", "y")]
-    extra = {c: _wide(history, c).apply(np.log1p) for c in others}
-    total = wide.sum(axis=1)
-    for unit in wide.columns:
-        s = wide[unit]
-        since = (s > 0).astype(int)
-        last_event = since.where(since > 0).index.to_series().where(since > 0).ffill()
-        when, last_seen = pd.DatetimeIndex(s.index), pd.DatetimeIndex(last_event)
-        months_since = (when.year - last_seen.year) * 12 + (when.month - last_seen.month)
-        frame = pd.DataFrame(
-            {
-                "unit": unit,
-                "month": s.index,
-                "lag1": s.to_numpy(),
-                "lag2": s.shift(1).to_numpy(),
-                "lag3": s.shift(2).to_numpy(),
-                "mean3": s.rolling(3, min_periods=1).mean().to_numpy(),
-                "mean6": s.rolling(6, min_periods=1).mean().to_numpy(),
-                "mean12": s.rolling(12, min_periods=1).mean().to_numpy(),
-                "decay": np.power(
-                    0.5, np.nan_to_num(np.asarray(months_since, dtype=float), nan=120.0) / 6.0
-                ),
-                "others12": (total - s).rolling(12, min_periods=1).mean().to_numpy(),
-            }
-        )
-        for name, table in extra.items():
-            frame[f"{name}_mean12"] = table[unit].rolling(12, min_periods=1).mean().to_numpy()
-        out.append(frame)
-    return pd.concat(out, ignore_index=True)
+    total = wide.sum(axis=1).to_numpy()[:, None]
+    since = _months_since_event(wide)
+    frame = pd.DataFrame(
+        {
+            "unit": np.repeat(units, len(months)),
+            "month": np.tile(months, len(units)),
+            "lag1": _long(wide),
+            "lag2": _long(wide.shift(1)),
+            "lag3": _long(wide.shift(2)),
+            "mean3": _long(wide.rolling(3, min_periods=1).mean()),
+            "mean6": _long(wide.rolling(6, min_periods=1).mean()),
+            "mean12": _long(wide.rolling(12, min_periods=1).mean()),
+            "decay": np.power(0.5, np.nan_to_num(since, nan=120.0) / 6.0).T.ravel(),
+            "others12": _long(
+                pd.DataFrame(total - wide.to_numpy(), index=months)
+                .rolling(12, min_periods=1)
+                .mean()
+            ),
+        }
+    )
+    for name in others:
+        table = _wide(history, name).apply(np.log1p).reindex(index=months, columns=units)
+        if name.startswith("nb_"):
+            frame[f"{name}_lag1"] = _long(table)
+        frame[f"{name}_mean12"] = _long(table.rolling(12, min_periods=1).mean())
+    return frame
 
 
 @dataclass
@@ -174,6 +186,8 @@ class GradientBoostingHurdle:
     max_iter: int = 200
     learning_rate: float = 0.05
     max_leaf_nodes: int = 8
+    window: int | None = None
+    quiet_share: float = 1.0
     draws: int = DRAWS
     seed: int = 4
     name: str = "gbm_hurdle"
@@ -182,39 +196,65 @@ class GradientBoostingHurdle:
     _sigma: float = 1.0
     _last: pd.DataFrame | None = None
     _origin: pd.Timestamp | None = None
+    _cols: list[str] = field(default_factory=list)
+
+    def _training_rows(
+        self, feats: pd.DataFrame, wide: pd.DataFrame
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Features (+ horizon), target and weight for every (unit, month, horizon) row.
+
+        `window`: only feature months in the last `window` months before the origin.
+        `quiet_share`: keep that share of quiet rows (no event in the unit's or its
+        neighbours' last 12 months, none at the target month), each weighted up by its inverse,
+        so that grids with thousands of empty cells train in reasonable time.
+        """
+        cols = [c for c in feats.columns if c not in ("unit", "month")]
+        base = feats[cols].to_numpy(dtype=float)
+        recent = np.ones(len(feats), dtype=bool)
+        if self.window is not None and self._origin is not None:
+            start = self._origin - pd.DateOffset(months=self.window)
+            recent = (feats["month"] > start).to_numpy()
+        activity = feats[[c for c in cols if c.endswith("mean12")]].to_numpy().sum(axis=1)
+        rng = np.random.default_rng(self.seed)
+        parts_x, parts_y, parts_w = [], [], []
+        for h in range(1, self.max_horizon + 1):
+            target = _long(wide.shift(-h))
+            keep = recent & ~np.isnan(target)
+            weight = np.ones(len(target))
+            if self.quiet_share < 1.0:
+                quiet = (activity == 0) & (target == 0)
+                drop = quiet & (rng.uniform(size=len(target)) >= self.quiet_share)
+                keep &= ~drop
+                weight[quiet] = 1.0 / self.quiet_share
+            parts_x.append(np.column_stack([base[keep], np.full(keep.sum(), h)]))
+            parts_y.append(target[keep])
+            parts_w.append(weight[keep])
+        self._cols = [*cols, "h"]
+        return np.vstack(parts_x), np.concatenate(parts_y), np.concatenate(parts_w)
 
     def fit(self, history: pd.DataFrame) -> GradientBoostingHurdle:
         """Learn from the history (rows up to the origin only)."""
         feats = features(history)
         wide = _wide(history)
         self._origin = wide.index.max()
-        rows = []
-        for h in range(1, self.max_horizon + 1):
-            target = wide.shift(-h).stack().reset_index()
-            target.columns = pd.Index(["month", "unit", "target"])
-            merged = feats.merge(target, on=["unit", "month"], how="inner").dropna(
-                subset=["target"]
-            )
-            rows.append(merged.assign(h=h))
-        train = pd.concat(rows, ignore_index=True)
-        cols = [c for c in train.columns if c not in ("unit", "month", "target")]
-        x = train[cols].to_numpy(dtype=float)
-        positive = train["target"].to_numpy() > 0
-        self._cols = cols
+        x, y, weight = self._training_rows(feats, wide)
+        positive = y > 0
         self._clf = HistGradientBoostingClassifier(
             max_iter=self.max_iter,
             learning_rate=self.learning_rate,
             max_leaf_nodes=self.max_leaf_nodes,
             random_state=self.seed,
         )
-        self._clf.fit(x, positive.astype(int))
+        self._clf.fit(
+            x, positive.astype(int), sample_weight=weight if self.quiet_share < 1 else None
+        )
         self._reg = HistGradientBoostingRegressor(
             max_iter=self.max_iter,
             learning_rate=self.learning_rate,
             max_leaf_nodes=self.max_leaf_nodes,
             random_state=self.seed,
         )
-        log_target = np.log1p(train["target"].to_numpy()[positive])
+        log_target = np.log1p(y[positive])
         self._reg.fit(x[positive], log_target)
         self._sigma = float(np.std(log_target - self._reg.predict(x[positive]))) or 1.0
         self._last = feats[feats["month"] == self._origin].set_index("unit")
@@ -225,18 +265,16 @@ class GradientBoostingHurdle:
         if self._clf is None or self._reg is None or self._last is None or self._origin is None:
             raise RuntimeError("fit the model before predicting")
         rng = np.random.default_rng(self.seed)
+        hs = [(m.year - self._origin.year) * 12 + (m.month - self._origin.month) for m in months]
+        last = self._last[self._cols[:-1]].to_numpy(dtype=float)
+        x = np.column_stack([np.repeat(last, len(hs), axis=0), np.tile(hs, len(last))])
+        p = self._clf.predict_proba(x)[:, 1].reshape(len(last), len(hs))
+        mu = self._reg.predict(x).reshape(len(last), len(hs))
         out = {}
-        for unit, row in self._last.iterrows():
-            hs = [
-                (m.year - self._origin.year) * 12 + (m.month - self._origin.month) for m in months
-            ]
-            x = np.array(
-                [[*row[[c for c in self._cols if c != "h"]].to_numpy(dtype=float), h] for h in hs]
-            )
-            p = self._clf.predict_proba(x)[:, 1]
-            mu = self._reg.predict(x)
-            hurdle = rng.uniform(size=(len(months), self.draws)) < p[:, None]
-            size = np.expm1(rng.normal(mu[:, None], self._sigma, (len(months), self.draws)))
+        shape = (len(months), self.draws)
+        for i, unit in enumerate(self._last.index):
+            hurdle = rng.uniform(size=shape) < p[i][:, None]
+            size = np.expm1(rng.normal(mu[i][:, None], self._sigma, shape))
             out[str(unit)] = np.where(hurdle, np.maximum(np.round(size), 1.0), 0.0)
         return out
 
@@ -245,10 +283,12 @@ class GradientBoostingHurdle:
 class Ensemble:
     """A mixture of the gradient-boosted hurdle and conflictology-12.
 
-    Each draw comes from the hurdle model with probability `weight`, else from conflictology-12.
+    Each draw comes from the hurdle model with probability `weight`, else from conflictology-12;
+    `hurdle` holds the hurdle part's hyper-parameters.
     """
 
     weight: float = 0.5
+    hurdle: dict[str, object] = field(default_factory=dict)
     draws: int = DRAWS
     seed: int = 6
     name: str = "ensemble"
@@ -256,7 +296,10 @@ class Ensemble:
 
     def fit(self, history: pd.DataFrame) -> Ensemble:
         """Learn from the history (rows up to the origin only)."""
-        self.parts = [GradientBoostingHurdle().fit(history), Conflictology().fit(history)]
+        self.parts = [
+            GradientBoostingHurdle(**self.hurdle).fit(history),  # type: ignore[arg-type]
+            Conflictology().fit(history),
+        ]
         return self
 
     def predict(self, months: list[pd.Timestamp]) -> dict[str, np.ndarray]:

@@ -26,7 +26,9 @@ def forecast(
     data = backtest.unit_series(store, [country.upper()], target, unit)
     origin = data["month"].max()
     months = [origin + pd.DateOffset(months=h) for h in range(1, horizon + 1)]
-    kwargs = {"max_horizon": horizon} if model == "gbm_hurdle" else {}
+    kwargs: dict[str, object] = {}
+    if model == "gbm_hurdle":
+        kwargs = {**(backtest.GRID_HURDLE if unit == "priogrid" else {}), "max_horizon": horizon}
     fitted = models.REGISTRY[model](**kwargs).fit(data)
     rows = []
     for name, samples in fitted.predict(months).items():
