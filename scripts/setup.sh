@@ -15,4 +15,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+# The web app's browser libraries (Leaflet), from the committed package-lock.json; served by
+# the app itself, never from a CDN.
+npm ci --no-audit --no-fund --loglevel=error
 echo "peacewatch $(.venv/bin/peacewatch version) ready in .venv"

@@ -18,6 +18,8 @@ LAYERS = {
     "sources": 2,
     "store": 3,
     "loading": 3,
+    "accounts": 3,
+    "incidents": 3,
     "panel": 4,
     "indicators": 5,
     "analysis": 5,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from peacewatch import __version__, api, export, indicators, panel
+from peacewatch import __version__, accounts, api, export, indicators, panel
 from peacewatch.analysis import impact as impact_analysis
 from peacewatch.errors import PeacewatchError, RowError
 from peacewatch.forecast import backtest, outlook, views
@@ -626,3 +627,84 @@ def main() -> None:  # pragma: no cover - console entry point
     """Entry point used by `python -m peacewatch`."""
     app(prog_name="peacewatch")
     sys.exit(0)
+
+
+users_app = typer.Typer(help="Users of the web app: add, list, disable, and API tokens.")
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Option(help="viewer, reporter, analyst or admin.")] = "viewer",
+    store: StoreOpt = None,
+) -> None:
+    """Add a user; the password is asked for (twice, not echoed, never logged)."""
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with _store(store) as st:
+            accounts.add_user(st, username, role, password)
+        out.print(f"added {username} ({role})", highlight=False)
+    except PeacewatchError as exc:
+        _fail(exc)
+
+
+@users_app.command("list")
+def users_list(store: StoreOpt = None) -> None:
+    """List the users (name, role, disabled, created)."""
+    with _store(store) as st:
+        frame = pd.DataFrame(accounts.list_users(st))
+    if frame.empty:
+        out.print("no users yet: peacewatch users add NAME --role admin")
+        return
+    _print_frame(frame, "Users")
+
+
+@users_app.command("disable")
+def users_disable(
+    username: Annotated[str, typer.Argument(help="Login name.")], store: StoreOpt = None
+) -> None:
+    """Disable a user: no more sign-in; their sessions and API tokens stop working."""
+    try:
+        with _store(store) as st:
+            accounts.disable_user(st, username)
+        out.print(f"disabled {username}", highlight=False)
+    except PeacewatchError as exc:
+        _fail(exc)
+
+
+@users_app.command("token")
+def users_token(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    label: Annotated[str, typer.Option(help="What the token is for.")] = "",
+    store: StoreOpt = None,
+) -> None:
+    """Issue an API token for scripts (printed once; only its hash is stored)."""
+    try:
+        with _store(store) as st:
+            token = accounts.issue_token(st, username, label)
+        out.print(token, highlight=False)
+    except PeacewatchError as exc:
+        _fail(exc)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    store: StoreOpt = None,
+) -> None:
+    """Serve the dashboard, the API (/docs) and incident reporting on the store."""
+    import uvicorn  # noqa: PLC0415 - only the server needs it
+
+    from peacewatch.web.app import create_app  # noqa: PLC0415
+
+    settings = _settings()
+    if store is not None:
+        settings = dataclasses.replace(settings, store=store)
+    try:
+        application = create_app(settings)
+    except PeacewatchError as exc:
+        _fail(exc)
+        return
+    uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)

@@ -5,7 +5,7 @@ Every source is normalised to these columns (see shared/DESIGN.md, "The common e
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the application tables (users, incidents)
 
 CATEGORIES = (
     "battle",
@@ -386,4 +386,75 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "geometry_wkb": "BLOB",
         },
     ),
+}
+
+# Application tables (the web app's users and field incidents). Kept apart from TABLES so no
+# generic table listing, export or summary can ever reach them; only peacewatch.accounts and
+# peacewatch.incidents read and write them, and they apply the roles.
+ROLES = ("viewer", "reporter", "analyst", "admin")
+INCIDENT_CATEGORIES = {
+    # incident category -> event category of the common record
+    "attack_on_peacekeepers": "attack_on_peacekeepers",
+    "ied": "explosion_remote",
+    "armed_clash": "battle",
+    "attack_on_civilians": "violence_against_civilians",
+    "movement_restriction": "movement_restriction",
+    "flight_denial": "movement_restriction",
+    "arrest_expulsion": "strategic_development",
+    "human_rights_violation": "human_rights_violation",
+    "demonstration": "protest_riot",
+    "other": "other",
+}
+INCIDENT_STATUSES = ("draft", "submitted", "verified", "published", "rejected")
+CASUALTY_GROUPS = ("peacekeepers", "security_forces", "civilians", "armed_group_members")
+APP_TABLES: dict[str, dict[str, str]] = {
+    "users": {
+        "username": "VARCHAR PRIMARY KEY",
+        "role": "VARCHAR NOT NULL",
+        "password_hash": "VARCHAR NOT NULL",
+        "disabled": "BOOLEAN NOT NULL DEFAULT false",
+        "created_at": "TIMESTAMP NOT NULL",
+    },
+    "user_sessions": {
+        "session_hash": "VARCHAR PRIMARY KEY",
+        "username": "VARCHAR NOT NULL",
+        "csrf_token": "VARCHAR NOT NULL",
+        "expires_at": "TIMESTAMP NOT NULL",
+    },
+    "api_tokens": {
+        "token_hash": "VARCHAR PRIMARY KEY",
+        "username": "VARCHAR NOT NULL",
+        "label": "VARCHAR",
+        "created_at": "TIMESTAMP NOT NULL",
+    },
+    "incidents": {
+        "incident_id": "INTEGER PRIMARY KEY",
+        "occurred_on": "DATE NOT NULL",
+        "country_iso3": "VARCHAR",
+        "place": "VARCHAR",
+        "latitude": "DOUBLE NOT NULL",
+        "longitude": "DOUBLE NOT NULL",
+        "admin1": "VARCHAR",
+        "admin1_code": "VARCHAR",
+        "location_source": "VARCHAR",
+        "category": "VARCHAR NOT NULL",
+        "actors": "VARCHAR",
+        **{f"killed_{group}": "INTEGER NOT NULL DEFAULT 0" for group in CASUALTY_GROUPS},
+        "description": "VARCHAR",
+        "sources": "VARCHAR",
+        "confidentiality": "VARCHAR NOT NULL",
+        "status": "VARCHAR NOT NULL",
+        "reporter": "VARCHAR NOT NULL",
+        "version": "INTEGER NOT NULL",
+        "created_at": "TIMESTAMP NOT NULL",
+        "updated_at": "TIMESTAMP NOT NULL",
+    },
+    "incident_versions": {
+        "incident_id": "INTEGER NOT NULL",
+        "version": "INTEGER NOT NULL",
+        "action": "VARCHAR NOT NULL",
+        "changed_by": "VARCHAR NOT NULL",
+        "changed_at": "TIMESTAMP NOT NULL",
+        "snapshot": "VARCHAR NOT NULL",
+    },
 }

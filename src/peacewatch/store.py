@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 
 from peacewatch.errors import StoreError
-from peacewatch.schema import EVENT_COLUMNS, META_COLUMNS, SCHEMA_VERSION, TABLES
+from peacewatch.schema import APP_TABLES, EVENT_COLUMNS, META_COLUMNS, SCHEMA_VERSION, TABLES
 
 LOADS_COLUMNS: dict[str, str] = {
     "load_id": "INTEGER PRIMARY KEY",
@@ -128,6 +128,9 @@ class Store:
             self.con.execute(_ddl("events", EVENT_COLUMNS, None))
             for name in TABLES:
                 self.con.execute(_ddl(name, table_columns(name), None))
+            for name, columns in APP_TABLES.items():
+                self.con.execute(_ddl(name, columns, None))
+            self.con.execute("CREATE SEQUENCE IF NOT EXISTS incident_ids START 1")
             self.con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
             )

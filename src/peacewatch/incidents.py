@@ -1,0 +1,438 @@
+"""Field incident reports: validation, the review workflow, the audit trail, and publication.
+
+An incident moves draft -> submitted -> verified -> published, or to rejected from submitted or
+verified. Reporters create and edit their own drafts and submit them; analysts and admins
+verify, publish or reject. Every change writes a full snapshot to `incident_versions` with who
+and when. Publishing a *public* incident writes it into `events` as source `incident`, so it
+reaches panels, the map and exports; restricted incidents never leave the incident tables.
+
+Who sees what (`visibility`): viewers and anonymous callers see published public incidents;
+reporters also see their own; analysts and admins see everything. Reporter names are shown
+only to analysts and admins, and to the reporter for their own incidents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from peacewatch import geo
+from peacewatch.accounts import WRITE_LOCK, User
+from peacewatch.dates import parse_date
+from peacewatch.errors import PeacewatchError
+from peacewatch.loading import admin_map
+from peacewatch.schema import CASUALTY_GROUPS, EVENT_COLUMNS, INCIDENT_CATEGORIES
+from peacewatch.store import Store
+
+FIELDS = (
+    "occurred_on",
+    "place",
+    "latitude",
+    "longitude",
+    "category",
+    "actors",
+    *(f"killed_{g}" for g in CASUALTY_GROUPS),
+    "description",
+    "sources",
+    "confidentiality",
+)
+TRANSITIONS = {
+    # action: (from statuses, to status, minimum role)
+    "submit": (("draft",), "submitted", "reporter"),
+    "verify": (("submitted",), "verified", "analyst"),
+    "publish": (("verified",), "published", "analyst"),
+    "reject": (("submitted", "verified"), "rejected", "analyst"),
+}
+MAX_TEXT = 5000
+
+
+class Forbidden(PeacewatchError):  # noqa: N818 - reads as "raise Forbidden(...)"
+    """The user's role may not do this (the app answers 403)."""
+
+
+class NotFound(PeacewatchError):  # noqa: N818
+    """No such incident, or one the user may not see (the app answers 404 for both)."""
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where an incident happened, resolved to coordinates and an admin-1 area."""
+
+    latitude: float
+    longitude: float
+    place: str | None
+    admin1: str | None
+    admin1_code: str | None
+    country_iso3: str | None
+    source: str
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def resolve_place(store: Store, place: str | None, lat: Any, lon: Any) -> Place:
+    """A point (lat/lon) or a named place (camp or admin-1 region in the store) -> Place."""
+    con = store.con.cursor()
+    if lat is not None or lon is not None:
+        try:
+            latitude, longitude = float(lat), float(lon)
+        except (TypeError, ValueError):
+            raise PeacewatchError("latitude/longitude: both must be numbers") from None
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise PeacewatchError("latitude/longitude: outside -90..90 / -180..180")
+        source = "point"
+    elif place and place.strip():
+        name = place.strip()
+        row = con.execute(
+            "SELECT latitude, longitude FROM camps WHERE lower(name) = lower(?) "
+            "AND latitude IS NOT NULL LIMIT 1",
+            [name],
+        ).fetchone()
+        source = "camp"
+        if row is None:
+            polygons = store.admin1_polygons()
+            hit = polygons[polygons["name"].str.lower() == name.lower()]
+            if hit.empty:
+                raise PeacewatchError(
+                    f"place: {name!r} is not a known camp or admin-1 region; give coordinates"
+                )
+            point = hit.iloc[0]["geometry"].representative_point()
+            row, source = (point.y, point.x), "admin-1 region"
+        latitude, longitude = float(row[0]), float(row[1])
+    else:
+        raise PeacewatchError("where: give latitude and longitude, or a named place")
+    located = admin_map(store, f"SELECT {latitude} AS latitude, {longitude} AS longitude")
+    admin1 = admin1_code = country = None
+    if not located.empty and located.iloc[0]["admin1_code"] is not None:
+        admin1, admin1_code = located.iloc[0]["admin1"], located.iloc[0]["admin1_code"]
+        country = str(admin1_code).split("-", 1)[0]
+    return Place(latitude, longitude, place, admin1, admin1_code, country, source)
+
+
+def _text(values: dict[str, Any], key: str) -> str | None:
+    value = values.get(key)
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip()
+    if len(text) > MAX_TEXT:
+        raise PeacewatchError(f"{key}: longer than {MAX_TEXT} characters")
+    return text
+
+
+def validate(store: Store, values: dict[str, Any]) -> dict[str, Any]:
+    """Check and normalise the fields of an incident; a clear error naming the field."""
+    unknown = set(values) - set(FIELDS)
+    if unknown:
+        raise PeacewatchError(f"unknown field(s): {', '.join(sorted(unknown))}")
+    when = values.get("occurred_on")
+    try:
+        occurred = parse_date(when, "occurred_on") if when not in (None, "") else None
+    except PeacewatchError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise PeacewatchError(f"occurred_on: {when!r} is not a date") from exc
+    if occurred is None:
+        raise PeacewatchError("occurred_on: required (YYYY-MM-DD)")
+    if occurred > date.today():
+        raise PeacewatchError(f"occurred_on: {occurred} is in the future")
+    category = values.get("category")
+    if category not in INCIDENT_CATEGORIES:
+        raise PeacewatchError(
+            f"category: {category!r} is not one of {', '.join(INCIDENT_CATEGORIES)}"
+        )
+    confidentiality = values.get("confidentiality") or "restricted"
+    if confidentiality not in ("public", "restricted"):
+        raise PeacewatchError(f"confidentiality: {confidentiality!r} is not public or restricted")
+    killed = {}
+    for group in CASUALTY_GROUPS:
+        raw = values.get(f"killed_{group}")
+        try:
+            number = int(raw) if raw not in (None, "") else 0
+        except (TypeError, ValueError):
+            raise PeacewatchError(f"killed_{group}: {raw!r} is not a whole number") from None
+        if not 0 <= number <= 100_000:
+            raise PeacewatchError(f"killed_{group}: {number} is not between 0 and 100000")
+        killed[f"killed_{group}"] = number
+    lat, lon = values.get("latitude"), values.get("longitude")
+    lat = None if lat in ("", None) else lat
+    lon = None if lon in ("", None) else lon
+    where = resolve_place(store, _text(values, "place"), lat, lon)
+    return {
+        "occurred_on": occurred,
+        "country_iso3": where.country_iso3,
+        "place": where.place,
+        "latitude": where.latitude,
+        "longitude": where.longitude,
+        "admin1": where.admin1,
+        "admin1_code": where.admin1_code,
+        "location_source": where.source,
+        "category": category,
+        "actors": _text(values, "actors"),
+        **killed,
+        "description": _text(values, "description"),
+        "sources": _text(values, "sources"),
+        "confidentiality": confidentiality,
+    }
+
+
+def _row(store: Store, incident_id: int) -> dict[str, Any] | None:
+    cur = store.con.cursor()
+    cur.execute("SELECT * FROM incidents WHERE incident_id = ?", [incident_id])
+    row = cur.fetchone()
+    if row is None:
+        return None
+    return dict(zip([d[0] for d in cur.description], row, strict=True))
+
+
+def _audit(con: Any, record: dict[str, Any], action: str, user: User) -> None:
+    con.execute(
+        "INSERT INTO incident_versions VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            record["incident_id"],
+            record["version"],
+            action,
+            user.username,
+            record["updated_at"],
+            json.dumps(record, default=str, sort_keys=True),
+        ],
+    )
+
+
+def _write(store: Store, record: dict[str, Any], action: str, user: User, new: bool) -> None:
+    """Insert or replace the incident, its audit row and (if published public) its event."""
+    con = store.con.cursor()
+    columns = list(record)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if not new:
+            con.execute("DELETE FROM incidents WHERE incident_id = ?", [record["incident_id"]])
+        con.execute(
+            f"INSERT INTO incidents ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)})",
+            [record[c] for c in columns],
+        )
+        _audit(con, record, action, user)
+        if record["status"] == "published" and record["confidentiality"] == "public":
+            _publish_event(con, record)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _publish_event(con: Any, record: dict[str, Any]) -> None:
+    killed = sum(record[f"killed_{g}"] for g in CASUALTY_GROUPS)
+    event = dict.fromkeys(EVENT_COLUMNS)
+    event.update(
+        {
+            "event_id": f"incident:{record['incident_id']}",
+            "source": "incident",
+            "source_event_id": str(record["incident_id"]),
+            "source_version": f"v{record['version']}",
+            "date_start": record["occurred_on"],
+            "date_end": record["occurred_on"],
+            "date_precision": "day",
+            "date_precision_code": 1,
+            "country_iso3": record["country_iso3"],
+            "admin1": record["admin1"],
+            "admin1_code": record["admin1_code"],
+            "latitude": record["latitude"],
+            "longitude": record["longitude"],
+            "geo_precision": 1,
+            "geo_precision_label": "exact" if record["location_source"] == "point" else "near",
+            "priogrid_gid": geo.priogrid_gid(record["latitude"], record["longitude"]),
+            "category": INCIDENT_CATEGORIES[record["category"]],
+            "actor1": record["actors"],
+            "fatalities_best": killed,
+            "fatalities_low": killed,
+            "fatalities_high": killed,
+            "civilian_fatalities": record["killed_civilians"],
+            "notes": record["description"],
+            "source_refs": record["sources"],
+            "source_event_type": record["category"],
+            "involves_peacekeepers": record["category"] == "attack_on_peacekeepers"
+            or record["killed_peacekeepers"] > 0,
+            "licence": "peacewatch incident report (public)",
+            "redistributable": True,
+            "loaded_from": f"incident {record['incident_id']} v{record['version']}",
+            "loaded_at": record["updated_at"],
+            "scope": "incident",
+            "record_hash": int.from_bytes(
+                hashlib.sha256(json.dumps(record, default=str, sort_keys=True).encode()).digest()[
+                    :8
+                ]
+            ),
+        }
+    )
+    con.execute("DELETE FROM events WHERE event_id = ?", [event["event_id"]])
+    columns = list(event)
+    con.execute(
+        f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+        [event[c] for c in columns],
+    )
+
+
+def create(store: Store, user: User, values: dict[str, Any]) -> dict[str, Any]:
+    """File a new incident as a draft (reporters and above)."""
+    if not user.at_least("reporter"):
+        raise Forbidden("only reporters, analysts and admins file incidents")
+    fields = validate(store, values)
+    with WRITE_LOCK:
+        now = _now()
+        next_id = store.con.cursor().execute("SELECT nextval('incident_ids')").fetchone()
+        incident_id = next_id[0] if next_id else 0
+        record = {
+            "incident_id": int(incident_id),
+            **fields,
+            "status": "draft",
+            "reporter": user.username,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        _write(store, record, "create", user, new=True)
+    return view(record, user)
+
+
+def update(store: Store, user: User, incident_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    """Edit an incident: its reporter while a draft, an analyst until it is published."""
+    with WRITE_LOCK:
+        record = _visible_row(store, user, incident_id)
+        own_draft = record["reporter"] == user.username and record["status"] == "draft"
+        reviewing = user.cleared and record["status"] in ("draft", "submitted", "verified")
+        if not (own_draft or reviewing):
+            raise Forbidden(f"incident {incident_id} ({record['status']}) cannot be edited by you")
+        merged = {k: record.get(k) for k in FIELDS} | values
+        record = {
+            **record,
+            **validate(store, merged),
+            "version": record["version"] + 1,
+            "updated_at": _now(),
+        }
+        _write(store, record, "edit", user, new=False)
+    return view(record, user)
+
+
+def transition(store: Store, user: User, incident_id: int, action: str) -> dict[str, Any]:
+    """Move an incident along the workflow (see TRANSITIONS)."""
+    if action not in TRANSITIONS:
+        raise PeacewatchError(f"action: {action!r} is not one of {', '.join(TRANSITIONS)}")
+    sources, target, role = TRANSITIONS[action]
+    with WRITE_LOCK:
+        record = _visible_row(store, user, incident_id)
+        if not user.at_least(role):
+            raise Forbidden(f"{action}: needs the {role} role or above")
+        if action == "submit" and record["reporter"] != user.username and not user.cleared:
+            raise Forbidden("submit: only the reporter or an analyst submits an incident")
+        if record["status"] not in sources:
+            raise PeacewatchError(
+                f"{action}: incident {incident_id} is {record['status']}, "
+                f"not {' or '.join(sources)}"
+            )
+        record = {
+            **record,
+            "status": target,
+            "version": record["version"] + 1,
+            "updated_at": _now(),
+        }
+        _write(store, record, action, user, new=False)
+    return view(record, user)
+
+
+def visibility(user: User | None) -> tuple[str, list[Any]]:
+    """SQL condition (and parameters) for the incidents `user` may see."""
+    public = "(status = 'published' AND confidentiality = 'public')"
+    if user is None or user.role == "viewer":
+        return public, []
+    if user.role == "reporter":
+        return f"({public} OR reporter = ?)", [user.username]
+    return "true", []
+
+
+def view(record: dict[str, Any], user: User | None) -> dict[str, Any]:
+    """The incident as `user` may see it: reporter hidden unless cleared or their own."""
+    shown = dict(record)
+    if not (user and (user.cleared or record["reporter"] == user.username)):
+        shown.pop("reporter", None)
+    return shown
+
+
+def _visible_row(store: Store, user: User | None, incident_id: int) -> dict[str, Any]:
+    record = _row(store, incident_id)
+    condition, params = visibility(user)
+    if record is None:
+        raise NotFound(f"incident {incident_id}: not found")
+    allowed = (
+        store.con.cursor()
+        .execute(
+            f"SELECT count(*) FROM incidents WHERE incident_id = ? AND {condition}",
+            [incident_id, *params],
+        )
+        .fetchone()
+    )
+    if not allowed or not allowed[0]:
+        raise NotFound(f"incident {incident_id}: not found")
+    return record
+
+
+def get(store: Store, user: User | None, incident_id: int) -> dict[str, Any]:
+    """One incident, if `user` may see it (else NotFound, as if it did not exist)."""
+    return view(_visible_row(store, user, incident_id), user)
+
+
+def history(store: Store, user: User | None, incident_id: int) -> list[dict[str, Any]]:
+    """The audit trail of an incident: analysts and admins only."""
+    _visible_row(store, user, incident_id)
+    if not (user and user.cleared):
+        raise Forbidden("the audit trail is for analysts and admins")
+    cur = store.con.cursor()
+    cur.execute(
+        "SELECT version, action, changed_by, changed_at FROM incident_versions "
+        "WHERE incident_id = ? ORDER BY version",
+        [incident_id],
+    )
+    return [
+        dict(zip(("version", "action", "changed_by", "changed_at"), r, strict=True))
+        for r in cur.fetchall()
+    ]
+
+
+def search(
+    store: Store,
+    user: User | None,
+    status: str | None = None,
+    category: str | None = None,
+    text: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[int, list[dict[str, Any]]]:
+    """Incidents `user` may see, newest first: (total count, one page). Counts obey the roles."""
+    condition, params = visibility(user)
+    where, args = [condition], list(params)
+    if status:
+        where.append("status = ?")
+        args.append(status)
+    if category:
+        where.append("category = ?")
+        args.append(category)
+    if text:
+        where.append(
+            "(contains(lower(coalesce(description, '')), lower(?)) OR "
+            "contains(lower(coalesce(place, '')), lower(?)))"
+        )
+        args.extend([text, text])
+    sql_where = " AND ".join(where)
+    cur = store.con.cursor()
+    counted = cur.execute(f"SELECT count(*) FROM incidents WHERE {sql_where}", args).fetchone()
+    total = counted[0] if counted else 0
+    cur.execute(
+        f"SELECT * FROM incidents WHERE {sql_where} ORDER BY incident_id DESC LIMIT ? OFFSET ?",
+        [*args, limit, offset],
+    )
+    names = [d[0] for d in cur.description]
+    rows = [view(dict(zip(names, r, strict=True)), user) for r in cur.fetchall()]
+    return int(total), rows

@@ -1,0 +1,1 @@
+"""The web app: API, pages, incidents, users and roles (`create_app`)."""

@@ -1,0 +1,376 @@
+"""The JSON API (OpenAPI at /openapi.json, docs at /docs).
+
+Tabular routes also give CSV or GeoJSON (`format=`); lists are paginated (`limit`, `offset`,
+`total`).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from peacewatch import api, incidents, indicators, panel
+from peacewatch.errors import PeacewatchError
+from peacewatch.forecast import outlook
+from peacewatch.schema import ACTOR_CATEGORIES, CASUALTY_GROUPS, CATEGORIES, INCIDENT_CATEGORIES
+from peacewatch.web.deps import CallerDep, StoreDep
+from peacewatch.web.security import check_csrf, require
+
+router = APIRouter(prefix="/api", tags=["api"])
+Format = Literal["json", "csv", "geojson"]
+ISO3 = Annotated[str, Query(pattern="^[A-Za-z]{3}$", description="ISO3 country code")]
+Limit = Annotated[int, Query(ge=1, le=5000)]
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+EVENT_FIELDS = (
+    "event_id", "source", "source_event_id", "date_start", "date_end", "date_precision",
+    "country_iso3", "admin1", "admin1_code", "latitude", "longitude", "priogrid_gid",
+    "category", "actor1", "actor2", "actor1_category", "actor2_category", "fatalities_best",
+    "fatalities_low", "fatalities_high", "civilian_fatalities", "loaded_from",
+)  # fmt: skip
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    clean = frame.astype(object).where(frame.notna(), None)
+    return [
+        {str(k): (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+        for row in clean.to_dict("records")
+    ]
+
+
+def _tabular(
+    frame: pd.DataFrame, fmt: str, name: str, page: dict[str, int] | None = None
+) -> Response:
+    if fmt == "csv":
+        buf = io.StringIO()
+        frame.to_csv(buf, index=False)
+        return Response(
+            buf.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if fmt == "geojson":
+        if not {"latitude", "longitude"} <= set(frame.columns):
+            raise PeacewatchError("format: geojson needs coordinates; use json or csv here")
+        features = [
+            {
+                "type": "Feature",
+                "geometry": None
+                if row["latitude"] is None
+                else {"type": "Point", "coordinates": [row["longitude"], row["latitude"]]},
+                "properties": row,
+            }
+            for row in _records(frame)
+        ]
+        body: dict[str, Any] = {"type": "FeatureCollection", "features": features}
+        if page:
+            body.update(page)
+        return Response(json.dumps(body), media_type="application/geo+json")
+    return JSONResponse({**(page or {}), "items": _records(frame)})
+
+
+@router.get("/health")
+def health(store: StoreDep) -> dict[str, Any]:
+    """Liveness and the store's schema version."""
+    return {"status": "ok", "schema_version": store.schema_version()}
+
+
+@router.get("/events", response_model=None)
+def events(
+    store: StoreDep,
+    country: ISO3 | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    category: Literal[CATEGORIES] | None = None,  # type: ignore[valid-type]
+    actor_category: Literal[ACTOR_CATEGORIES] | None = None,  # type: ignore[valid-type]
+    source: Annotated[str | None, Query(pattern="^[a-z_]{1,40}$")] = None,
+    bbox: Annotated[
+        str | None, Query(description="min_lon,min_lat,max_lon,max_lat (WGS84)")
+    ] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    format: Format = "json",
+) -> Response:
+    """Events in the common record, filtered, newest last; paginated."""
+    where: list[str] = ["true"]
+    params: list[object] = []
+    for column, value in (("country_iso3", country and country.upper()), ("category", category),
+                          ("source", source)):  # fmt: skip
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if date_from:
+        where.append("date_start >= ?")
+        params.append(date_from)
+    if date_to:
+        where.append("date_start <= ?")
+        params.append(date_to)
+    if date_from and date_to and date_to < date_from:
+        raise PeacewatchError("date_to: before date_from")
+    if actor_category:
+        where.append("? IN (actor1_category, coalesce(actor2_category, ''))")
+        params.append(actor_category)
+    if bbox:
+        try:
+            x0, y0, x1, y1 = (float(v) for v in bbox.split(","))
+        except ValueError:
+            raise PeacewatchError("bbox: four numbers min_lon,min_lat,max_lon,max_lat") from None
+        if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+            raise PeacewatchError("bbox: not min_lon <= max_lon, min_lat <= max_lat in range")
+        where.append("longitude BETWEEN ? AND ? AND latitude BETWEEN ? AND ?")
+        params.extend([x0, x1, y0, y1])
+    condition = " AND ".join(where)
+    counted = store.con.execute(f"SELECT count(*) FROM events WHERE {condition}", params)
+    total = (counted.fetchone() or (0,))[0]
+    frame = store.con.execute(
+        f"SELECT {', '.join(EVENT_FIELDS)} FROM events WHERE {condition} "
+        "ORDER BY date_start, event_id LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    ).df()
+    return _tabular(
+        frame, format, "events", {"total": int(total), "limit": limit, "offset": offset}
+    )
+
+
+@router.get("/panels", response_model=None)
+def panels(
+    store: StoreDep,
+    country: ISO3,
+    unit: Annotated[str, Query(pattern="^(country|admin1|priogrid|site:[0-9]{1,3})$")] = "admin1",
+    date_from: date | None = None,
+    date_to: date | None = None,
+    source: Annotated[str, Query(pattern="^[a-z_]{1,40}$")] = "ucdp_ged",
+    limit: Limit = 1000,
+    offset: Offset = 0,
+    format: Literal["json", "csv"] = "json",
+) -> Response:
+    """The unit x month panel (events and fatalities by type, category, actor category)."""
+    frame = panel.panel(store, unit, country, date_from, date_to, source)
+    frame["month"] = pd.to_datetime(frame["month"]).dt.date
+    page = {"total": len(frame), "limit": limit, "offset": offset}
+    return _tabular(frame.iloc[offset : offset + limit], format, "panel", page)
+
+
+@router.get("/indicators")
+def indicator_values(
+    store: StoreDep, country: ISO3, date_from: date = date(2012, 1, 1), date_to: date | None = None
+) -> dict[str, Any]:
+    """Every indicator for the country and period, with its provenance and query."""
+    end = date_to or date.today()
+    results = indicators.compute_all(store, country, date_from, end)
+    return {
+        "country": country.upper(),
+        "items": [
+            {
+                "name": name,
+                "dimension": r.indicator.dimension,
+                "title": r.indicator.title,
+                "description": r.indicator.description,
+                "values": _records(r.frame),
+                "provenance": r.provenance,
+                "query": r.query,
+            }
+            for name, r in results.items()
+        ],
+    }
+
+
+@router.get("/sources")
+def sources(store: StoreDep) -> dict[str, Any]:
+    """What is loaded: sources, tables, rows, releases and files."""
+    return {"items": _records(api.sources(store)), "loads": _records(api.loads(store))}
+
+
+@router.get("/map/admin1")
+def admin1_map(
+    store: StoreDep,
+    country: ISO3,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> Response:
+    """Admin-1 polygons (GeoJSON) with events and fatalities in the period, all sources."""
+    polygons = store.admin1_polygons(country.upper())
+    if polygons.empty:
+        raise PeacewatchError(f"country: no admin-1 boundaries loaded for {country.upper()}")
+    where: list[str] = ["country_iso3 = ?"]
+    params: list[object] = [country.upper()]
+    if date_from:
+        where.append("date_start >= ?")
+        params.append(date_from)
+    if date_to:
+        where.append("date_start <= ?")
+        params.append(date_to)
+    counts = (
+        store.con.execute(
+            "SELECT admin1_code, count(*) AS events, coalesce(sum(fatalities_best), 0) AS deaths "
+            f"FROM events WHERE {' AND '.join(where)} GROUP BY ALL",
+            params,
+        )
+        .df()
+        .set_index("admin1_code")
+    )
+    features = []
+    shapes: list[dict[str, Any]] = polygons.to_dict("records")  # type: ignore[assignment]
+    for shape in shapes:
+        code = shape["admin_code"]
+        hit = counts.loc[code] if code in counts.index else None
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": shape["geometry"].__geo_interface__,
+                "properties": {
+                    "admin_code": code,
+                    "name": shape["name"],
+                    "events": int(hit["events"]) if hit is not None else 0,
+                    "deaths": int(hit["deaths"]) if hit is not None else 0,
+                },
+            }
+        )
+    return Response(
+        json.dumps({"type": "FeatureCollection", "features": features}),
+        media_type="application/geo+json",
+    )
+
+
+@router.get("/forecasts")
+def forecasts(
+    request: Request,
+    store: StoreDep,
+    country: ISO3,
+    unit: Literal["country", "admin1"] = "admin1",
+    horizon: Annotated[int, Query(ge=1, le=12)] = 3,
+) -> dict[str, Any]:
+    """Forecasts after the last loaded month (gbm_hurdle): quantiles and P(>= 25) per unit."""
+    key = ("forecast", country.upper(), unit, horizon, store.con.execute(
+        "SELECT max(load_id) FROM loads").fetchone())  # fmt: skip
+    cache = request.app.state.cache
+    if key not in cache:
+        frame = outlook.forecast(store, country, unit, horizon)
+        cache[key] = _records(frame.replace([np.inf, -np.inf], np.nan))
+    return {"country": country.upper(), "unit": unit, "model": "gbm_hurdle", "items": cache[key]}
+
+
+class IncidentIn(BaseModel):
+    """An incident report. Where: latitude and longitude, or a named place (camp, region)."""
+
+    model_config = ConfigDict(extra="forbid")
+    occurred_on: date
+    place: Annotated[str | None, Field(max_length=200)] = None
+    latitude: Annotated[float | None, Field(ge=-90, le=90)] = None
+    longitude: Annotated[float | None, Field(ge=-180, le=180)] = None
+    category: Literal[tuple(INCIDENT_CATEGORIES)]  # type: ignore[valid-type]
+    actors: Annotated[str | None, Field(max_length=500)] = None
+    killed_peacekeepers: Annotated[int, Field(ge=0, le=100_000)] = 0
+    killed_security_forces: Annotated[int, Field(ge=0, le=100_000)] = 0
+    killed_civilians: Annotated[int, Field(ge=0, le=100_000)] = 0
+    killed_armed_group_members: Annotated[int, Field(ge=0, le=100_000)] = 0
+    description: Annotated[str | None, Field(max_length=5000)] = None
+    sources: Annotated[str | None, Field(max_length=2000)] = None
+    confidentiality: Literal["public", "restricted"] = "restricted"
+
+
+class IncidentPatch(BaseModel):
+    """Fields to change (only those given)."""
+
+    model_config = ConfigDict(extra="forbid")
+    occurred_on: date | None = None
+    place: Annotated[str | None, Field(max_length=200)] = None
+    latitude: Annotated[float | None, Field(ge=-90, le=90)] = None
+    longitude: Annotated[float | None, Field(ge=-180, le=180)] = None
+    category: Literal[tuple(INCIDENT_CATEGORIES)] | None = None  # type: ignore[valid-type]
+    actors: Annotated[str | None, Field(max_length=500)] = None
+    killed_peacekeepers: Annotated[int | None, Field(ge=0, le=100_000)] = None
+    killed_security_forces: Annotated[int | None, Field(ge=0, le=100_000)] = None
+    killed_civilians: Annotated[int | None, Field(ge=0, le=100_000)] = None
+    killed_armed_group_members: Annotated[int | None, Field(ge=0, le=100_000)] = None
+    description: Annotated[str | None, Field(max_length=5000)] = None
+    sources: Annotated[str | None, Field(max_length=2000)] = None
+    confidentiality: Literal["public", "restricted"] | None = None
+
+
+def _clean(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in record.items()}
+
+
+@router.get("/incidents", response_model=None)
+def list_incidents(
+    store: StoreDep,
+    who: CallerDep,
+    status: Literal["draft", "submitted", "verified", "published", "rejected"] | None = None,
+    category: Literal[tuple(INCIDENT_CATEGORIES)] | None = None,  # type: ignore[valid-type]
+    q: Annotated[str | None, Query(max_length=200, description="text search")] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    format: Format = "json",
+) -> Response:
+    """Incidents the caller may see (restricted ones only with clearance); paginated."""
+    total, rows = incidents.search(store, who.user, status, category, q, limit, offset)
+    frame = pd.DataFrame([_clean(r) for r in rows])
+    return _tabular(frame, format, "incidents", {"total": total, "limit": limit, "offset": offset})
+
+
+@router.post("/incidents", status_code=201)
+def create_incident(
+    request: Request, store: StoreDep, who: CallerDep, body: IncidentIn
+) -> dict[str, Any]:
+    """File an incident (reporter role or above); it starts as a draft."""
+    check_csrf(request, who)
+    user = require(who, "reporter")
+    return _clean(incidents.create(store, user, body.model_dump(mode="json")))
+
+
+@router.get("/incidents/{incident_id}")
+def get_incident(
+    store: StoreDep, who: CallerDep, incident_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+) -> dict[str, Any]:
+    """One incident, if the caller may see it (404 otherwise, as if it did not exist)."""
+    return _clean(incidents.get(store, who.user, incident_id))
+
+
+@router.patch("/incidents/{incident_id}")
+def edit_incident(
+    request: Request,
+    store: StoreDep,
+    who: CallerDep,
+    incident_id: Annotated[int, Field(ge=1, le=2**31 - 1)],
+    body: IncidentPatch,
+) -> dict[str, Any]:
+    """Edit an incident (its reporter while a draft; analysts until published)."""
+    check_csrf(request, who)
+    user = require(who, "reporter")
+    values = body.model_dump(mode="json", exclude_unset=True)
+    return _clean(incidents.update(store, user, incident_id, values))
+
+
+@router.post("/incidents/{incident_id}/{action}")
+def act_on_incident(
+    request: Request,
+    store: StoreDep,
+    who: CallerDep,
+    incident_id: Annotated[int, Field(ge=1, le=2**31 - 1)],
+    action: Literal["submit", "verify", "publish", "reject"],
+    _body: Annotated[dict[str, Any] | None, Body()] = None,
+) -> dict[str, Any]:
+    """Submit (reporter), verify, publish or reject (analyst, admin)."""
+    check_csrf(request, who)
+    user = require(who, "reporter")
+    return _clean(incidents.transition(store, user, incident_id, action))
+
+
+@router.get("/incidents/{incident_id}/history")
+def incident_history(
+    store: StoreDep, who: CallerDep, incident_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
+) -> dict[str, Any]:
+    """The audit trail (who changed what, when): analysts and admins."""
+    require(who, "analyst")
+    return {"items": [_clean(r) for r in incidents.history(store, who.user, incident_id)]}
+
+
+__all__ = ["CASUALTY_GROUPS", "router"]

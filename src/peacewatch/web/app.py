@@ -1,0 +1,127 @@
+"""`create_app(settings)`: the FastAPI app on the embedded store.
+
+One JSON error shape for every failure: {"error": {"status", "code", "message"}}. The store is
+opened once (read-write: incidents and users are written); each request works on its own DuckDB
+cursor, and writes go through one lock (accounts.WRITE_LOCK).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from peacewatch import __version__
+from peacewatch.errors import PeacewatchError
+from peacewatch.incidents import Forbidden, NotFound
+from peacewatch.settings import Settings
+from peacewatch.store import Store
+from peacewatch.web import api_routes, pages
+from peacewatch.web.security import HEADERS, AuthError, LoginLimiter
+
+LOG = logging.getLogger("peacewatch.web")
+STATIC = Path(__file__).parent / "static"
+CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "invalid_request",
+    429: "too_many_requests",
+    500: "server_error",
+}
+
+
+def vendor_dir(settings: Settings) -> Path | None:
+    """Leaflet from `npm ci` (node_modules beside the checkout), if installed."""
+    for base in (Path.cwd(), Path(__file__).resolve().parents[3]):
+        path = base / "node_modules" / "leaflet" / "dist"
+        if (path / "leaflet.js").is_file():
+            return path
+    return None
+
+
+def error(status: int, message: str, **extra: object) -> JSONResponse:
+    """The common error shape."""
+    body = {"error": {"status": status, "code": CODES.get(status, "error"), "message": message}}
+    body["error"].update(extra)
+    return JSONResponse(body, status_code=status, headers=HEADERS)
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """The app for `settings` (default: from the environment), on `store` if given."""
+    settings = settings or Settings.from_env()
+    app = FastAPI(
+        title="peacewatch",
+        version=__version__,
+        description="Conflict events, panels, indicators, forecasts, impact results and field "
+        "incidents of the peacewatch store. Every error has the shape "
+        '{"error": {"status", "code", "message"}}.',
+    )
+    app.state.settings = settings
+    app.state.store = store or Store.open(settings.store)
+    app.state.limiter = LoginLimiter()
+    app.state.cache = {}
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN202
+        response = await call_next(request)
+        for key, value in HEADERS.items():
+            response.headers.setdefault(key, value)
+        return response
+
+    @app.exception_handler(AuthError)
+    async def auth_error(_request: Request, exc: AuthError) -> JSONResponse:
+        return error(exc.status, exc.message)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(_request: Request, exc: Forbidden) -> JSONResponse:
+        return error(403, str(exc))
+
+    @app.exception_handler(NotFound)
+    async def not_found(_request: Request, exc: NotFound) -> JSONResponse:
+        return error(404, str(exc))
+
+    @app.exception_handler(PeacewatchError)
+    async def bad_input(_request: Request, exc: PeacewatchError) -> JSONResponse:
+        return error(422, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            f"{'.'.join(str(p) for p in e.get('loc', ()) if p not in ('query', 'body', 'path'))}"
+            f": {e.get('msg', 'invalid')}"
+            for e in exc.errors()
+        ]
+        return error(422, "; ".join(problems) or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> JSONResponse:
+        # The path only: query strings and headers may carry tokens.
+        LOG.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return error(500, "internal error (logged)")
+
+    app.include_router(api_routes.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    vendor = vendor_dir(settings)
+    if vendor is not None:
+        app.mount("/vendor/leaflet", StaticFiles(directory=vendor), name="leaflet")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
+
+    return app

@@ -1,0 +1,212 @@
+"""Server-rendered pages (Jinja2): overview, map, forecast, impact, briefing, incidents, login.
+
+No CDN: Leaflet comes from `npm ci` (served under /vendor/leaflet), the app's own script and
+styles from /static; the CSP allows scripts from this origin only, so pages carry no inline
+script. Forms carry the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from peacewatch import accounts, incidents, indicators
+from peacewatch.errors import PeacewatchError
+from peacewatch.schema import CASUALTY_GROUPS, INCIDENT_CATEGORIES
+from peacewatch.web.deps import CallerDep, StoreDep
+from peacewatch.web.security import SESSION_COOKIE, Caller, check_csrf, require
+
+router = APIRouter(include_in_schema=False)
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html", "j2"]),
+)
+
+
+def render(name: str, who: Caller, code: int = 200, **context: Any) -> HTMLResponse:
+    """A page (HTTP status `code`) with the caller and CSRF token in its context."""
+    html = TEMPLATES.get_template(name).render(user=who.user, csrf=who.csrf, **context)
+    return HTMLResponse(html, status_code=code)
+
+
+def _countries(store: Any) -> list[str]:
+    rows = store.con.execute(
+        "SELECT DISTINCT country_iso3 FROM events WHERE country_iso3 IS NOT NULL ORDER BY 1"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(store: StoreDep, who: CallerDep) -> HTMLResponse:
+    """The countries in the store, with links to their pages."""
+    return render("home.html.j2", who, countries=_countries(store))
+
+
+@router.get("/country/{iso3}", response_class=HTMLResponse)
+def overview(store: StoreDep, who: CallerDep, iso3: str) -> HTMLResponse:
+    """Indicator cards (latest values with sources) and the yearly trend of each."""
+    iso3 = iso3.upper()
+    if iso3 not in _countries(store):
+        return render("error.html.j2", who, 404, message=f"no events for {iso3!r} in the store")
+    results = indicators.compute_all(store, iso3, date(2012, 1, 1), date.today())
+    cards = []
+    for name, result in results.items():
+        frame = result.frame
+        numeric = [c for c in frame.columns if frame[c].dtype.kind in "iuf" and c != "year"]
+        cards.append(
+            {
+                "name": name,
+                "title": result.indicator.title,
+                "dimension": result.indicator.dimension,
+                "description": result.indicator.description,
+                "rows": frame.tail(6).astype(object).where(frame.notna(), None).to_dict("records"),
+                "columns": list(frame.columns),
+                "numeric": numeric,
+                "provenance": result.provenance,
+            }
+        )
+    return render("overview.html.j2", who, iso3=iso3, cards=cards)
+
+
+@router.get("/map", response_class=HTMLResponse)
+def map_page(store: StoreDep, who: CallerDep, country: str = "MLI") -> HTMLResponse:
+    """Admin-1 boundaries and events from the app's GeoJSON, with a time slider and filters."""
+    return render("map.html.j2", who, country=country.upper(), countries=_countries(store))
+
+
+@router.get("/forecast/{iso3}", response_class=HTMLResponse)
+def forecast_page(who: CallerDep, iso3: str) -> HTMLResponse:
+    """P(>= 25 deaths) by region for the next 3 months, and fan charts (drawn by app.js)."""
+    return render("forecast.html.j2", who, iso3=iso3.upper())
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(who: CallerDep) -> HTMLResponse:
+    """The sign-in form."""
+    return render("login.html.j2", who)
+
+
+@router.post("/login", response_model=None)
+def login(
+    request: Request,
+    store: StoreDep,
+    who: CallerDep,
+    username: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=200)],
+) -> Response:
+    """Sign in: a session cookie (HttpOnly, SameSite=Strict); rate-limited per user and client."""
+    limiter = request.app.state.limiter
+    client = request.client.host if request.client else "?"
+    if limiter.blocked(username, client):
+        return render("login.html.j2", who, 429, error="too many failed attempts; wait 5 minutes")
+    user = accounts.authenticate(store, username, password)
+    if user is None:
+        limiter.failed(username, client)
+        return render("login.html.j2", who, 401, error="wrong username or password")
+    limiter.succeeded(username, client)
+    secret, _csrf = accounts.start_session(store, user)
+    response = RedirectResponse("/incidents", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=accounts.SESSION_HOURS * 3600,
+    )
+    return response
+
+
+@router.post("/logout", response_model=None)
+def logout(
+    request: Request,
+    store: StoreDep,
+    who: CallerDep,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Sign out (forget the session)."""
+    check_csrf(request, who, csrf_token)
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret:
+        accounts.end_session(store, secret)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/incidents", response_class=HTMLResponse)
+def incident_list(store: StoreDep, who: CallerDep, status: str | None = None) -> HTMLResponse:
+    """The incidents the caller may see."""
+    if status and status not in incidents.TRANSITIONS and status not in (
+        "draft", "submitted", "verified", "published", "rejected"
+    ):  # fmt: skip
+        status = None
+    total, rows = incidents.search(store, who.user, status=status, limit=200)
+    return render("incidents.html.j2", who, incidents=rows, total=total, status=status)
+
+
+@router.get("/incidents/new", response_class=HTMLResponse)
+def incident_form(who: CallerDep) -> HTMLResponse:
+    """The form to file an incident (reporters and above)."""
+    require(who, "reporter")
+    return render(
+        "incident_form.html.j2", who, categories=INCIDENT_CATEGORIES, groups=CASUALTY_GROUPS
+    )
+
+
+@router.post("/incidents/new", response_model=None)
+async def incident_create(request: Request, store: StoreDep, who: CallerDep) -> Response:
+    """File the incident from the form; errors come back on the form, nothing saved."""
+    form = dict(await request.form())
+    check_csrf(request, who, str(form.pop("csrf_token", "")))
+    user = require(who, "reporter")
+    values = {k: str(v) for k, v in form.items() if k in incidents.FIELDS}
+    try:
+        record = incidents.create(store, user, values)
+    except PeacewatchError as exc:
+        return render(
+            "incident_form.html.j2",
+            who,
+            422,
+            categories=INCIDENT_CATEGORIES,
+            groups=CASUALTY_GROUPS,
+            error=str(exc),
+            values=values,
+        )
+    return RedirectResponse(f"/incidents/{record['incident_id']}", status_code=303)
+
+
+@router.get("/incidents/{incident_id}", response_class=HTMLResponse)
+def incident_page(store: StoreDep, who: CallerDep, incident_id: int) -> HTMLResponse:
+    """One incident with the actions the caller may take, and the audit trail if cleared."""
+    record = incidents.get(store, who.user, incident_id)
+    trail = incidents.history(store, who.user, incident_id) if who.user and who.user.cleared else []
+    actions = []
+    if who.user:
+        for action, (sources, _target, role) in incidents.TRANSITIONS.items():
+            own = record.get("reporter") == who.user.username
+            allowed = record["status"] in sources and who.user.at_least(role)
+            if allowed and (action != "submit" or own or who.user.cleared):
+                actions.append(action)
+    return render("incident.html.j2", who, incident=record, actions=actions, trail=trail)
+
+
+@router.post("/incidents/{incident_id}/{action}", response_model=None)
+def incident_action(
+    request: Request,
+    store: StoreDep,
+    who: CallerDep,
+    incident_id: int,
+    action: str,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Submit, verify, publish or reject from the incident page."""
+    check_csrf(request, who, csrf_token)
+    user = require(who, "reporter")
+    incidents.transition(store, user, incident_id, action)
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)

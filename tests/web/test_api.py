@@ -1,0 +1,193 @@
+"""Every API route in-process, against the real Mali store, with independent recounts."""
+
+import csv
+import io
+
+import pytest
+
+from tests.web.conftest import incident
+
+
+def _error(response, status):
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and body["error"]["status"] == status
+    assert body["error"]["message"]
+    return body["error"]["message"]
+
+
+def test_health_and_openapi(client):
+    assert client.get("/api/health").json()["status"] == "ok"
+    schema = client.get("/openapi.json").json()
+    assert {"/api/events", "/api/panels", "/api/incidents", "/api/forecasts"} <= set(
+        schema["paths"]
+    )
+
+
+def test_events_filters_and_pagination_match_sql(client, web_store):
+    (expected,) = web_store.con.execute(
+        "SELECT count(*) FROM events WHERE country_iso3 = 'MLI' AND category = 'battle' "
+        "AND date_start BETWEEN DATE '2020-01-01' AND DATE '2020-12-31'"
+    ).fetchone()
+    query = {"country": "MLI", "category": "battle", "date_from": "2020-01-01",
+             "date_to": "2020-12-31"}  # fmt: skip
+    first = client.get("/api/events", params={**query, "limit": 50}).json()
+    assert first["total"] == expected > 50 and len(first["items"]) == 50
+    rest = client.get("/api/events", params={**query, "limit": 5000, "offset": 50}).json()
+    ids = [e["event_id"] for e in first["items"] + rest["items"]]
+    assert len(ids) == len(set(ids)) == expected
+    # bbox and actor category
+    (in_box,) = web_store.con.execute(
+        "SELECT count(*) FROM events "
+        "WHERE longitude BETWEEN -5 AND -3 AND latitude BETWEEN 13 AND 16"
+    ).fetchone()
+    assert (
+        client.get("/api/events", params={"bbox": "-5,13,-3,16", "limit": 1}).json()["total"]
+        == in_box
+    )
+    jihadist = client.get("/api/events", params={"actor_category": "jihadist", "limit": 1})
+    assert jihadist.json()["total"] > 0
+
+
+def test_events_csv_and_geojson(client):
+    params = {"country": "BFA", "date_from": "2019-01-01", "date_to": "2019-01-31"}
+    rows = list(csv.DictReader(io.StringIO(client.get("/api/events", params={**params,
+                "format": "csv"}).text)))  # fmt: skip
+    geo = client.get("/api/events", params={**params, "format": "geojson"})
+    assert geo.headers["content-type"].startswith("application/geo+json")
+    features = geo.json()["features"]
+    assert len(rows) == len(features) > 0
+    assert features[0]["geometry"]["type"] == "Point"
+
+
+def test_panels_indicators_sources_map(client, web_store):
+    panel = client.get("/api/panels", params={"country": "MLI", "unit": "country",
+                                              "limit": 5000}).json()  # fmt: skip
+    (deaths,) = web_store.con.execute(
+        "SELECT sum(fatalities_best) FROM events WHERE source = 'ucdp_ged' AND country_iso3 = 'MLI'"
+        " AND violence_type = 1 AND date_precision <> 'year'"
+    ).fetchone()
+    assert sum(r["fatalities_sb"] for r in panel["items"]) == deaths
+    csv_text = client.get("/api/panels", params={"country": "MLI", "format": "csv"}).text
+    assert csv_text.startswith("unit,")
+    names = {i["name"] for i in client.get("/api/indicators", params={"country": "MLI"}).json()[
+        "items"]}  # fmt: skip
+    assert len(names) >= 10
+    assert any(s["source"] == "ucdp_ged" for s in client.get("/api/sources").json()["items"])
+    shapes = client.get("/api/map/admin1", params={"country": "MLI"}).json()
+    assert len(shapes["features"]) >= 8
+    (mapped,) = web_store.con.execute(
+        "SELECT count(*) FROM events WHERE country_iso3 = 'MLI' AND admin1_code IN "
+        "(SELECT admin_code FROM admin_boundaries WHERE country_iso3 = 'MLI')"
+    ).fetchone()
+    assert sum(f["properties"]["events"] for f in shapes["features"]) == mapped
+
+
+@pytest.mark.slow
+def test_forecasts(client):
+    body = client.get("/api/forecasts", params={"country": "MLI", "horizon": 2}).json()
+    assert body["model"] == "gbm_hurdle" and len(body["items"]) >= 16
+    assert all(0 <= r["p_ge_25"] <= 1 for r in body["items"])
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/events", {"country": "Mali"}),
+        ("/api/events", {"date_from": "2020-13-01"}),
+        ("/api/events", {"date_from": "2021-01-01", "date_to": "2020-01-01"}),
+        ("/api/events", {"bbox": "a,b,c,d"}),
+        ("/api/events", {"bbox": "10,10,0,0"}),
+        ("/api/events", {"limit": 0}),
+        ("/api/events", {"format": "xml"}),
+        ("/api/events", {"category": "war"}),
+        ("/api/panels", {"country": "MLI", "unit": "district"}),
+        ("/api/panels", {}),
+        ("/api/panels", {"country": "ZZZ"}),
+        ("/api/map/admin1", {"country": "ZZZ"}),
+        ("/api/forecasts", {"country": "MLI", "horizon": 99}),
+        ("/api/incidents", {"status": "secret"}),
+    ],
+)
+def test_bad_requests_get_a_clear_4xx(client, path, params):
+    response = client.get(path, params=params)
+    assert 400 <= response.status_code < 500
+    _error(response, response.status_code)
+
+
+def test_unknown_route_and_method(client):
+    _error(client.get("/api/nothing"), 404)
+    _error(client.delete("/api/events"), 405)
+
+
+def test_incident_workflow_and_publication(client, auth, web_store):
+    created = client.post("/api/incidents", json=incident(), headers=auth("rita"))
+    assert created.status_code == 201, created.text
+    record = created.json()
+    iid = record["incident_id"]
+    assert record["status"] == "draft" and record["admin1"] == "Mopti"
+    assert record["location_source"] == "point"
+    # A draft is not an event yet.
+    assert client.get("/api/events", params={"source": "incident"}).json()["total"] == 0 or all(
+        e["source_event_id"] != str(iid)
+        for e in client.get("/api/events", params={"source": "incident"}).json()["items"]
+    )
+    edited = client.patch(
+        f"/api/incidents/{iid}", json={"killed_civilians": 1}, headers=auth("rita")
+    )
+    assert edited.json()["version"] == 2
+    assert client.post(f"/api/incidents/{iid}/submit", headers=auth("rita")).json()["status"] == (
+        "submitted"
+    )
+    _error(client.patch(f"/api/incidents/{iid}", json={"actors": "x"}, headers=auth("rita")), 403)
+    _error(client.post(f"/api/incidents/{iid}/publish", headers=auth("ana")), 422)
+    client.post(f"/api/incidents/{iid}/verify", headers=auth("ana"))
+    done = client.post(f"/api/incidents/{iid}/publish", headers=auth("ana")).json()
+    assert done["status"] == "published" and done["version"] == 5
+    events = client.get("/api/events", params={"source": "incident", "limit": 5000}).json()
+    mine = [e for e in events["items"] if e["event_id"] == f"incident:{iid}"]
+    assert len(mine) == 1 and mine[0]["fatalities_best"] == 3 + 5 + 1
+    assert mine[0]["category"] == "battle" and mine[0]["admin1"] == "Mopti"
+    # ... and into the panels, under source "incident".
+    panel = client.get("/api/panels", params={"country": "MLI", "unit": "admin1",
+        "source": "incident", "limit": 5000}).json()  # fmt: skip
+    feb = [r for r in panel["items"] if r["month"] == "2024-02-01" and r["unit_name"] == "Mopti"]
+    assert feb and feb[0]["events"] >= 1
+    history = client.get(f"/api/incidents/{iid}/history", headers=auth("ana")).json()["items"]
+    assert [h["action"] for h in history] == ["create", "edit", "submit", "verify", "publish"]
+    assert [h["changed_by"] for h in history] == ["rita", "rita", "rita", "ana", "ana"]
+
+
+def test_named_place_resolves_and_unknown_place_is_refused(client, auth, web_store):
+    body = incident(latitude=None, longitude=None, place="Kidal")
+    record = client.post("/api/incidents", json=body, headers=auth("rita")).json()
+    assert record["admin1"] == "Kidal" and record["location_source"] in ("camp", "admin-1 region")
+    (before,) = web_store.con.execute("SELECT count(*) FROM incident_versions").fetchone()
+    bad = client.post(
+        "/api/incidents", json=incident(latitude=None, longitude=None, place="Atlantis"),
+        headers=auth("rita"),
+    )  # fmt: skip
+    assert "Atlantis" in _error(bad, 422)
+    (after,) = web_store.con.execute("SELECT count(*) FROM incident_versions").fetchone()
+    assert after == before  # nothing half-saved
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        incident(category="riot"),
+        incident(killed_civilians=-1),
+        incident(occurred_on="2999-01-01"),
+        incident(latitude=95),
+        incident(confidentiality="secret"),
+        incident(extra="field"),
+        incident(description="x" * 6000),
+    ],
+)
+def test_bad_incidents_are_refused_whole(client, auth, web_store, body):
+    (before,) = web_store.con.execute("SELECT count(*) FROM incidents").fetchone()
+    response = client.post("/api/incidents", json=body, headers=auth("rita"))
+    _error(response, 422)
+    (after,) = web_store.con.execute("SELECT count(*) FROM incidents").fetchone()
+    assert after == before

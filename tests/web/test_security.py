@@ -1,0 +1,125 @@
+"""Sessions, CSRF, login rate limits, headers, concurrency, and no secrets in logs."""
+
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import PASSWORD, incident
+
+
+def _login(app, name, password=PASSWORD):
+    browser = TestClient(app, follow_redirects=False)
+    response = browser.post("/login", data={"username": name, "password": password})
+    return browser, response
+
+
+def _csrf(browser, path="/incidents/new"):
+    page = browser.get(path)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def test_session_cookie_flags_and_headers(app):
+    _browser, response = _login(app, "rita")
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+    for header in ("content-security-policy", "x-content-type-options", "x-frame-options",
+                   "referrer-policy"):  # fmt: skip
+        assert header in response.headers
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_forms_need_the_csrf_token(app, web_store):
+    browser, _ = _login(app, "rita")
+    form = {k: str(v) for k, v in incident().items()}
+    (before,) = web_store.con.execute("SELECT count(*) FROM incidents").fetchone()
+    refused = browser.post("/incidents/new", data=form)
+    assert refused.status_code == 403 and "CSRF" in refused.json()["error"]["message"]
+    refused = browser.post("/incidents/new", data={**form, "csrf_token": "forged"})
+    assert refused.status_code == 403
+    # The JSON API from a browser session needs the header too.
+    assert browser.post("/api/incidents", json=incident()).status_code == 403
+    (after,) = web_store.con.execute("SELECT count(*) FROM incidents").fetchone()
+    assert after == before
+    accepted = browser.post("/incidents/new", data={**form, "csrf_token": _csrf(browser)})
+    assert accepted.status_code == 303 and accepted.headers["location"].startswith("/incidents/")
+    token = _csrf(browser)
+    ok = browser.post("/api/incidents", json=incident(), headers={"X-CSRF-Token": token})
+    assert ok.status_code == 201
+
+
+def test_form_errors_come_back_on_the_form(app, web_store):
+    browser, _ = _login(app, "rita")
+    (before,) = web_store.con.execute("SELECT count(*) FROM incidents").fetchone()
+    form = {k: str(v) for k, v in incident(killed_civilians="many").items()}
+    response = browser.post("/incidents/new", data={**form, "csrf_token": _csrf(browser)})
+    assert response.status_code == 422 and "killed_civilians" in response.text
+    assert 'value="Clash near Mopti"' in response.text or "Clash near Mopti" in response.text
+    (after,) = web_store.con.execute("SELECT count(*) FROM incidents").fetchone()
+    assert after == before
+
+
+def test_login_rate_limit_and_wrong_passwords(app):
+    for _ in range(5):
+        _b, response = _login(app, "vic", "wrong password!")
+        assert response.status_code == 401
+    _b, response = _login(app, "vic")  # even the right password now waits
+    assert response.status_code == 429
+    _b, response = _login(app, "adm")  # other users are not affected
+    assert response.status_code == 303
+    _b, response = _login(app, "nobody", "whatever password")
+    assert response.status_code == 401
+
+
+def test_logout_ends_the_session(app):
+    browser, _ = _login(app, "ana")
+    token = _csrf(browser, "/incidents")
+    assert "ana (analyst)" in browser.get("/incidents").text
+    browser.post("/logout", data={"csrf_token": token})
+    assert "Sign in" in browser.get("/incidents").text
+
+
+def test_no_secret_in_logs(app, caplog, tokens):
+    caplog.set_level(logging.DEBUG)
+    _login(app, "rob", "my secret password 123")
+    client = TestClient(app, raise_server_exceptions=False)
+    client.get("/api/incidents", headers={"Authorization": f"Bearer {tokens['ana']}"})
+    text = caplog.text
+    assert "my secret password 123" not in text and tokens["ana"] not in text
+    assert PASSWORD not in text
+
+
+def test_twenty_concurrent_reporters(client, auth, web_store):
+    """20 reporters file at once: 20 new incidents, none lost, none duplicated, 20 audit rows."""
+    (before,) = web_store.con.execute("SELECT max(incident_id) FROM incidents").fetchone()
+    names = ["rita", "rob"] * 10
+
+    def file(i):
+        body = incident(description=f"concurrent {i}")
+        return client.post("/api/incidents", json=body, headers=auth(names[i])).json()
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        made = list(pool.map(file, range(20)))
+    ids = [m["incident_id"] for m in made]
+    assert len(set(ids)) == 20
+    rows = web_store.con.execute(
+        "SELECT description FROM incidents WHERE incident_id > ?", [before or 0]
+    ).fetchall()
+    assert sorted(r[0] for r in rows if r[0].startswith("concurrent")) == sorted(
+        f"concurrent {i}" for i in range(20)
+    )
+    (audits,) = web_store.con.execute(
+        f"SELECT count(*) FROM incident_versions WHERE incident_id IN ({','.join(map(str, ids))})"
+    ).fetchone()
+    assert audits == 20
+
+
+def test_pages_render_for_each_role(app):
+    for name in (None, "vic", "rita", "ana"):
+        browser = TestClient(app) if name is None else _login(app, name)[0]
+        for path in ("/", "/map", "/incidents", "/country/MLI", "/forecast/MLI", "/login"):
+            assert browser.get(path).status_code == 200, (name, path)
+    assert TestClient(app).get("/incidents/new").status_code == 401
+    assert TestClient(app).get("/country/ZZZ").status_code == 404
