@@ -20,7 +20,7 @@ function setupMap() {
   if (!element || typeof L === "undefined") return;
   const status = document.getElementById("map-status");
   const form = document.getElementById("filters");
-  const map = L.map(element, { preferCanvas: true, attributionControl: false });
+  const map = L.map(element, { attributionControl: false });
   let regions = null;
   let points = null;
   async function draw() {

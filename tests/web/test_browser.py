@@ -1,0 +1,128 @@
+"""Playwright driving Debian's Chromium against the app on 127.0.0.1: a reporter files an
+incident, an analyst verifies and publishes it, and it shows on the map and in the panel counts.
+No console error, no request leaving the machine; screenshots in test-artifacts/."""
+
+import socket
+import threading
+import time
+
+import pytest
+import uvicorn
+
+from tests.conftest import ROOT
+from tests.report.test_briefing import CHROMIUM, FLAGS
+from tests.web.conftest import PASSWORD
+
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def server(app):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.mark.slow
+def test_reporter_to_analyst_to_map(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    errors, outside = [], []
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+
+        def session():
+            context = browser.new_context(viewport={"width": 1200, "height": 900})
+            page = context.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+
+            def guard(route):
+                if route.request.url.startswith((server, "data:", "about:")):
+                    route.continue_()
+                else:
+                    outside.append(route.request.url)
+                    route.abort()
+
+            page.route("**/*", guard)
+            return context, page
+
+        def login(page, name):
+            page.goto(f"{server}/login")
+            page.fill("input[name=username]", name)
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{server}/incidents")
+
+        # The reporter files and submits.
+        context, page = session()
+        login(page, "rita")
+        page.click("text=File an incident")
+        page.fill("input[name=occurred_on]", "2024-02-10")
+        page.fill("input[name=latitude]", "14.49")
+        page.fill("input[name=longitude]", "-4.19")
+        page.select_option("select[name=category]", "armed_clash")
+        page.fill("input[name=actors]", "JNIM; FAMa")
+        page.fill("input[name=killed_civilians]", "4")
+        page.fill("textarea[name=description]", "Browser test clash near Mopti")
+        page.select_option("select[name=confidentiality]", "public")
+        page.screenshot(path=str(ARTIFACTS / "web-incident-form.png"), full_page=True)
+        page.click("text=Save draft")
+        expect(page.locator("#status")).to_have_text("draft")
+        incident_url = page.url
+        page.click("button:has-text('Submit')")
+        expect(page.locator("#status")).to_have_text("submitted")
+        context.close()
+
+        # The analyst verifies and publishes.
+        context, page = session()
+        login(page, "ana")
+        page.goto(incident_url)
+        page.click("button:has-text('Verify')")
+        expect(page.locator("#status")).to_have_text("verified")
+        page.click("button:has-text('Publish')")
+        expect(page.locator("#status")).to_have_text("published")
+        expect(page.locator("text=Audit trail")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "web-incident-published.png"), full_page=True)
+
+        # On the map (incidents only, 2024) ...
+        page.goto(f"{server}/map?country=MLI")
+        expect(page.locator("#map-status")).to_contain_text("events shown")
+        page.select_option("select[name=source]", "incident")
+        page.fill("#year", "2024")
+        page.dispatch_event("#year", "change")
+        expect(page.locator("#map-status")).to_contain_text("1 of 1 events shown")
+        expect(page.locator("path.event-incident")).to_have_count(1)
+        page.screenshot(path=str(ARTIFACTS / "web-map-incident.png"), full_page=True)
+
+        # ... and in the panel counts.
+        counts = page.evaluate(
+            """async () => {
+                const r = await fetch('/api/panels?country=MLI&unit=admin1&source=incident'
+                    + '&date_from=2024-01-01&date_to=2024-12-31&limit=5000');
+                const body = await r.json();
+                return body.items.filter((x) => x.month === '2024-02-01')
+                    .map((x) => [x.unit_name, x.events, x.fatalities_best]);
+            }"""
+        )
+        assert ["Mopti", 1, 4] in [list(c) for c in counts]
+        page.goto(f"{server}/country/MLI")
+        page.goto(f"{server}/forecast/MLI")
+        expect(page.locator("#forecast th").first).to_have_text("Region", timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "web-forecast.png"), full_page=True)
+        context.close()
+        browser.close()
+    assert errors == []
+    assert outside == []
