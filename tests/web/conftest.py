@@ -1,8 +1,12 @@
 """A writable copy of the Mali store with one user per role, the app and API tokens."""
 
 import shutil
+import socket
+import threading
+import time
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from peacewatch import accounts
@@ -66,3 +70,21 @@ def incident(**extra):
     }
     body.update(extra)
     return body
+
+
+@pytest.fixture(scope="module")
+def server(app):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)

@@ -2,36 +2,13 @@
 incident, an analyst verifies and publishes it, and it shows on the map and in the panel counts.
 No console error, no request leaving the machine; screenshots in test-artifacts/."""
 
-import socket
-import threading
-import time
-
 import pytest
-import uvicorn
 
 from tests.conftest import ROOT
 from tests.report.test_briefing import CHROMIUM, FLAGS
 from tests.web.conftest import PASSWORD
 
 ARTIFACTS = ROOT / "test-artifacts"
-
-
-@pytest.fixture(scope="module")
-def server(app):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.mark.slow
