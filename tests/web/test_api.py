@@ -191,3 +191,16 @@ def test_bad_incidents_are_refused_whole(client, auth, web_store, body):
     _error(response, 422)
     (after,) = web_store.con.execute("SELECT count(*) FROM incidents").fetchone()
     assert after == before
+
+
+@pytest.mark.slow
+def test_impact_results_and_pages(client):
+    body = client.get("/api/impact", params={"country": "MLI"}).json()
+    assert body["data_end"] == "2023-12-31"
+    assert len(body["sites"]) >= 13 and body["pooled"] and body["limits"]
+    page = client.get("/impact/MLI")
+    assert page.status_code == 200 and "Per site" in page.text
+    brief = client.get("/briefing/MLI")
+    assert brief.status_code == 200 and "<script" not in brief.text
+    assert "default-src 'none'" in brief.headers["content-security-policy"]
+    assert client.get("/impact/ZZZ").status_code == 404

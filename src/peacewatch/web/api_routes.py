@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from peacewatch import api, incidents, indicators, panel
+from peacewatch.analysis import impact
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import outlook
 from peacewatch.schema import ACTOR_CATEGORIES, CASUALTY_GROUPS, CATEGORIES, INCIDENT_CATEGORIES
@@ -139,6 +140,9 @@ def events(
     )
 
 
+CORE_MEASURES = ("events", "fatalities_best", "fatalities_sb", "fatalities_ns", "fatalities_os")
+
+
 @router.get("/panels", response_model=None)
 def panels(
     store: StoreDep,
@@ -147,6 +151,14 @@ def panels(
     date_from: date | None = None,
     date_to: date | None = None,
     source: Annotated[str, Query(pattern="^[a-z_]{1,40}$")] = "ucdp_ged",
+    measures: Annotated[
+        str,
+        Query(
+            pattern="^(all|[a-z0-9_]{1,60}(,[a-z0-9_]{1,60}){0,99})$",
+            description="Comma-separated panel columns, or `all` (default: events and deaths "
+            "by violence type)",
+        ),
+    ] = ",".join(CORE_MEASURES),
     limit: Limit = 1000,
     offset: Offset = 0,
     format: Literal["json", "csv"] = "json",
@@ -154,6 +166,14 @@ def panels(
     """The unit x month panel (events and fatalities by type, category, actor category)."""
     frame = panel.panel(store, unit, country, date_from, date_to, source)
     frame["month"] = pd.to_datetime(frame["month"]).dt.date
+    if measures != "all":
+        wanted = measures.split(",")
+        unknown = [m for m in wanted if m not in frame.columns]
+        if unknown:
+            raise PeacewatchError(
+                f"measures: unknown column(s) {', '.join(unknown)}; see measures=all"
+            )
+        frame = frame[["unit", "unit_name", "month", *dict.fromkeys(wanted)]]
     page = {"total": len(frame), "limit": limit, "offset": offset}
     return _tabular(frame.iloc[offset : offset + limit], format, "panel", page)
 
@@ -255,6 +275,33 @@ def forecasts(
         frame = outlook.forecast(store, country, unit, horizon)
         cache[key] = _records(frame.replace([np.inf, -np.inf], np.nan))
     return {"country": country.upper(), "unit": unit, "model": "gbm_hurdle", "items": cache[key]}
+
+
+def impact_result(request: Request, store: StoreDep, country: str) -> Any:
+    """The withdrawal-impact analysis of a country, computed once per app and store state."""
+    cache = request.app.state.cache
+    key = ("impact", country.upper(), request.app.state.response_cache.generation)
+    if key not in cache:
+        cache[key] = impact.run(store, impact.ImpactSpec(country.upper()))
+    return cache[key]
+
+
+@router.get("/impact")
+def impact_results(request: Request, store: StoreDep, country: ISO3) -> dict[str, Any]:
+    """Camp-handover event study: sites, per-site and pooled estimates, placebo, limits.
+
+    Computed on first request (about 20 s for Mali), then kept.
+    """
+    result = impact_result(request, store, country)
+    return {
+        "country": country.upper(),
+        "data_end": result.data_end.isoformat() if result.data_end else None,
+        "sites": _records(result.sites),
+        "per_site": _records(result.per_site),
+        "pooled": _records(result.pooled),
+        "placebo": _records(result.placebo),
+        "limits": result.limits,
+    }
 
 
 class IncidentIn(BaseModel):

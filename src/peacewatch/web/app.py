@@ -22,6 +22,7 @@ from peacewatch.incidents import Forbidden, NotFound
 from peacewatch.settings import Settings
 from peacewatch.store import Store
 from peacewatch.web import api_routes, pages
+from peacewatch.web.cache import CacheAndHeaders, ResponseCache
 from peacewatch.web.security import HEADERS, AuthError, LoginLimiter
 
 LOG = logging.getLogger("peacewatch.web")
@@ -71,12 +72,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.limiter = LoginLimiter()
     app.state.cache = {}
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN202
-        response = await call_next(request)
-        for key, value in HEADERS.items():
-            response.headers.setdefault(key, value)
-        return response
+    app.state.response_cache = ResponseCache()
+    app.add_middleware(CacheAndHeaders, cache=app.state.response_cache, headers=HEADERS)
 
     @app.exception_handler(AuthError)
     async def auth_error(_request: Request, exc: AuthError) -> JSONResponse:

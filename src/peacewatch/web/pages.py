@@ -17,7 +17,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from peacewatch import accounts, incidents, indicators
 from peacewatch.errors import PeacewatchError
+from peacewatch.report import briefing
 from peacewatch.schema import CASUALTY_GROUPS, INCIDENT_CATEGORIES
+from peacewatch.web.api_routes import impact_result
 from peacewatch.web.deps import CallerDep, StoreDep
 from peacewatch.web.security import SESSION_COOKIE, Caller, check_csrf, require
 
@@ -83,6 +85,54 @@ def map_page(store: StoreDep, who: CallerDep, country: str = "MLI") -> HTMLRespo
 def forecast_page(who: CallerDep, iso3: str) -> HTMLResponse:
     """P(>= 25 deaths) by region for the next 3 months, and fan charts (drawn by app.js)."""
     return render("forecast.html.j2", who, iso3=iso3.upper())
+
+
+@router.get("/impact/{iso3}", response_class=HTMLResponse)
+def impact_page(request: Request, store: StoreDep, who: CallerDep, iso3: str) -> HTMLResponse:
+    """The camp-handover event study: per site and pooled, with its limits."""
+    try:
+        result = impact_result(request, store, iso3)
+    except PeacewatchError as exc:
+        return render("error.html.j2", who, 404, message=str(exc))
+    tables = {
+        "Pooled effect": result.pooled,
+        "Per site": result.per_site,
+        "Placebo": result.placebo,
+        "Sites": result.sites,
+    }
+    return render(
+        "impact.html.j2",
+        who,
+        iso3=iso3.upper(),
+        tables={k: _html_table(v) for k, v in tables.items()},
+        limits=result.limits,
+        data_end=result.data_end,
+    )
+
+
+def _html_table(frame: Any) -> dict[str, Any]:
+    clean = frame.round(3).astype(object).where(frame.notna(), "")
+    return {"columns": list(clean.columns), "rows": clean.to_dict("records")}
+
+
+@router.get("/briefing/{iso3}", response_class=HTMLResponse)
+def briefing_page(request: Request, store: StoreDep, who: CallerDep, iso3: str) -> HTMLResponse:
+    """The country briefing (the same self-contained page `peacewatch brief` writes)."""
+    cache = request.app.state.cache
+    key = ("briefing", iso3.upper(), request.app.state.response_cache.generation)
+    if key not in cache:
+        try:
+            cache[key] = briefing.render_html(briefing.build_context(store, iso3))
+        except PeacewatchError as exc:
+            return render("error.html.j2", who, 404, message=str(exc))
+    # The briefing carries its own CSP (no script at all; its styles are inline).
+    return HTMLResponse(
+        cache[key],
+        headers={
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+            "img-src data:; frame-ancestors 'none'"
+        },
+    )
 
 
 @router.get("/login", response_class=HTMLResponse)

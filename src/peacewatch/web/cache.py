@@ -1,0 +1,122 @@
+"""Security headers on every response, and a cache of caller-independent GET answers.
+
+One pure-ASGI middleware; the cached routes: events, panels, map, indicators, forecasts, sources.
+
+Those answers depend only on the store, and the running app is the store's only writer (DuckDB
+allows one writing process), so any non-GET request - an incident filed, reviewed or published -
+drops the whole cache, and an answer computed while a write happened is not kept. Incident
+routes are never cached: what they return depends on the caller.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+CACHED_PATHS = ("/api/events", "/api/panels", "/api/map/admin1", "/api/indicators",
+                "/api/forecasts", "/api/sources", "/api/impact")  # fmt: skip
+SAFE = ("GET", "HEAD", "OPTIONS")
+MAX_ENTRIES = 256
+MAX_BYTES = 8_000_000
+Entry = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+class ResponseCache:
+    """LRU of request key -> (status, headers, body); thread-safe."""
+
+    def __init__(self, entries: int = MAX_ENTRIES) -> None:
+        self.entries = entries
+        self._store: OrderedDict[str, Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        self._generation = 0
+
+    @staticmethod
+    def key(method: str, path: str, query: bytes) -> str | None:
+        """The cache key of a cacheable request, else None."""
+        if method != "GET" or path not in CACHED_PATHS:
+            return None
+        return f"{path}?{'&'.join(sorted(query.decode('latin-1').split('&')))}"
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every write: an answer computed across one is not kept."""
+        with self._lock:
+            return self._generation
+
+    def get(self, key: str) -> Entry | None:
+        """The cached entry, if any."""
+        with self._lock:
+            hit = self._store.get(key)
+            if hit is not None:
+                self._store.move_to_end(key)
+            return hit
+
+    def put(self, key: str, entry: Entry, generation: int) -> None:
+        """Keep an entry unless a write happened since `generation` or it is too large."""
+        if len(entry[2]) > MAX_BYTES:
+            return
+        with self._lock:
+            if generation == self._generation:
+                self._store[key] = entry
+                while len(self._store) > self.entries:
+                    self._store.popitem(last=False)
+
+    def invalidate(self) -> None:
+        """Forget everything (after a write)."""
+        with self._lock:
+            self._store.clear()
+            self._generation += 1
+
+
+class CacheAndHeaders:
+    """ASGI middleware: security headers on every response; cached answers for CACHED_PATHS."""
+
+    def __init__(self, app: ASGIApp, cache: ResponseCache, headers: dict[str, str]) -> None:
+        self.app, self.cache = app, cache
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+
+    def _with_headers(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        present = {name.lower() for name, _ in headers}
+        return headers + [(k, v) for k, v in self.headers if k not in present]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve from the cache, or run the app and keep what it answers."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        key = self.cache.key(method, scope["path"], scope.get("query_string", b""))
+        hit = self.cache.get(key) if key else None
+        if hit is not None:
+            status, headers, body = hit
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        generation = self.cache.generation
+        started: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = self._with_headers(list(message.get("headers", [])))
+                started.update(status=message["status"], headers=message["headers"])
+            elif message["type"] == "http.response.body" and key:
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body") and started.get("status") == 200:
+                    entry = (200, started["headers"], b"".join(chunks))
+                    self.cache.put(key, entry, generation)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            if method not in SAFE:
+                self.cache.invalidate()
