@@ -123,3 +123,8 @@ def test_pages_render_for_each_role(app):
             assert browser.get(path).status_code == 200, (name, path)
     assert TestClient(app).get("/incidents/new").status_code == 401
     assert TestClient(app).get("/country/ZZZ").status_code == 404
+    assert TestClient(app).get("/forecast/ZZZ").status_code == 404
+    overview = TestClient(app).get("/country/MLI").text
+    assert overview.count('src="data:image/svg+xml;base64,') >= 5  # trend charts, server-side
+    forecast = TestClient(app).get("/forecast/MLI").text
+    assert "Fan charts by region" in forecast and "data:image/svg+xml" in forecast

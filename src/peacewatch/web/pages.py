@@ -7,17 +7,21 @@ script. Forms carry the session's CSRF token.
 
 from __future__ import annotations
 
+import base64
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from peacewatch import accounts, incidents, indicators
 from peacewatch.errors import PeacewatchError
-from peacewatch.report import briefing
+from peacewatch.forecast import backtest, outlook
+from peacewatch.report import briefing, charts
 from peacewatch.schema import CASUALTY_GROUPS, INCIDENT_CATEGORIES
 from peacewatch.web.api_routes import impact_result
 from peacewatch.web.deps import CallerDep, StoreDep
@@ -34,6 +38,18 @@ def render(name: str, who: Caller, code: int = 200, **context: Any) -> HTMLRespo
     """A page (HTTP status `code`) with the caller and CSRF token in its context."""
     html = TEMPLATES.get_template(name).render(user=who.user, csrf=who.csrf, **context)
     return HTMLResponse(html, status_code=code)
+
+
+def svg_image(svg: str, alt: str) -> Markup:
+    """A chart as an <img> with a data: URI.
+
+    The SVG's own styles stay inside the image, so the page's CSP (style-src 'self') holds and
+    nothing in the chart can run.
+    """
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return Markup('<img class="chart" alt="{}" src="data:image/svg+xml;base64,{}">').format(
+        alt, data
+    )
 
 
 def _countries(store: Any) -> list[str]:
@@ -60,6 +76,11 @@ def overview(store: StoreDep, who: CallerDep, iso3: str) -> HTMLResponse:
     for name, result in results.items():
         frame = result.frame
         numeric = [c for c in frame.columns if frame[c].dtype.kind in "iuf" and c != "year"]
+        trend = None
+        if "year" in frame.columns and numeric and frame["year"].nunique() > 1:
+            yearly = frame.groupby("year", as_index=False)[numeric[:3]].sum()
+            svg = charts.lines(yearly, "year", {c: c for c in numeric[:3]}, "")
+            trend = svg_image(svg, f"{result.indicator.title} by year")
         cards.append(
             {
                 "name": name,
@@ -70,6 +91,7 @@ def overview(store: StoreDep, who: CallerDep, iso3: str) -> HTMLResponse:
                 "columns": list(frame.columns),
                 "numeric": numeric,
                 "provenance": result.provenance,
+                "trend": trend,
             }
         )
     return render("overview.html.j2", who, iso3=iso3, cards=cards)
@@ -82,9 +104,30 @@ def map_page(store: StoreDep, who: CallerDep, country: str = "MLI") -> HTMLRespo
 
 
 @router.get("/forecast/{iso3}", response_class=HTMLResponse)
-def forecast_page(who: CallerDep, iso3: str) -> HTMLResponse:
-    """P(>= 25 deaths) by region for the next 3 months, and fan charts (drawn by app.js)."""
-    return render("forecast.html.j2", who, iso3=iso3.upper())
+def forecast_page(request: Request, store: StoreDep, who: CallerDep, iso3: str) -> HTMLResponse:
+    """P(>= 25 deaths) by region for the next 3 months (table by app.js) and fan charts."""
+    iso3 = iso3.upper()
+    if iso3 not in _countries(store):
+        return render("error.html.j2", who, 404, message=f"no events for {iso3!r} in the store")
+    cache = request.app.state.cache
+    key = ("fans", iso3, request.app.state.response_cache.generation)
+    if key not in cache:
+        ahead = outlook.forecast(store, iso3, "admin1", 3)
+        history = backtest.unit_series(store, [iso3], "sb", "admin1")
+        history = history[history["month"] > ahead["origin"].iloc[0] - pd.DateOffset(months=36)]
+        risk = ahead.groupby(["unit", "unit_name"])["p_ge_25"].max().sort_values(ascending=False)
+        panels = [
+            (
+                str(name),
+                history.loc[history["unit"] == unit, "month"],
+                history.loc[history["unit"] == unit, "y"],
+                ahead[ahead["unit"] == unit],
+            )
+            for unit, name in risk.index
+        ]
+        cache[key] = charts.fans(panels, "Deaths per month by region (UCDP GED, sb) and forecast")
+    fans = svg_image(cache[key], "Fan charts of deaths per month by region")
+    return render("forecast.html.j2", who, iso3=iso3, fans=fans)
 
 
 @router.get("/impact/{iso3}", response_class=HTMLResponse)
