@@ -85,7 +85,7 @@ async function setupForecast() {
       bar.className = "bar";
       bar.style.width = `${Math.round(item.p_ge_25 * 80)}px`;
       cell.appendChild(bar);
-      cell.append(` ${(item.p_ge_25 * 100).toFixed(0)}% (${item.q05}-${item.q95})`);
+      cell.append(` ${(item.p_ge_25 * 100).toFixed(0)}% (${Math.round(item.q05)}-${Math.round(item.q95)})`);
     }
   }
 }
