@@ -1,0 +1,82 @@
+"""`peacewatch users ...` and `peacewatch serve` from the command line."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from peacewatch.cli import app
+from tests.conftest import shared_dir
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path):
+    return {
+        "PEACEWATCH_STORE": str(tmp_path / "users.duckdb"),
+        "PEACEWATCH_SHARED": str(shared_dir()),
+        "PEACEWATCH_REPORT_DIR": str(tmp_path / "reports"),
+    }
+
+
+def test_users_add_list_disable_token(env):
+    secret = "a long enough password"
+    added = runner.invoke(
+        app, ["users", "add", "ana", "--role", "analyst"], input=f"{secret}\n{secret}\n", env=env
+    )
+    assert added.exit_code == 0, added.output
+    assert secret not in added.output
+    listed = runner.invoke(app, ["users", "list"], env=env)
+    assert "ana" in listed.output and "analyst" in listed.output
+    token = runner.invoke(app, ["users", "token", "ana"], env=env).output.strip()
+    assert token.startswith("pw_")
+    again = runner.invoke(app, ["users", "add", "ana"], input=f"{secret}\n{secret}\n", env=env)
+    assert again.exit_code == 2 and "exists" in again.output
+    bad = runner.invoke(
+        app,
+        ["users", "add", "bo", "--role", "boss"],
+        input="x" * 12 + "\n" + "x" * 12 + "\n",
+        env=env,
+    )
+    assert bad.exit_code == 2 and "role" in bad.output
+    short = runner.invoke(app, ["users", "add", "cy"], input="short\nshort\n", env=env)
+    assert short.exit_code == 2 and "password" in short.output
+    assert runner.invoke(app, ["users", "disable", "ana"], env=env).exit_code == 0
+    assert "True" in runner.invoke(app, ["users", "list"], env=env).output
+    assert runner.invoke(app, ["users", "disable", "nobody"], env=env).exit_code == 2
+    assert runner.invoke(app, ["users", "token", "ana"], env=env).exit_code == 2
+
+
+@pytest.mark.slow
+def test_serve_answers_on_localhost(env):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    exe = Path(sys.executable).with_name("peacewatch")
+    server = subprocess.Popen(
+        [str(exe), "serve", "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for _ in range(200):
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/api/health")
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert health.json() == {"status": "ok", "schema_version": 2}
+        assert "Content-Security-Policy" in httpx.get(f"http://127.0.0.1:{port}/").headers
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert "Uvicorn running" in output or "Application startup complete" in output
