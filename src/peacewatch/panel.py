@@ -46,6 +46,7 @@ class PanelSpec:
     date_to: date
     source: str = "ucdp_ged"
     radius_km: float | None = None
+    measures: tuple[str, ...] = ()  # empty: every measure column
 
 
 def parse_unit(unit: str) -> tuple[str, float | None]:
@@ -210,6 +211,14 @@ def build(store: Store, spec: PanelSpec) -> pd.DataFrame:
     try:
         units_sql, assign_sql = _units_and_assignment(store, spec)
         measures = measure_columns()
+        if spec.measures:
+            unknown = [m for m in spec.measures if m not in measures]
+            if unknown:
+                raise PeacewatchError(
+                    f"measures: unknown column(s) {', '.join(unknown)}; "
+                    f"one of {', '.join(measures)}"
+                )
+            measures = {m: measures[m] for m in dict.fromkeys(spec.measures)}
         precise = ",\n".join(
             f"{_add_filter(sql, f'NOT {IMPRECISE}')} AS {name}" for name, sql in measures.items()
         )
@@ -300,8 +309,12 @@ def panel(
     date_from: date | str | None = None,
     date_to: date | str | None = None,
     source: str = "ucdp_ged",
+    measures: tuple[str, ...] = (),
 ) -> pd.DataFrame:
-    """Build the `unit` x month panel of `country` (see the module docstring)."""
+    """Build the `unit` x month panel of `country` (see the module docstring).
+
+    `measures`: only these measure columns (default: all).
+    """
     kind, radius = parse_unit(unit)
     country = country.upper()
     first, last = default_range(store, country, source)
@@ -309,4 +322,4 @@ def panel(
     end = parse_date(date_to, "to") or last
     if end < start:
         raise PeacewatchError(f"--to {end} is before --from {start}")
-    return build(store, PanelSpec(kind, country, start, end, source, radius))
+    return build(store, PanelSpec(kind, country, start, end, source, radius, tuple(measures)))

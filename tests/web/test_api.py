@@ -69,7 +69,11 @@ def test_panels_indicators_sources_map(client, web_store):
     ).fetchone()
     assert sum(r["fatalities_sb"] for r in panel["items"]) == deaths
     csv_text = client.get("/api/panels", params={"country": "MLI", "format": "csv"}).text
-    assert csv_text.startswith("unit,")
+    assert csv_text.startswith("unit,unit_name,month,events,fatalities_best,fatalities_sb")
+    every = client.get("/api/panels", params={"country": "MLI", "measures": "all", "limit": 1})
+    assert len(every.json()["items"][0]) > 50
+    some = client.get("/api/panels", params={"country": "MLI", "measures": "fatalities_os"})
+    assert set(some.json()["items"][0]) == {"unit", "unit_name", "month", "fatalities_os"}
     names = {i["name"] for i in client.get("/api/indicators", params={"country": "MLI"}).json()[
         "items"]}  # fmt: skip
     assert len(names) >= 10
@@ -102,6 +106,7 @@ def test_forecasts(client):
         ("/api/events", {"format": "xml"}),
         ("/api/events", {"category": "war"}),
         ("/api/panels", {"country": "MLI", "unit": "district"}),
+        ("/api/panels", {"country": "MLI", "measures": "fatalities_xx"}),
         ("/api/panels", {}),
         ("/api/panels", {"country": "ZZZ"}),
         ("/api/map/admin1", {"country": "ZZZ"}),

@@ -164,15 +164,10 @@ def panels(
     format: Literal["json", "csv"] = "json",
 ) -> Response:
     """The unit x month panel (events and fatalities by type, category, actor category)."""
-    frame = panel.panel(store, unit, country, date_from, date_to, source)
+    wanted = () if measures == "all" else tuple(measures.split(","))
+    frame = panel.panel(store, unit, country, date_from, date_to, source, wanted)
     frame["month"] = pd.to_datetime(frame["month"]).dt.date
-    if measures != "all":
-        wanted = measures.split(",")
-        unknown = [m for m in wanted if m not in frame.columns]
-        if unknown:
-            raise PeacewatchError(
-                f"measures: unknown column(s) {', '.join(unknown)}; see measures=all"
-            )
+    if wanted:
         frame = frame[["unit", "unit_name", "month", *dict.fromkeys(wanted)]]
     page = {"total": len(frame), "limit": limit, "offset": offset}
     return _tabular(frame.iloc[offset : offset + limit], format, "panel", page)
