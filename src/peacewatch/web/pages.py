@@ -154,7 +154,8 @@ def impact_page(request: Request, store: StoreDep, who: CallerDep, iso3: str) ->
 
 
 def _html_table(frame: Any) -> dict[str, Any]:
-    clean = frame.round(3).astype(object).where(frame.notna(), "")
+    numbers = frame.select_dtypes("number").columns
+    clean = frame.round(dict.fromkeys(numbers, 3)).astype(object).where(frame.notna(), "")
     return {"columns": list(clean.columns), "rows": clean.to_dict("records")}
 
 
