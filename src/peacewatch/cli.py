@@ -584,7 +584,7 @@ def _years(text: str) -> list[int]:
 @app.command("forecast")
 def forecast_cmd(
     country: Annotated[str, typer.Argument(help="ISO3 code.")],
-    unit: Annotated[str, typer.Option(help="country or admin1.")] = "country",
+    unit: Annotated[str, typer.Option(help="country, admin1 or priogrid.")] = "country",
     horizon: Annotated[int, typer.Option(help="Months after the last loaded month.")] = 12,
     model: Annotated[str, typer.Option(help="A model of the registry.")] = "gbm_hurdle",
     target: Annotated[str, typer.Option(help="sb, ns or os.")] = "sb",
