@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from peacewatch import geo
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import backtest, outlook
 
@@ -35,6 +36,8 @@ def test_priogrid_forecast_after_the_data(mali_store):
     cells = frame["unit"].nunique()
     assert cells > 400 and len(frame) == 2 * cells
     assert frame["month"].min() == pd.Timestamp("2024-01-01")
+    first = frame.iloc[0]
+    assert geo.priogrid_gid(first["latitude"], first["longitude"]) == int(first["unit"])
     assert frame["p_ge_25"].between(0, 1).all() and (frame["q95"] >= frame["median"]).all()
     # Cells with recent deaths carry the risk, not the empty desert.
     recent = set(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from peacewatch import geo
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import backtest, models, scoring
 from peacewatch.store import Store
@@ -54,6 +55,11 @@ def forecast(
     frame = pd.DataFrame(rows)
     names = dict(store.con.execute("SELECT admin_code, name FROM admin_boundaries").fetchall())
     frame.insert(1, "unit_name", frame["unit"].map(names).fillna(frame["unit"]))
+    if unit == "priogrid":
+        # Cell centres, so the CSV drops straight into QGIS as points.
+        centres = frame["unit"].map(lambda gid: geo.priogrid_centroid(int(gid)))
+        frame.insert(2, "latitude", [c[0] for c in centres])
+        frame.insert(3, "longitude", [c[1] for c in centres])
     return frame
 
 
