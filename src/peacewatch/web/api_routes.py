@@ -22,6 +22,7 @@ from peacewatch.analysis import impact
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import outlook
 from peacewatch.schema import ACTOR_CATEGORIES, CASUALTY_GROUPS, CATEGORIES, INCIDENT_CATEGORIES
+from peacewatch.web.cache import memo
 from peacewatch.web.deps import CallerDep, StoreDep
 from peacewatch.web.security import check_csrf, require
 
@@ -263,22 +264,23 @@ def forecasts(
     horizon: Annotated[int, Query(ge=1, le=12)] = 3,
 ) -> dict[str, Any]:
     """Forecasts after the last loaded month (gbm_hurdle): quantiles and P(>= 25) per unit."""
-    key = ("forecast", country.upper(), unit, horizon, store.con.execute(
-        "SELECT max(load_id) FROM loads").fetchone())  # fmt: skip
-    cache = request.app.state.cache
-    if key not in cache:
-        frame = outlook.forecast(store, country, unit, horizon)
-        cache[key] = _records(frame.replace([np.inf, -np.inf], np.nan))
-    return {"country": country.upper(), "unit": unit, "model": "gbm_hurdle", "items": cache[key]}
+    items = memo(
+        request.app.state,
+        ("forecast", country.upper(), unit, horizon),
+        lambda: _records(
+            outlook.forecast(store, country, unit, horizon).replace([np.inf, -np.inf], np.nan)
+        ),
+    )
+    return {"country": country.upper(), "unit": unit, "model": "gbm_hurdle", "items": items}
 
 
 def impact_result(request: Request, store: StoreDep, country: str) -> Any:
     """The withdrawal-impact analysis of a country, computed once per app and store state."""
-    cache = request.app.state.cache
-    key = ("impact", country.upper(), request.app.state.response_cache.generation)
-    if key not in cache:
-        cache[key] = impact.run(store, impact.ImpactSpec(country.upper()))
-    return cache[key]
+    return memo(
+        request.app.state,
+        ("impact", country.upper()),
+        lambda: impact.run(store, impact.ImpactSpec(country.upper())),
+    )
 
 
 @router.get("/impact")

@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.settings = settings
     app.state.store = store or Store.open(settings.store)
     app.state.limiter = LoginLimiter()
-    app.state.cache = {}
+    app.state.memo = {}
 
     app.state.response_cache = ResponseCache()
     app.add_middleware(CacheAndHeaders, cache=app.state.response_cache, headers=HEADERS)

@@ -76,6 +76,23 @@ class ResponseCache:
             self._generation += 1
 
 
+def memo(state: Any, key: tuple[object, ...], compute: Callable[[], Any]) -> Any:
+    """Compute once per store state: results of slow analyses (forecasts, impact, briefing).
+
+    `state` is the app's state (`state.memo`, `state.response_cache`). Entries are keyed by the
+    response cache's generation, and entries of older generations are dropped here, so a write
+    frees what it made stale.
+    """
+    generation = state.response_cache.generation
+    memory: dict[tuple[object, ...], Any] = state.memo
+    for old in [k for k in memory if k[-1] != generation]:
+        memory.pop(old, None)
+    full = (*key, generation)
+    if full not in memory:
+        memory[full] = compute()
+    return memory[full]
+
+
 class CacheAndHeaders:
     """ASGI middleware: security headers on every response; cached answers for CACHED_PATHS."""
 

@@ -24,6 +24,7 @@ from peacewatch.forecast import backtest, outlook
 from peacewatch.report import briefing, charts
 from peacewatch.schema import CASUALTY_GROUPS, INCIDENT_CATEGORIES
 from peacewatch.web.api_routes import impact_result
+from peacewatch.web.cache import memo
 from peacewatch.web.deps import CallerDep, StoreDep
 from peacewatch.web.security import SESSION_COOKIE, Caller, check_csrf, require
 
@@ -109,25 +110,27 @@ def forecast_page(request: Request, store: StoreDep, who: CallerDep, iso3: str) 
     iso3 = iso3.upper()
     if iso3 not in _countries(store):
         return render("error.html.j2", who, 404, message=f"no events for {iso3!r} in the store")
-    cache = request.app.state.cache
-    key = ("fans", iso3, request.app.state.response_cache.generation)
-    if key not in cache:
-        ahead = outlook.forecast(store, iso3, "admin1", 3)
-        history = backtest.unit_series(store, [iso3], "sb", "admin1")
-        history = history[history["month"] > ahead["origin"].iloc[0] - pd.DateOffset(months=36)]
-        risk = ahead.groupby(["unit", "unit_name"])["p_ge_25"].max().sort_values(ascending=False)
-        panels = [
-            (
-                str(name),
-                history.loc[history["unit"] == unit, "month"],
-                history.loc[history["unit"] == unit, "y"],
-                ahead[ahead["unit"] == unit],
-            )
-            for unit, name in risk.index
-        ]
-        cache[key] = charts.fans(panels, "Deaths per month by region (UCDP GED, sb) and forecast")
-    fans = svg_image(cache[key], "Fan charts of deaths per month by region")
+    svg = memo(request.app.state, ("fans", iso3), lambda: _fan_charts(store, iso3))
+    fans = svg_image(svg, "Fan charts of deaths per month by region")
     return render("forecast.html.j2", who, iso3=iso3, fans=fans)
+
+
+def _fan_charts(store: Any, iso3: str) -> str:
+    """Regional fan charts for the next 3 months, regions by their highest P(>= 25) first."""
+    ahead = outlook.forecast(store, iso3, "admin1", 3)
+    history = backtest.unit_series(store, [iso3], "sb", "admin1")
+    history = history[history["month"] > ahead["origin"].iloc[0] - pd.DateOffset(months=36)]
+    risk = ahead.groupby(["unit", "unit_name"])["p_ge_25"].max().sort_values(ascending=False)
+    panels = [
+        (
+            str(name),
+            history.loc[history["unit"] == unit, "month"],
+            history.loc[history["unit"] == unit, "y"],
+            ahead[ahead["unit"] == unit],
+        )
+        for unit, name in risk.index
+    ]
+    return charts.fans(panels, "Deaths per month by region (UCDP GED, sb) and forecast")
 
 
 @router.get("/impact/{iso3}", response_class=HTMLResponse)
@@ -162,16 +165,17 @@ def _html_table(frame: Any) -> dict[str, Any]:
 @router.get("/briefing/{iso3}", response_class=HTMLResponse)
 def briefing_page(request: Request, store: StoreDep, who: CallerDep, iso3: str) -> HTMLResponse:
     """The country briefing (the same self-contained page `peacewatch brief` writes)."""
-    cache = request.app.state.cache
-    key = ("briefing", iso3.upper(), request.app.state.response_cache.generation)
-    if key not in cache:
-        try:
-            cache[key] = briefing.render_html(briefing.build_context(store, iso3))
-        except PeacewatchError as exc:
-            return render("error.html.j2", who, 404, message=str(exc))
+    try:
+        html = memo(
+            request.app.state,
+            ("briefing", iso3.upper()),
+            lambda: briefing.render_html(briefing.build_context(store, iso3)),
+        )
+    except PeacewatchError as exc:
+        return render("error.html.j2", who, 404, message=str(exc))
     # The briefing carries its own CSP (no script at all; its styles are inline).
     return HTMLResponse(
-        cache[key],
+        html,
         headers={
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
             "img-src data:; frame-ancestors 'none'"
