@@ -307,6 +307,9 @@ def update(store: Store, user: User, incident_id: int, values: dict[str, Any]) -
         if not (own_draft or reviewing):
             raise Forbidden(f"incident {incident_id} ({record['status']}) cannot be edited by you")
         merged = {k: record.get(k) for k in FIELDS} | values
+        if "place" in values and not {"latitude", "longitude"} & set(values):
+            # A new named place is resolved again rather than kept at the old point.
+            merged["latitude"] = merged["longitude"] = None
         record = {
             **record,
             **validate(store, merged),

@@ -167,6 +167,10 @@ def test_named_place_resolves_and_unknown_place_is_refused(client, auth, web_sto
     body = incident(latitude=None, longitude=None, place="Kidal")
     record = client.post("/api/incidents", json=body, headers=auth("rita")).json()
     assert record["admin1"] == "Kidal" and record["location_source"] in ("camp", "admin-1 region")
+    moved = client.patch(
+        f"/api/incidents/{record['incident_id']}", json={"place": "Gao"}, headers=auth("rita")
+    ).json()
+    assert moved["admin1"] == "Gao" and moved["latitude"] != record["latitude"]
     (before,) = web_store.con.execute("SELECT count(*) FROM incident_versions").fetchone()
     bad = client.post(
         "/api/incidents", json=incident(latitude=None, longitude=None, place="Atlantis"),

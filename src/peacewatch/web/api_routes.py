@@ -21,7 +21,12 @@ from peacewatch import api, incidents, indicators, panel
 from peacewatch.analysis import impact
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import outlook
-from peacewatch.schema import ACTOR_CATEGORIES, CASUALTY_GROUPS, CATEGORIES, INCIDENT_CATEGORIES
+from peacewatch.schema import (
+    ACTOR_CATEGORIES,
+    CATEGORIES,
+    INCIDENT_CATEGORIES,
+    INCIDENT_STATUSES,
+)
 from peacewatch.web.cache import memo
 from peacewatch.web.deps import CallerDep, StoreDep
 from peacewatch.web.security import check_csrf, require
@@ -347,7 +352,7 @@ def _clean(record: dict[str, Any]) -> dict[str, Any]:
 def list_incidents(
     store: StoreDep,
     who: CallerDep,
-    status: Literal["draft", "submitted", "verified", "published", "rejected"] | None = None,
+    status: Literal[INCIDENT_STATUSES] | None = None,  # type: ignore[valid-type]
     category: Literal[tuple(INCIDENT_CATEGORIES)] | None = None,  # type: ignore[valid-type]
     q: Annotated[str | None, Query(max_length=200, description="text search")] = None,
     limit: Limit = 100,
@@ -415,6 +420,3 @@ def incident_history(
     """The audit trail (who changed what, when): analysts and admins."""
     require(who, "analyst")
     return {"items": [_clean(r) for r in incidents.history(store, who.user, incident_id)]}
-
-
-__all__ = ["CASUALTY_GROUPS", "router"]

@@ -22,7 +22,7 @@ from peacewatch import accounts, incidents, indicators
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import backtest, outlook
 from peacewatch.report import briefing, charts
-from peacewatch.schema import CASUALTY_GROUPS, INCIDENT_CATEGORIES
+from peacewatch.schema import CASUALTY_GROUPS, INCIDENT_CATEGORIES, INCIDENT_STATUSES
 from peacewatch.web.api_routes import impact_result
 from peacewatch.web.cache import memo
 from peacewatch.web.deps import CallerDep, StoreDep
@@ -240,9 +240,7 @@ def logout(
 @router.get("/incidents", response_class=HTMLResponse)
 def incident_list(store: StoreDep, who: CallerDep, status: str | None = None) -> HTMLResponse:
     """The incidents the caller may see."""
-    if status and status not in incidents.TRANSITIONS and status not in (
-        "draft", "submitted", "verified", "published", "rejected"
-    ):  # fmt: skip
+    if status not in INCIDENT_STATUSES:
         status = None
     total, rows = incidents.search(store, who.user, status=status, limit=200)
     return render("incidents.html.j2", who, incidents=rows, total=total, status=status)
