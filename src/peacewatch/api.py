@@ -18,13 +18,15 @@ import pandas as pd
 from peacewatch.dates import parse_date
 from peacewatch.errors import PeacewatchError
 from peacewatch.loading import LoadReport, load_file
-from peacewatch.schema import CATEGORIES, EXPORT_COLUMNS, TABLES
+from peacewatch.schema import ACTOR_CATEGORIES, CATEGORIES, EXPORT_COLUMNS, TABLES
 from peacewatch.settings import Settings
 from peacewatch.sources.base import LoadOptions
 from peacewatch.store import Store
 
 __all__ = [
     "actor_table",
+    "count_events",
+    "event_filter",
     "events",
     "load",
     "loads",
@@ -59,19 +61,19 @@ def load(
     )
 
 
-def events(
-    store: Store,
+def event_filter(
     country: str | None = None,
     date_from: str | date | None = None,
     date_to: str | date | None = None,
     category: str | None = None,
     source: str | None = None,
-    geometry: bool = False,
-    columns: tuple[str, ...] = EXPORT_COLUMNS,
-) -> pd.DataFrame:
-    """Events in the common record, filtered; a GeoDataFrame (EPSG:4326) if `geometry`.
+    actor_category: str | None = None,
+    bbox: str | None = None,
+) -> tuple[str, list[object]]:
+    """The SQL condition (and parameters) on `events` for these filters; clear errors.
 
-    `date_from`/`date_to` compare with `date_start` (inclusive). `country` is ISO3.
+    `country`: ISO3 codes, comma-separated; dates compare with `date_start` (inclusive);
+    `actor_category`: either actor; `bbox`: "min_lon,min_lat,max_lon,max_lat" (WGS84).
     """
     where: list[str] = ["true"]
     params: list[object] = []
@@ -82,6 +84,8 @@ def events(
         where.append(f"country_iso3 IN ({', '.join('?' for _ in codes)})")
         params.extend(codes)
     start, end = parse_date(date_from, "from"), parse_date(date_to, "to")
+    if start and end and end < start:
+        raise PeacewatchError(f"to: {end} is before from: {start}")
     if start:
         where.append("date_start >= ?")
         params.append(start)
@@ -96,15 +100,63 @@ def events(
     if source:
         where.append("source = ?")
         params.append(source)
+    if actor_category:
+        if actor_category not in ACTOR_CATEGORIES:
+            raise PeacewatchError(
+                f"actor_category: {actor_category!r} is not one of {', '.join(ACTOR_CATEGORIES)}"
+            )
+        where.append("? IN (actor1_category, coalesce(actor2_category, ''))")
+        params.append(actor_category)
+    if bbox:
+        try:
+            x0, y0, x1, y1 = (float(v) for v in bbox.split(","))
+        except ValueError:
+            raise PeacewatchError("bbox: four numbers min_lon,min_lat,max_lon,max_lat") from None
+        if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+            raise PeacewatchError("bbox: not min_lon <= max_lon, min_lat <= max_lat in range")
+        where.append("longitude BETWEEN ? AND ? AND latitude BETWEEN ? AND ?")
+        params.extend([x0, x1, y0, y1])
+    return " AND ".join(where), params
+
+
+def events(
+    store: Store,
+    country: str | None = None,
+    date_from: str | date | None = None,
+    date_to: str | date | None = None,
+    category: str | None = None,
+    source: str | None = None,
+    geometry: bool = False,
+    columns: tuple[str, ...] = EXPORT_COLUMNS,
+    actor_category: str | None = None,
+    bbox: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> pd.DataFrame:
+    """Events in the common record, filtered (see event_filter), in date order.
+
+    A GeoDataFrame (EPSG:4326) if `geometry`; one page with `limit` and `offset`.
+    """
+    condition, params = event_filter(
+        country, date_from, date_to, category, source, actor_category, bbox
+    )
     cols = ", ".join(f'"{c}"' for c in columns)
+    page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
     frame = store.con.execute(
-        f"SELECT {cols} FROM events WHERE {' AND '.join(where)} ORDER BY date_start, event_id",
+        f"SELECT {cols} FROM events WHERE {condition} ORDER BY date_start, event_id{page}",
         params,
     ).df()
     if not geometry:
         return frame
     points = gpd.points_from_xy(frame["longitude"], frame["latitude"])
     return gpd.GeoDataFrame(frame, geometry=points, crs="EPSG:4326")
+
+
+def count_events(store: Store, **filters: str | date | None) -> int:
+    """How many events match the filters of `event_filter`."""
+    condition, params = event_filter(**filters)  # type: ignore[arg-type]
+    row = store.con.execute(f"SELECT count(*) FROM events WHERE {condition}", params).fetchone()
+    return int(row[0]) if row else 0
 
 
 def sources(store: Store) -> pd.DataFrame:

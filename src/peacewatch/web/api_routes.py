@@ -105,42 +105,18 @@ def events(
     offset: Offset = 0,
     format: Format = "json",
 ) -> Response:
-    """Events in the common record, filtered, newest last; paginated."""
-    where: list[str] = ["true"]
-    params: list[object] = []
-    for column, value in (("country_iso3", country and country.upper()), ("category", category),
-                          ("source", source)):  # fmt: skip
-        if value:
-            where.append(f"{column} = ?")
-            params.append(value)
-    if date_from:
-        where.append("date_start >= ?")
-        params.append(date_from)
-    if date_to:
-        where.append("date_start <= ?")
-        params.append(date_to)
-    if date_from and date_to and date_to < date_from:
-        raise PeacewatchError("date_to: before date_from")
-    if actor_category:
-        where.append("? IN (actor1_category, coalesce(actor2_category, ''))")
-        params.append(actor_category)
-    if bbox:
-        try:
-            x0, y0, x1, y1 = (float(v) for v in bbox.split(","))
-        except ValueError:
-            raise PeacewatchError("bbox: four numbers min_lon,min_lat,max_lon,max_lat") from None
-        if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
-            raise PeacewatchError("bbox: not min_lon <= max_lon, min_lat <= max_lat in range")
-        where.append("longitude BETWEEN ? AND ? AND latitude BETWEEN ? AND ?")
-        params.extend([x0, x1, y0, y1])
-    condition = " AND ".join(where)
-    counted = store.con.execute(f"SELECT count(*) FROM events WHERE {condition}", params)
-    total = (counted.fetchone() or (0,))[0]
-    frame = store.con.execute(
-        f"SELECT {', '.join(EVENT_FIELDS)} FROM events WHERE {condition} "
-        "ORDER BY date_start, event_id LIMIT ? OFFSET ?",
-        [*params, limit, offset],
-    ).df()
+    """Events in the common record, filtered, in date order; paginated."""
+    filters: dict[str, Any] = {
+        "country": country,
+        "date_from": date_from,
+        "date_to": date_to,
+        "category": category,
+        "source": source,
+        "actor_category": actor_category,
+        "bbox": bbox,
+    }
+    total = api.count_events(store, **filters)
+    frame = api.events(store, columns=EVENT_FIELDS, limit=limit, offset=offset, **filters)
     return _tabular(
         frame, format, "events", {"total": int(total), "limit": limit, "offset": offset}
     )
