@@ -196,18 +196,11 @@ def admin1_map(
     polygons = store.admin1_polygons(country.upper())
     if polygons.empty:
         raise PeacewatchError(f"country: no admin-1 boundaries loaded for {country.upper()}")
-    where: list[str] = ["country_iso3 = ?"]
-    params: list[object] = [country.upper()]
-    if date_from:
-        where.append("date_start >= ?")
-        params.append(date_from)
-    if date_to:
-        where.append("date_start <= ?")
-        params.append(date_to)
+    condition, params = api.event_filter(country=country, date_from=date_from, date_to=date_to)
     counts = (
         store.con.execute(
             "SELECT admin1_code, count(*) AS events, coalesce(sum(fatalities_best), 0) AS deaths "
-            f"FROM events WHERE {' AND '.join(where)} GROUP BY ALL",
+            f"FROM events WHERE {condition} GROUP BY ALL",
             params,
         )
         .df()
