@@ -407,13 +407,22 @@ def paired_differences(
     return pd.DataFrame(rows)
 
 
-# PRIO-GRID: ~550 cells x 400 months x 14 horizons is too much to train on whole; the hurdle
-# learns from the last 5 years and a tenth of the quiet cell-months, weighted up (ADR 012).
-GRID_HURDLE: dict[str, object] = {"window": 60, "quiet_share": 0.1}
-GRID_OPTIONS: dict[str, dict[str, object]] = {
-    "gbm_hurdle": GRID_HURDLE,
-    "ensemble": {"hurdle": GRID_HURDLE},
+# The hurdle's hyper-parameters by unit type. PRIO-GRID: ~550 cells x 400 months x 14
+# horizons is too much to train on whole; the hurdle learns from the last 5 years and a tenth
+# of the quiet cell-months, weighted up (ADR 012). Admin-1 and PRIO-GRID correct for the drift
+# of the last year, measured out of sample (models.GradientBoostingHurdle, ADR 014); two
+# countries are too few units for it.
+HURDLE_OPTIONS: dict[str, dict[str, object]] = {
+    "country": {},
+    "admin1": {"drift": True},
+    "priogrid": {"window": 60, "quiet_share": 0.1, "drift": True},
 }
+
+
+def model_options(unit: str) -> dict[str, dict[str, object]]:
+    """Hyper-parameters of the learned models for a unit type (see HURDLE_OPTIONS)."""
+    hurdle = HURDLE_OPTIONS[unit]
+    return {"gbm_hurdle": hurdle, "ensemble": {"hurdle": hurdle}}
 
 
 def data_release(store: Store) -> str:
@@ -446,7 +455,7 @@ def run(
     data = unit_series(store, [c.upper() for c in countries], target, unit, covariates=covariates)
     years = years or list(range(2018, 2024))
     names = [*BENCHMARKS, *LEARNED]
-    options = GRID_OPTIONS if unit == "priogrid" else None
+    options = model_options(unit)
     if mode == "yearly":
         forecasts = yearly_backtest(data, years, names, n_jobs, options)
     elif mode == "stepwise":

@@ -14,6 +14,8 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import brentq
+from scipy.special import expit, logit
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 DRAWS = 1000
@@ -180,6 +182,17 @@ class GradientBoostingHurdle:
 
     Both parts are gradient-boosted trees (sklearn) over the features above plus the horizon;
     one model for all horizons (direct forecasts).
+
+    `drift`: correct the forecast for the drift of the last `holdout` months, measured out of
+    sample. A copy of the model is fitted with the data up to `holdout` months before the
+    origin and forecasts the `holdout` months since; the forecast is then shifted by what that
+    copy got wrong - the logit of P(y > 0) so that the expected count of months with deaths
+    matches the observed one, the log size by the mean error on the months with deaths - and
+    sized with the out-of-sample spread of those errors. Shifts are capped at +-`drift_cap`.
+    Trees cannot extrapolate: when violence spreads year after year, a model of the past
+    under-forecasts both where and how much; this carries last year's miss forward (and so
+    over-forecasts the year after a one-off surge). It needs zeros and deaths in the hold-out,
+    so it suits many units (admin-1, PRIO-GRID), not two countries.
     """
 
     max_horizon: int = 14
@@ -188,12 +201,17 @@ class GradientBoostingHurdle:
     max_leaf_nodes: int = 8
     window: int | None = None
     quiet_share: float = 1.0
+    drift: bool = False
+    holdout: int = 12
+    drift_cap: float = 1.5
     draws: int = DRAWS
     seed: int = 4
     name: str = "gbm_hurdle"
     _clf: HistGradientBoostingClassifier | None = None
     _reg: HistGradientBoostingRegressor | None = None
     _sigma: float = 1.0
+    _logit_shift: float = 0.0
+    _size_shift: float = 0.0
     _last: pd.DataFrame | None = None
     _origin: pd.Timestamp | None = None
     _cols: list[str] = field(default_factory=list)
@@ -232,31 +250,80 @@ class GradientBoostingHurdle:
         self._cols = [*cols, "h"]
         return np.vstack(parts_x), np.concatenate(parts_y), np.concatenate(parts_w)
 
-    def fit(self, history: pd.DataFrame) -> GradientBoostingHurdle:
-        """Learn from the history (rows up to the origin only)."""
-        feats = features(history)
-        wide = _wide(history)
+    def _fit_parts(
+        self, feats: pd.DataFrame, wide: pd.DataFrame
+    ) -> tuple[HistGradientBoostingClassifier, HistGradientBoostingRegressor, float]:
+        """The two trees and the in-sample spread of log sizes, from `wide`'s months."""
         self._origin = wide.index.max()
-        x, y, weight = self._training_rows(feats, wide)
+        x, y, weight = self._training_rows(feats[feats["month"] <= self._origin], wide)
         positive = y > 0
-        self._clf = HistGradientBoostingClassifier(
+        clf = HistGradientBoostingClassifier(
             max_iter=self.max_iter,
             learning_rate=self.learning_rate,
             max_leaf_nodes=self.max_leaf_nodes,
             random_state=self.seed,
         )
-        self._clf.fit(
-            x, positive.astype(int), sample_weight=weight if self.quiet_share < 1 else None
-        )
-        self._reg = HistGradientBoostingRegressor(
+        clf.fit(x, positive.astype(int), sample_weight=weight if self.quiet_share < 1 else None)
+        reg = HistGradientBoostingRegressor(
             max_iter=self.max_iter,
             learning_rate=self.learning_rate,
             max_leaf_nodes=self.max_leaf_nodes,
             random_state=self.seed,
         )
         log_target = np.log1p(y[positive])
-        self._reg.fit(x[positive], log_target)
-        self._sigma = float(np.std(log_target - self._reg.predict(x[positive]))) or 1.0
+        reg.fit(x[positive], log_target)
+        sigma = float(np.std(log_target - reg.predict(x[positive]))) or 1.0
+        return clf, reg, sigma
+
+    def _measure_drift(self, feats: pd.DataFrame, wide: pd.DataFrame) -> None:
+        """Shifts (logit, log size) and spread from a copy fitted `holdout` months ago."""
+        cut = wide.index[-1 - self.holdout]
+        clf, reg, sigma = self._fit_parts(feats, wide.loc[:cut])
+        at_cut = feats[feats["month"] == cut]
+        x = np.vstack(
+            [
+                np.column_stack(
+                    [at_cut[self._cols[:-1]].to_numpy(dtype=float), np.full(len(at_cut), h)]
+                )
+                for h in range(1, self.holdout + 1)
+            ]
+        )
+        y = np.concatenate(
+            [
+                wide.iloc[-1 - self.holdout + h].reindex(at_cut["unit"]).to_numpy(dtype=float)
+                for h in range(1, self.holdout + 1)
+            ]
+        )
+        logits = logit(np.clip(clf.predict_proba(x)[:, 1], 1e-9, 1 - 1e-9))
+        seen = float((y > 0).sum())
+
+        def excess(shift: float) -> float:
+            return float(expit(logits + shift).sum() - seen)
+
+        low, high = -self.drift_cap, self.drift_cap
+        if excess(low) >= 0:
+            self._logit_shift = low
+        elif excess(high) <= 0:
+            self._logit_shift = high
+        else:
+            self._logit_shift = float(brentq(excess, low, high))
+        positive = y > 0
+        if positive.sum() > 5:
+            errors = np.log1p(y[positive]) - reg.predict(x[positive])
+            self._size_shift = float(np.clip(errors.mean(), low, high))
+            self._sigma = max(float(errors.std()), sigma)
+
+    def fit(self, history: pd.DataFrame) -> GradientBoostingHurdle:
+        """Learn from the history (rows up to the origin only)."""
+        feats = features(history)
+        wide = _wide(history)
+        self._logit_shift = self._size_shift = 0.0
+        drift_sigma = 0.0
+        if self.drift and len(wide) > self.holdout + self.max_horizon:
+            self._measure_drift(feats, wide)
+            drift_sigma = self._sigma
+        self._clf, self._reg, sigma = self._fit_parts(feats, wide)
+        self._sigma = max(sigma, drift_sigma)
         self._last = feats[feats["month"] == self._origin].set_index("unit")
         return self
 
@@ -268,8 +335,11 @@ class GradientBoostingHurdle:
         hs = [(m.year - self._origin.year) * 12 + (m.month - self._origin.month) for m in months]
         last = self._last[self._cols[:-1]].to_numpy(dtype=float)
         x = np.column_stack([np.repeat(last, len(hs), axis=0), np.tile(hs, len(last))])
-        p = self._clf.predict_proba(x)[:, 1].reshape(len(last), len(hs))
-        mu = self._reg.predict(x).reshape(len(last), len(hs))
+        p = self._clf.predict_proba(x)[:, 1]
+        if self._logit_shift:
+            p = expit(logit(np.clip(p, 1e-9, 1 - 1e-9)) + self._logit_shift)
+        p = p.reshape(len(last), len(hs))
+        mu = self._reg.predict(x).reshape(len(last), len(hs)) + self._size_shift
         out = {}
         shape = (len(months), self.draws)
         for i, unit in enumerate(self._last.index):

@@ -29,7 +29,7 @@ def forecast(
     months = [origin + pd.DateOffset(months=h) for h in range(1, horizon + 1)]
     kwargs: dict[str, object] = {}
     if model == "gbm_hurdle":
-        kwargs = {**(backtest.GRID_HURDLE if unit == "priogrid" else {}), "max_horizon": horizon}
+        kwargs = {**backtest.HURDLE_OPTIONS[unit], "max_horizon": horizon}
     fitted = models.REGISTRY[model](**kwargs).fit(data)
     rows = []
     for name, samples in fitted.predict(months).items():
