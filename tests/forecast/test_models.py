@@ -69,3 +69,18 @@ def test_drift_is_capped_and_needs_history():
     assert shift == pytest.approx(1.5)
     _, short = _share_with_deaths(_panel([(20, 0.01), (6, 0.5)], units=100), drift=True)
     assert short == 0.0
+
+
+def test_restart_at_the_origin_changes_nothing_and_moves_the_origin():
+    """Restarting a fitted hurdle at its own origin gives the same draws; at an earlier origin
+    it forecasts from that month's features with the same trees."""
+    history = _panel([(60, 0.1)], units=50)
+    model = models.GradientBoostingHurdle(max_iter=20).fit(history)
+    months = [pd.Timestamp("2015-01-01"), pd.Timestamp("2015-02-01")]
+    before = model.predict(months)
+    after = model.restart(history).predict(months)
+    assert all(np.array_equal(before[u], after[u]) for u in before)
+    earlier = history[history["month"] <= pd.Timestamp("2013-06-01")]
+    model.restart(earlier)
+    assert model._origin == pd.Timestamp("2013-06-01")
+    assert model.predict([pd.Timestamp("2013-07-01")])["u0"].shape == (1, models.DRAWS)

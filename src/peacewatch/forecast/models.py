@@ -327,6 +327,17 @@ class GradientBoostingHurdle:
         self._last = feats[feats["month"] == self._origin].set_index("unit")
         return self
 
+    def restart(self, history: pd.DataFrame) -> GradientBoostingHurdle:
+        """Forecast from the last month of `history` with the trees as fitted, without refitting.
+
+        For diagnostics: a model fitted on later data and restarted at an earlier origin shows
+        what the features could have told if their link to outcomes had been known then.
+        """
+        feats = features(history)
+        self._origin = feats["month"].max()
+        self._last = feats[feats["month"] == self._origin].set_index("unit")
+        return self
+
     def predict(self, months: list[pd.Timestamp]) -> dict[str, np.ndarray]:
         """Samples per unit: an array (months, draws)."""
         if self._clf is None or self._reg is None or self._last is None or self._origin is None:
