@@ -137,6 +137,11 @@ def _long(table: pd.DataFrame) -> np.ndarray:
     return table.to_numpy(dtype=float).T.ravel()
 
 
+def _logit(p: np.ndarray) -> np.ndarray:
+    """Log-odds of probabilities, kept finite at 0 and 1."""
+    return np.asarray(logit(np.clip(p, 1e-9, 1 - 1e-9)))
+
+
 def features(history: pd.DataFrame) -> pd.DataFrame:
     """Features per unit and month t, built from months <= t only.
 
@@ -275,53 +280,47 @@ class GradientBoostingHurdle:
         sigma = float(np.std(log_target - reg.predict(x[positive]))) or 1.0
         return clf, reg, sigma
 
-    def _measure_drift(self, feats: pd.DataFrame, wide: pd.DataFrame) -> None:
-        """Shifts (logit, log size) and spread from a copy fitted `holdout` months ago."""
+    def _design(self, at: pd.DataFrame, hs: list[int]) -> np.ndarray:
+        """Rows (unit-major, then horizon) of the features in `at` with each horizon in `hs`."""
+        last = at[self._cols[:-1]].to_numpy(dtype=float)
+        return np.column_stack([np.repeat(last, len(hs), axis=0), np.tile(hs, len(last))])
+
+    def _measure_drift(self, feats: pd.DataFrame, wide: pd.DataFrame) -> tuple[float, float, float]:
+        """Logit shift, log-size shift and log-size spread from a copy fitted `holdout` ago."""
         cut = wide.index[-1 - self.holdout]
         clf, reg, sigma = self._fit_parts(feats, wide.loc[:cut])
         at_cut = feats[feats["month"] == cut]
-        x = np.vstack(
-            [
-                np.column_stack(
-                    [at_cut[self._cols[:-1]].to_numpy(dtype=float), np.full(len(at_cut), h)]
-                )
-                for h in range(1, self.holdout + 1)
-            ]
-        )
-        y = np.concatenate(
-            [
-                wide.iloc[-1 - self.holdout + h].reindex(at_cut["unit"]).to_numpy(dtype=float)
-                for h in range(1, self.holdout + 1)
-            ]
-        )
-        logits = logit(np.clip(clf.predict_proba(x)[:, 1], 1e-9, 1 - 1e-9))
-        seen = float((y > 0).sum())
+        x = self._design(at_cut, list(range(1, self.holdout + 1)))
+        y = _long(wide.iloc[-self.holdout :][at_cut["unit"]])
+        logits = _logit(clf.predict_proba(x)[:, 1])
+        positive = y > 0
 
         def excess(shift: float) -> float:
-            return float(expit(logits + shift).sum() - seen)
+            return float(expit(logits + shift).sum() - positive.sum())
 
         low, high = -self.drift_cap, self.drift_cap
         if excess(low) >= 0:
-            self._logit_shift = low
+            logit_shift = low
         elif excess(high) <= 0:
-            self._logit_shift = high
+            logit_shift = high
         else:
-            self._logit_shift = float(brentq(excess, low, high))
-        positive = y > 0
-        if positive.sum() > 5:
-            errors = np.log1p(y[positive]) - reg.predict(x[positive])
-            self._size_shift = float(np.clip(errors.mean(), low, high))
-            self._sigma = max(float(errors.std()), sigma)
+            logit_shift = float(brentq(excess, low, high))
+        if positive.sum() <= 5:
+            return logit_shift, 0.0, sigma
+        errors = np.log1p(y[positive]) - reg.predict(x[positive])
+        return (
+            logit_shift,
+            float(np.clip(errors.mean(), low, high)),
+            max(float(errors.std()), sigma),
+        )
 
     def fit(self, history: pd.DataFrame) -> GradientBoostingHurdle:
         """Learn from the history (rows up to the origin only)."""
         feats = features(history)
         wide = _wide(history)
-        self._logit_shift = self._size_shift = 0.0
-        drift_sigma = 0.0
+        self._logit_shift, self._size_shift, drift_sigma = 0.0, 0.0, 0.0
         if self.drift and len(wide) > self.holdout + self.max_horizon:
-            self._measure_drift(feats, wide)
-            drift_sigma = self._sigma
+            self._logit_shift, self._size_shift, drift_sigma = self._measure_drift(feats, wide)
         self._clf, self._reg, sigma = self._fit_parts(feats, wide)
         self._sigma = max(sigma, drift_sigma)
         self._last = feats[feats["month"] == self._origin].set_index("unit")
@@ -344,13 +343,12 @@ class GradientBoostingHurdle:
             raise RuntimeError("fit the model before predicting")
         rng = np.random.default_rng(self.seed)
         hs = [(m.year - self._origin.year) * 12 + (m.month - self._origin.month) for m in months]
-        last = self._last[self._cols[:-1]].to_numpy(dtype=float)
-        x = np.column_stack([np.repeat(last, len(hs), axis=0), np.tile(hs, len(last))])
+        x = self._design(self._last, hs)
         p = self._clf.predict_proba(x)[:, 1]
         if self._logit_shift:
-            p = expit(logit(np.clip(p, 1e-9, 1 - 1e-9)) + self._logit_shift)
-        p = p.reshape(len(last), len(hs))
-        mu = self._reg.predict(x).reshape(len(last), len(hs)) + self._size_shift
+            p = expit(_logit(p) + self._logit_shift)
+        p = p.reshape(len(self._last), len(hs))
+        mu = self._reg.predict(x).reshape(len(self._last), len(hs)) + self._size_shift
         out = {}
         shape = (len(months), self.draws)
         for i, unit in enumerate(self._last.index):
