@@ -526,7 +526,10 @@ def backtest_cmd(
     ] = False,
     store: StoreOpt = None,
 ) -> None:
-    """Backtest the models with the VIEWS challenge protocol (years 2018..2023)."""
+    """Backtest the models with the VIEWS challenge protocol (years 2018..2023).
+
+    Admin-1 and PRIO-GRID: the hurdle corrects for last year's drift (ADR 014 in docs/adr).
+    """
     try:
         with _store(store, read_only=True) as st, err.status("backtesting ..."):
             tables = backtest.run(
