@@ -53,15 +53,17 @@ def test_a_newer_release_replaces_rows_and_counts_changes(tmp_path, store):
         store.con.execute("SELECT count(*) FROM events WHERE source_version = '2'").fetchone()[0]
         == 100
     )
-    assert store.con.execute("SELECT count(*) FROM raw_ucdp_ged").fetchone()[0] == 100
+    # Both releases' raw rows are kept (a vintage each).
+    assert store.con.execute("SELECT count(*) FROM raw_ucdp_ged").fetchone()[0] == 200
     gone = "ucdp_ged:" + rows[1]["id"]
     assert (
         store.con.execute("SELECT count(*) FROM events WHERE event_id = ?", [gone]).fetchone()[0]
         == 0
     )
-    # Going back to release 1 is a change too, not a no-op.
+    # Release 1 is kept as a vintage: loading its bytes again changes nothing.
     back = load_file(store, "ucdp-ged", v1, LoadOptions(release="1"))
-    assert not back.already_loaded and (back.added, back.updated, back.removed) == (1, 1, 1)
+    assert back.already_loaded and (back.added, back.updated, back.removed) == (0, 0, 0)
+    assert store.con.execute("SELECT count(*) FROM event_versions").fetchone()[0] == 200
 
 
 def test_other_countries_are_left_alone(tmp_path, store):
@@ -179,11 +181,11 @@ def test_keys_stay_unique_and_raw_rows_link_back(tmp_path, store):
         "WHERE r.event_id_cnty = e.source_event_id"
     ).fetchone()[0]
     assert linked == 1534
-    # A replaced release's raw table is dropped once no row refers to it.
+    # Every vintage keeps its raw rows: a later partial file adds a raw table, drops none.
     header, rows = read_rows(GED_MALI)
     load_file(store, "ucdp-ged", write_country(tmp_path / "m.csv", header, rows[:5]))
     raw_tables = con.execute(
         "SELECT count(*) FROM information_schema.tables "
         "WHERE starts_with(table_name, 'raw_ucdp_ged__')"
     ).fetchone()[0]
-    assert raw_tables == 2  # Burkina Faso's file and the 5-row Mali file
+    assert raw_tables == 3  # Mali's file, Burkina Faso's file and the 5-row Mali file

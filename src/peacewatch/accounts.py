@@ -52,7 +52,8 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _digest(secret: str) -> str:
+def digest(secret: str) -> str:
+    """The SHA-256 kept in place of a secret (sessions, tokens)."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -98,6 +99,33 @@ def disable_user(store: Store, username: str) -> None:
         con.execute("COMMIT")
 
 
+def revoke_tokens(store: Store, username: str) -> int:
+    """Revoke every API token of a user (and end their sessions); returns tokens revoked."""
+    with WRITE_LOCK:
+        con = store.con.cursor()
+        if not con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+            raise PeacewatchError(f"username: no user {username!r}")
+        row = con.execute(
+            "SELECT count(*) FROM api_tokens WHERE username = ?", [username]
+        ).fetchone()
+        count = int(row[0]) if row else 0
+        con.execute("BEGIN TRANSACTION")
+        con.execute("DELETE FROM api_tokens WHERE username = ?", [username])
+        con.execute("DELETE FROM user_sessions WHERE username = ?", [username])
+        con.execute("COMMIT")
+    return count
+
+
+def token_counts(store: Store) -> dict[str, int]:
+    """Live API tokens per user."""
+    rows = (
+        store.con.cursor()
+        .execute("SELECT username, count(*) FROM api_tokens GROUP BY username")
+        .fetchall()
+    )
+    return {r[0]: int(r[1]) for r in rows}
+
+
 def authenticate(store: Store, username: str, password: str) -> User | None:
     """The user if the password matches and the account is active, else None."""
     row = (
@@ -129,7 +157,7 @@ def start_session(store: Store, user: User) -> tuple[str, str]:
     with WRITE_LOCK:
         store.con.cursor().execute(
             "INSERT INTO user_sessions VALUES (?, ?, ?, ?)",
-            [_digest(secret), user.username, csrf, _now() + timedelta(hours=SESSION_HOURS)],
+            [digest(secret), user.username, csrf, _now() + timedelta(hours=SESSION_HOURS)],
         )
     return secret, csrf
 
@@ -141,7 +169,7 @@ def session_user(store: Store, secret: str) -> tuple[User, str] | None:
         .execute(
             "SELECT username, csrf_token FROM user_sessions WHERE session_hash = ? "
             "AND expires_at > ?",
-            [_digest(secret), _now()],
+            [digest(secret), _now()],
         )
         .fetchone()
     )
@@ -155,7 +183,7 @@ def end_session(store: Store, secret: str) -> None:
     """Log out: forget the session."""
     with WRITE_LOCK:
         store.con.cursor().execute(
-            "DELETE FROM user_sessions WHERE session_hash = ?", [_digest(secret)]
+            "DELETE FROM user_sessions WHERE session_hash = ?", [digest(secret)]
         )
 
 
@@ -166,7 +194,7 @@ def issue_token(store: Store, username: str, label: str = "") -> str:
     token = "pw_" + secrets.token_urlsafe(32)
     with WRITE_LOCK:
         store.con.cursor().execute(
-            "INSERT INTO api_tokens VALUES (?, ?, ?, ?)", [_digest(token), username, label, _now()]
+            "INSERT INTO api_tokens VALUES (?, ?, ?, ?)", [digest(token), username, label, _now()]
         )
     return token
 
@@ -175,7 +203,7 @@ def token_user(store: Store, token: str) -> User | None:
     """The active user behind an API token, or None."""
     row = (
         store.con.cursor()
-        .execute("SELECT username FROM api_tokens WHERE token_hash = ?", [_digest(token)])
+        .execute("SELECT username FROM api_tokens WHERE token_hash = ?", [digest(token)])
         .fetchone()
     )
     return _active(store, row[0]) if row else None

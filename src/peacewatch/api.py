@@ -69,13 +69,15 @@ def event_filter(
     source: str | None = None,
     actor_category: str | None = None,
     bbox: str | None = None,
+    public_only: bool = False,
 ) -> tuple[str, list[object]]:
     """The SQL condition (and parameters) on `events` for these filters; clear errors.
 
     `country`: ISO3 codes, comma-separated; dates compare with `date_start` (inclusive);
-    `actor_category`: either actor; `bbox`: "min_lon,min_lat,max_lon,max_lat" (WGS84).
+    `actor_category`: either actor; `bbox`: "min_lon,min_lat,max_lon,max_lat" (WGS84);
+    `public_only`: only rows whose licence allows passing them on (the licence guard).
     """
-    where: list[str] = ["true"]
+    where: list[str] = ["coalesce(redistributable, false)" if public_only else "true"]
     params: list[object] = []
     if country:
         codes = [c.strip().upper() for c in country.split(",") if c.strip()]
@@ -132,13 +134,14 @@ def events(
     bbox: str | None = None,
     limit: int | None = None,
     offset: int = 0,
+    public_only: bool = False,
 ) -> pd.DataFrame:
     """Events in the common record, filtered (see event_filter), in date order.
 
     A GeoDataFrame (EPSG:4326) if `geometry`; one page with `limit` and `offset`.
     """
     condition, params = event_filter(
-        country, date_from, date_to, category, source, actor_category, bbox
+        country, date_from, date_to, category, source, actor_category, bbox, public_only
     )
     cols = ", ".join(f'"{c}"' for c in columns)
     page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
@@ -152,7 +155,7 @@ def events(
     return gpd.GeoDataFrame(frame, geometry=points, crs="EPSG:4326")
 
 
-def count_events(store: Store, **filters: str | date | None) -> int:
+def count_events(store: Store, **filters: str | date | bool | None) -> int:
     """How many events match the filters of `event_filter`."""
     condition, params = event_filter(**filters)  # type: ignore[arg-type]
     row = store.con.execute(f"SELECT count(*) FROM events WHERE {condition}", params).fetchone()
@@ -244,3 +247,19 @@ def actor_table(store: Store, unknown_only: bool = False) -> pd.DataFrame:
                 SELECT actor2, actor2_category, source FROM events WHERE actor2 IS NOT NULL)
             {filt} GROUP BY ALL ORDER BY events DESC, actor"""
     ).df()
+
+
+def acled_last_timestamp(store: Store, country: str) -> int | None:
+    """The latest ACLED `timestamp` (unix seconds) among the country's current ACLED rows.
+
+    `load acled --api` asks for rows changed since then (an incremental update).
+    """
+    if not store.table_exists("raw_acled"):  # a view over the raw tables of ACLED loads
+        return None
+    row = store.con.execute(
+        """SELECT max(TRY_CAST(r."timestamp" AS BIGINT)) FROM raw_acled r
+           JOIN events e ON e.load_id = r._load_id AND e.source_row = r._row
+           WHERE e.source = 'acled' AND e.country_iso3 = ?""",
+        [country.upper()],
+    ).fetchone()
+    return int(row[0]) if row and row[0] is not None else None

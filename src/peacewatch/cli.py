@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -16,9 +18,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from peacewatch import __version__, accounts, api, export, indicators, panel
+from peacewatch import __version__, accounts, api, export, indicators, panel, vintages
 from peacewatch.analysis import impact as impact_analysis
-from peacewatch.errors import PeacewatchError, RowError
+from peacewatch.countries import country_table
+from peacewatch.dates import parse_date
+from peacewatch.errors import PeacewatchError, RowError, StoreError
 from peacewatch.forecast import backtest, outlook, views
 from peacewatch.loading import REGISTRY, LoadReport, load_file
 from peacewatch.report import backtest as backtest_report
@@ -26,7 +30,7 @@ from peacewatch.report import briefing
 from peacewatch.report import impact as impact_report
 from peacewatch.schema import CATEGORIES
 from peacewatch.settings import Settings
-from peacewatch.sources import ucdp
+from peacewatch.sources import acled_api, ucdp
 from peacewatch.sources.base import LoadOptions
 from peacewatch.sources.reference import MISSIONS
 from peacewatch.store import Store
@@ -69,6 +73,31 @@ def _fail(exc: Exception) -> None:
 StoreOpt = Annotated[
     Path | None, typer.Option("--store", help="Store file (default: PEACEWATCH_STORE).")
 ]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Compute with the releases known at the end of this day (YYYY-MM-DD): what did "
+        "we know then.",
+    ),
+]
+ReleaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--release", help="Compute with what was known when this release came out (e.g. 23.1)."
+    ),
+]
+
+
+def _vintage(st: Store, as_of: str | None, release: str | None) -> Store:
+    """The store as of a date or a release (the current store if neither); says which."""
+    try:
+        cut = vintages.cut_for(st, parse_date(as_of, "as-of"), release)
+    except ValueError as exc:
+        raise PeacewatchError(f"as-of: {exc}") from None
+    if cut != vintages.CURRENT:
+        err.print(f"[dim]{cut.label}: releases known by {cut.known:%Y-%m-%d %H:%M}[/dim]")
+    return vintages.as_of(st, cut)
 
 
 def _print_report(report: LoadReport) -> None:
@@ -87,6 +116,18 @@ def _print_report(report: LoadReport) -> None:
             f"warnings {report.rows_warned}; added {report.added}, updated {report.updated}, "
             f"removed {report.removed}, unchanged {report.unchanged} "
             f"[dim]({report.seconds:.1f} s)[/dim]",
+            highlight=False,
+        )
+    if report.periods and not report.already_loaded:
+        out.print(
+            f"  scope: {'; '.join(report.periods)}; known from {report.known_at[:10]}"
+            + (f"; superseded {report.superseded} provisional rows" if report.superseded else "")
+            + (
+                f"; {report.not_current} rows kept as a vintage only (a newer or final "
+                "release covers them)"
+                if report.not_current
+                else ""
+            ),
             highlight=False,
         )
     if report.target == "events":
@@ -140,8 +181,34 @@ def load(
         str | None,
         typer.Option(help="Release / version of the data (default: read from the file)."),
     ] = None,
-    country: Annotated[str | None, typer.Option(help="ISO3 country of a reference table.")] = None,
+    released: Annotated[
+        str | None,
+        typer.Option(
+            help="When the release was published (YYYY-MM-DD); orders vintages (default: from "
+            "the release, e.g. GED 24.1 -> 2024-06-30, Candidate 24.0.3 -> 2024-04-30; else "
+            "the load time)."
+        ),
+    ] = None,
+    country: Annotated[
+        str | None,
+        typer.Option(help="ISO3 country of a reference table, or of an ACLED API sync."),
+    ] = None,
     mission: Annotated[str | None, typer.Option(help="Mission of a camps table.")] = None,
+    from_api: Annotated[
+        bool,
+        typer.Option(
+            "--api",
+            help="acled only: sync --country from the ACLED API (OAuth; credentials from "
+            "ACLED_EMAIL / ACLED_PASSWORD or the keyring; PEACEWATCH_ACLED_API_URL).",
+        ),
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="--api: rows changed since this date (YYYY-MM-DD; default: the latest ACLED "
+            "timestamp stored for the country, or everything)."
+        ),
+    ] = None,
     download: Annotated[
         str | None,
         typer.Option(
@@ -167,6 +234,9 @@ def load(
             err.print(f"downloading GED {download} from {settings.ucdp_download_url} ...")
             path = ucdp.download(download, settings.ucdp_download_url, settings.cache)
             release = release or download
+        if from_api:
+            _sync_acled(source, country, since, store, report_dir or settings.report_dir)
+            return
         if path is None:
             raise PeacewatchError("give a PATH to load (or --download VERSION for ucdp-ged)")
         with _store(store) as st:
@@ -174,12 +244,62 @@ def load(
                 st,
                 source,
                 path,
-                LoadOptions(release, country, mission),
+                LoadOptions(release, country, mission, parse_date(released, "released")),
                 report_dir or settings.report_dir,
             )
         _print_report(report)
     except PeacewatchError as exc:
         _fail(exc)
+
+
+def _sync_acled(
+    source: str, country: str | None, since: str | None, store: Path | None, report_dir: Path
+) -> None:
+    """`load acled --api`: fetch every page into a snapshot file, then load it in one go."""
+    if source != "acled":
+        raise PeacewatchError("--api works with acled only")
+    if not country:
+        raise PeacewatchError("--api needs --country ISO3 (e.g. --country MLI)")
+    table = country_table()
+    hit = table[table["iso3"] == country.upper()].dropna(subset=["iso_numeric"])
+    if hit.empty:
+        raise PeacewatchError(f"country: {country!r} is not an ISO3 code")
+    settings = _settings()
+    creds = acled_api.credentials()
+    with _store(store) as st:
+        start = parse_date(since, "since")
+        cursor = (
+            int(datetime.combine(start, datetime.min.time(), UTC).timestamp())
+            if start
+            else api.acled_last_timestamp(st, country)
+        )
+        err.print(
+            f"ACLED API {settings.acled_api_url}: {country.upper()}, "
+            + (
+                f"rows changed since {datetime.fromtimestamp(cursor, UTC):%Y-%m-%d %H:%M} UTC"
+                if cursor is not None
+                else "every row"
+            )
+        )
+        with (
+            acled_api.AcledClient(settings.acled_api_url, creds) as client,
+            err.status("fetching pages ...") as status,
+        ):
+            snapshot = acled_api.fetch_snapshot(
+                client,
+                country.upper(),
+                int(hit["iso_numeric"].iloc[0]),
+                cursor,
+                settings.cache / "acled",
+                lambda n: status.update(f"fetched {n} rows ..."),
+            )
+        report = _load_with_progress(st, "acled-api", snapshot, LoadOptions(), report_dir)
+    _print_report(report)
+    out.print(
+        f"  ACLED API: {report.rows_loaded} rows fetched; deletions applied: {report.deleted}; "
+        f"snapshot {snapshot}",
+        highlight=False,
+    )
 
 
 def manifest() -> pd.DataFrame:
@@ -326,12 +446,15 @@ def events(
         Path | None, typer.Option("--out", help="Output file (default: stdout).")
     ] = None,
     hxl: Annotated[bool, typer.Option("--hxl", help="CSV: add the HXL hashtag row.")] = False,
+    as_of: AsOfOpt = None,
+    release: ReleaseOpt = None,
     store: StoreOpt = None,
 ) -> None:
     """Export events in the common record (field names as in DESIGN.md)."""
     try:
         with _store(store, read_only=True) as st:
-            frame = api.events(st, country, date_from, date_to, category, source)
+            view = _vintage(st, as_of, release)
+            frame = api.events(view, country, date_from, date_to, category, source)
             restricted = int((~frame["licence"].str.contains("CC BY", na=False)).sum())
             export.export(frame, fmt, out_path, hxl)
         if out_path is not None:
@@ -355,20 +478,28 @@ def panel_cmd(
     ] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Last date (YYYY-MM-DD).")] = None,
     source: Annotated[
-        str, typer.Option(help="Event source: ucdp_ged, acled, incident.")
+        str,
+        typer.Option(help="Event source: ucdp_ged, ucdp_candidate, ucdp (both), acled, incident."),
     ] = "ucdp_ged",
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
     out_path: Annotated[
         Path | None, typer.Option("--out", help="Output file (default: stdout).")
     ] = None,
+    as_of: AsOfOpt = None,
+    release: ReleaseOpt = None,
     store: StoreOpt = None,
 ) -> None:
-    """A balanced unit x month panel (zeros where nothing happened), built in the store."""
+    """A balanced unit x month panel (zeros where nothing happened), built in the store.
+
+    Says on stderr which months come from which release.
+    """
     try:
         if fmt not in ("csv", "parquet"):
             raise PeacewatchError(f"format: {fmt!r} is not csv or parquet")
         with _store(store, read_only=True) as st:
-            frame = panel.panel(st, unit, country, date_from, date_to, source)
+            view = _vintage(st, as_of, release)
+            frame = panel.panel(view, unit, country, date_from, date_to, source)
+            _print_coverage(view, country, source)
         export.export(frame, fmt, out_path)
         if out_path is not None:
             err.print(
@@ -377,6 +508,18 @@ def panel_cmd(
             )
     except PeacewatchError as exc:
         _fail(exc)
+
+
+def _print_coverage(st: Store, country: str, source: str | None = None) -> None:
+    """Which months of the country come from which release (stderr)."""
+    cov = vintages.coverage(st, country)
+    wanted = cov if source in ("ucdp", None) else cov[cov["source"] == source]
+    for row in wanted.itertuples():
+        err.print(
+            f"[dim]{row.source} {row.release}: {row.first_month}..{row.last_month} "
+            f"({row.months} months, {row.events} events, load {row.load_id})[/dim]",
+            highlight=False,
+        )
 
 
 @app.command("indicators")
@@ -390,11 +533,14 @@ def indicators_cmd(
     ] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Last date (YYYY-MM-DD).")] = None,
     show_query: Annotated[bool, typer.Option("--query", help="Print the query too.")] = False,
+    as_of: AsOfOpt = None,
+    release: ReleaseOpt = None,
     store: StoreOpt = None,
 ) -> None:
     """List the indicators, or compute one for a country (with its sources and query)."""
     try:
-        with _store(store, read_only=True) as st:
+        with _store(store, read_only=True) as base:
+            st = _vintage(base, as_of, release)
             if name is None:
                 for ind in indicators.REGISTRY.values():
                     out.print(
@@ -405,6 +551,7 @@ def indicators_cmd(
             result = indicators.compute(st, name, country, date_from or first, date_to or last)
             _print_frame(result.frame, result.indicator.title)
             out.print("Sources: " + "; ".join(result.provenance), highlight=False)
+            _print_coverage(st, country)
             if show_query:
                 out.print(result.query, highlight=False)
     except PeacewatchError as exc:
@@ -524,6 +671,8 @@ def backtest_cmd(
             "PEACEWATCH_SHARED/data/views_forecasts.",
         ),
     ] = False,
+    as_of: AsOfOpt = None,
+    release: ReleaseOpt = None,
     store: StoreOpt = None,
 ) -> None:
     """Backtest the models with the VIEWS challenge protocol (years 2018..2023).
@@ -531,7 +680,8 @@ def backtest_cmd(
     Admin-1 and PRIO-GRID: the hurdle corrects for last year's drift (ADR 014 in docs/adr).
     """
     try:
-        with _store(store, read_only=True) as st, err.status("backtesting ..."):
+        with _store(store, read_only=True) as base, err.status("backtesting ..."):
+            st = _vintage(base, as_of, release)
             tables = backtest.run(
                 st,
                 [c.strip() for c in country.split(",")],
@@ -663,15 +813,81 @@ def users_list(store: StoreOpt = None) -> None:
     _print_frame(frame, "Users")
 
 
+def _via_server(store: Path | None, method: str, path: str) -> dict[str, object]:
+    """Ask the running `peacewatch serve` of this store (its control file) to do `path`."""
+    import httpx  # noqa: PLC0415
+
+    from peacewatch.web import admin  # noqa: PLC0415
+
+    store_path = store or _settings().store
+    control = admin.control_path(Path(store_path))
+    if not control.is_file():
+        raise PeacewatchError(
+            f"{store_path}: the store is in use by another process and no running "
+            f"`peacewatch serve` left {control.name} beside it; stop that process and retry"
+        )
+    info = json.loads(control.read_text(encoding="utf-8"))
+    try:
+        response = httpx.request(
+            method,
+            f"{info['url']}{path}",
+            headers={"Authorization": f"Bearer {info['token']}"},
+            timeout=30,
+        )
+    except httpx.HTTPError as exc:
+        raise PeacewatchError(
+            f"the running server at {info['url']} did not answer ({exc})"
+        ) from exc
+    body = response.json()
+    if response.status_code != 200:
+        raise PeacewatchError(body.get("error", {}).get("message", response.text))
+    return dict(body)
+
+
+def _store_is_locked(exc: StoreError) -> bool:
+    return "lock" in str(exc).lower()
+
+
 @users_app.command("disable")
 def users_disable(
     username: Annotated[str, typer.Argument(help="Login name.")], store: StoreOpt = None
 ) -> None:
-    """Disable a user: no more sign-in; their sessions and API tokens stop working."""
+    """Disable a user: no more sign-in; their sessions and API tokens stop working.
+
+    Works while `peacewatch serve` runs: the command then asks the server (its control file
+    beside the store), and the change holds from the user's next request.
+    """
     try:
-        with _store(store) as st:
-            accounts.disable_user(st, username)
-        out.print(f"disabled {username}", highlight=False)
+        try:
+            with _store(store) as st:
+                accounts.disable_user(st, username)
+            via = ""
+        except StoreError as exc:
+            if not _store_is_locked(exc):
+                raise
+            _via_server(store, "POST", f"/api/admin/users/{username}/disable")
+            via = " (through the running server)"
+        out.print(f"disabled {username}{via}", highlight=False)
+    except PeacewatchError as exc:
+        _fail(exc)
+
+
+@users_app.command("revoke")
+def users_revoke(
+    username: Annotated[str, typer.Argument(help="Login name.")], store: StoreOpt = None
+) -> None:
+    """Revoke a user's API tokens (and end their sessions); works while the server runs."""
+    try:
+        try:
+            with _store(store) as st:
+                count = accounts.revoke_tokens(st, username)
+            via = ""
+        except StoreError as exc:
+            if not _store_is_locked(exc):
+                raise
+            body = _via_server(store, "POST", f"/api/admin/users/{username}/revoke-tokens")
+            count, via = int(str(body["tokens_revoked"])), " (through the running server)"
+        out.print(f"revoked {count} API tokens of {username}{via}", highlight=False)
     except PeacewatchError as exc:
         _fail(exc)
 
@@ -705,9 +921,26 @@ def serve(
     settings = _settings()
     if store is not None:
         settings = dataclasses.replace(settings, store=store)
+    from peacewatch.web import admin  # noqa: PLC0415
+
     try:
         application = create_app(settings)
     except PeacewatchError as exc:
         _fail(exc)
         return
-    uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a comparison
+    control, token = admin.write_control(settings.store, f"http://{local}:{port}")
+    application.state.control_digest = accounts.digest(token)
+    try:
+        # proxy_headers=False: the client address is the TCP peer; X-Forwarded-For is believed
+        # only from PEACEWATCH_TRUSTED_PROXIES (web/security.py client_address).
+        uvicorn.run(
+            application,
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=False,
+            proxy_headers=False,
+        )
+    finally:
+        control.unlink(missing_ok=True)

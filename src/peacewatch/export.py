@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from peacewatch import csvsafe
 from peacewatch.errors import PeacewatchError
 from peacewatch.schema import HXL_TAGS
 
@@ -22,7 +23,11 @@ def _tmp(out: Path) -> Path:
 
 
 def to_csv(frame: pd.DataFrame, out: Path | None, hxl: bool = False) -> None:
-    """CSV with the common record's column names; `hxl` adds the hashtag row under the header."""
+    """CSV with the common record's column names; `hxl` adds the hashtag row under the header.
+
+    Text cells that a spreadsheet would run as formulas are neutralised (csvsafe).
+    """
+    frame = csvsafe.frame(frame)
     if hxl:
         tags = pd.DataFrame([[HXL_TAGS.get(c, "") for c in frame.columns]], columns=frame.columns)
         frame = pd.concat([tags, frame.astype(object)], ignore_index=True)

@@ -42,6 +42,7 @@ class Result:
     frame: pd.DataFrame
     params: dict[str, object]
     provenance: list[str] = field(default_factory=list)
+    withheld: int = 0  # raw rows of non-redistributable sources left out (licence guard)
 
     @property
     def query(self) -> str:
@@ -348,9 +349,19 @@ def _provenance(store: Store, sources: tuple[str, ...]) -> list[str]:
 
 
 def compute(
-    store: Store, name: str, country: str, date_from: date | str, date_to: date | str
+    store: Store,
+    name: str,
+    country: str,
+    date_from: date | str,
+    date_to: date | str,
+    licensed: bool = True,
 ) -> Result:
-    """Compute indicator `name` for `country` over [date_from, date_to]."""
+    """Compute indicator `name` for `country` over [date_from, date_to].
+
+    `licensed=False` (a reader the licence does not cover): an indicator that lists events
+    row by row leaves out those of non-redistributable sources (ACLED) and counts them in
+    `withheld`; aggregates are kept whole.
+    """
     if name not in REGISTRY:
         raise PeacewatchError(f"indicator: {name!r} is not one of {', '.join(REGISTRY)}")
     indicator = REGISTRY[name]
@@ -374,11 +385,20 @@ def compute(
     for col in frame.columns:
         if frame[col].dtype.kind == "f" and frame[col].dropna().mod(1).eq(0).all():
             frame[col] = frame[col].astype("Int64")
-    return Result(indicator, frame, used, _provenance(store, indicator.sources))
+    withheld = 0
+    if not licensed and "event_id" in frame.columns and "source" in frame.columns:
+        private = frame["source"].isin(store.restricted_sources())
+        withheld = int(private.sum())
+        frame = frame[~private].reset_index(drop=True)
+    return Result(indicator, frame, used, _provenance(store, indicator.sources), withheld)
 
 
 def compute_all(
-    store: Store, country: str, date_from: date | str, date_to: date | str
+    store: Store,
+    country: str,
+    date_from: date | str,
+    date_to: date | str,
+    licensed: bool = True,
 ) -> dict[str, Result]:
-    """Every registered indicator for the country and period."""
-    return {name: compute(store, name, country, date_from, date_to) for name in REGISTRY}
+    """Every registered indicator for the country and period (see `compute`)."""
+    return {name: compute(store, name, country, date_from, date_to, licensed) for name in REGISTRY}

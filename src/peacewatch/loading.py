@@ -1,8 +1,10 @@
 """Load a file into the store: stage, normalise, reject, enrich, diff and write in one transaction.
 
 Idempotent: a file whose rows are all already in the store (same key, same content) writes
-nothing. A newer release of a file covering the same scope (for events: source and country)
-replaces that scope's rows and the report says how many were added, updated and removed.
+nothing. Events are kept as vintages (peacewatch.vintages): a file replaces current rows only
+inside its scope (source family, country and the months its rows span), every release stays
+stored, and the report says how many current rows were added, updated, removed and
+superseded. Reference tables: a file replaces the rows of its scope (mission, country, dataset).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from peacewatch import actors, geo
+from peacewatch import actors, csvsafe, geo, vintages
 from peacewatch.errors import PeacewatchError, UnknownSourceError
 from peacewatch.schema import CONTENT_COLUMNS, TABLES
 from peacewatch.sources import acled, boundaries, geopko, reference, ucdp, unfatalities
@@ -41,7 +43,9 @@ REGISTRY: dict[str, SourceSpec] = {
     spec.name: spec
     for spec in (
         ucdp.UcdpGed(),
+        ucdp.UcdpCandidate(),
         acled.Acled(),
+        acled.AcledApiSnapshot(),
         geopko.GeoPko(),
         unfatalities.UnFatalities(),
         reference.Camps(),
@@ -77,6 +81,11 @@ class LoadReport:
     updated: int = 0
     removed: int = 0
     unchanged: int = 0
+    superseded: int = 0
+    not_current: int = 0
+    deleted: int = 0  # deletions announced by the source (ACLED API) for stored events
+    known_at: str = ""
+    periods: list[str] = field(default_factory=list)
     already_loaded: bool = False
     scopes: list[str] = field(default_factory=list)
     admin1_unassigned: int = 0
@@ -155,12 +164,18 @@ def _still_loaded(store: Store, loader: str, sha: str, path: Path) -> LoadReport
         return None
     load_id, source, target, layout, release, scopes, read, loaded, rejected, warned = row
     scope_list = [s for s in (scopes or "").split(",") if s]
-    marks = ", ".join("?" for _ in scope_list) or "NULL"
-    counts = store.con.execute(
-        f"SELECT count(*) FILTER (WHERE load_id = ?), count(*) FILTER (WHERE load_id <> ?) "
-        f"FROM {ident(target)} WHERE scope IN ({marks})",
-        [load_id, load_id, *scope_list],
-    ).fetchone()
+    if target == "events":
+        # Every vintage stays stored: the load's versions are there, whatever is current now.
+        counts = store.con.execute(
+            "SELECT count(*), 0 FROM event_versions WHERE load_id = ?", [load_id]
+        ).fetchone()
+    else:
+        marks = ", ".join("?" for _ in scope_list) or "NULL"
+        counts = store.con.execute(
+            f"SELECT count(*) FILTER (WHERE load_id = ?), count(*) FILTER (WHERE load_id <> ?) "
+            f"FROM {ident(target)} WHERE scope IN ({marks})",
+            [load_id, load_id, *scope_list],
+        ).fetchone()
     if counts is None or counts[0] != loaded or counts[1] != 0:
         return None
     return LoadReport(
@@ -204,6 +219,13 @@ def _stage_and_write(
         _enrich_events(store, report)
     else:
         _enrich_table(con, staged.target)
+    if staged.target == "events":
+        step("comparing")
+        step("writing")
+        with store.transaction():
+            _write_events(store, staged, report, path, spec.name, options)
+            _pause_before_commit()
+        return report
     step("comparing")
     _diff(store, staged, report)
     previous = con.execute(
@@ -217,11 +239,16 @@ def _stage_and_write(
     step("writing")
     with store.transaction():
         _write(store, staged, report, path, spec.name)
-        pause = os.environ.get(PAUSE_ENV)
-        if pause:
-            print("PEACEWATCH-PAUSED-BEFORE-COMMIT", file=sys.stderr, flush=True)
-            time.sleep(float(pause))
+        _pause_before_commit()
     return report
+
+
+def _pause_before_commit() -> None:
+    """Fault injection for the kill tests (PAUSE_ENV): wait, holding the open transaction."""
+    pause = os.environ.get(PAUSE_ENV)
+    if pause:
+        print("PEACEWATCH-PAUSED-BEFORE-COMMIT", file=sys.stderr, flush=True)
+        time.sleep(float(pause))
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
@@ -410,7 +437,6 @@ def _write(store: Store, staged: Staged, report: LoadReport, path: Path, loader:
     report.load_id = load_id
     where = _existing_filter(staged, target)
     con.execute(f"DELETE FROM {ident(target)} WHERE {where}")
-    columns = table_columns(target)
     meta = {
         "scope": "_scope",
         "source_version": sql_str(report.release),
@@ -420,23 +446,139 @@ def _write(store: Store, staged: Staged, report: LoadReport, path: Path, loader:
         "loaded_at": "current_timestamp::TIMESTAMP",
     }
     final_cols = {r[0] for r in con.execute("DESCRIBE final").fetchall()}
+    con.execute(
+        f"INSERT INTO {ident(target)} SELECT {_meta_select(target, final_cols, meta)} FROM final"
+    )
+    _insert_load_row(con, load_id, staged, report, path, loader, None)
+    _keep_raw(store, staged.source, load_id)
+    if target == "admin_boundaries":
+        reassign_admin1(store)
+
+
+def _meta_select(target: str, final_cols: set[str], meta: dict[str, str]) -> str:
     select = []
-    for col in columns:
+    for col in table_columns(target):
         if col in meta:
             select.append(f"{meta[col]} AS {ident(col)}")
         elif col in final_cols:
             select.append(ident(col))
         else:
             select.append(f"NULL AS {ident(col)}")
-    con.execute(f"INSERT INTO {ident(target)} SELECT {', '.join(select)} FROM final")
+    return ", ".join(select)
+
+
+def _write_events(
+    store: Store, staged: Staged, report: LoadReport, path: Path, loader: str, options: LoadOptions
+) -> None:
+    """Keep the file's rows as a new vintage, record its scopes and bring `events` up to date.
+
+    Runs inside the load's transaction.
+    """
+    con = store.con
+    row = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchone()
+    load_id = int(row[0]) if row else 1
+    report.load_id = load_id
+    known = staged.known_at or vintages.known_at(
+        staged.source, report.release, options.released, vintages.now()
+    )
+    report.known_at = known.isoformat(sep=" ")
+    meta = {
+        "scope": "_scope",
+        "source_version": sql_str(report.release),
+        "load_id": str(load_id),
+        "source_row": "_row",
+        "loaded_from": sql_str(f"{path.name} sha256:{report.sha256}"),
+        "loaded_at": "current_timestamp::TIMESTAMP",
+    }
+    final_cols = {r[0] for r in con.execute("DESCRIBE final").fetchall()}
+    con.execute(
+        f"INSERT INTO event_versions SELECT {_meta_select('events', final_cols, meta)} FROM final"
+    )
+    mode = "replace" if staged.replace_scope else "upsert"
+    con.execute(
+        """INSERT INTO load_scopes
+           SELECT ?, source, split_part(_scope, ':', 2), date_trunc('month', min(date_start)),
+                  last_day(max(date_start)), ?, count(*)
+           FROM final GROUP BY source, _scope ORDER BY _scope""",
+        [load_id, mode],
+    )
+    deleted_areas = _record_deletions(con, staged.deletions, load_id, report)
+    areas = tuple(
+        sorted(
+            {
+                r[0]
+                for r in con.execute(
+                    "SELECT DISTINCT area FROM load_scopes WHERE load_id = ?", [load_id]
+                ).fetchall()
+            }
+            | deleted_areas
+        )
+    )
+    report.periods = [
+        f"{fam}:{area} {start:%Y-%m}..{end:%Y-%m}" if mode == "replace" else f"{fam}:{area}"
+        for fam, area, start, end in con.execute(
+            "SELECT family, area, period_start, period_end FROM load_scopes WHERE load_id = ? "
+            "ORDER BY area",
+            [load_id],
+        ).fetchall()
+    ]
+    _insert_load_row(con, load_id, staged, report, path, loader, known)
+    if areas:
+        change = vintages.refresh_current(
+            store, vintages.affected_families(staged.source), areas, load_id
+        )
+        report.added, report.updated, report.removed = change.added, change.updated, change.removed
+        report.superseded, report.unchanged = change.superseded, change.unchanged
+        report.not_current = change.not_current
+        con.execute(
+            "UPDATE loads SET added = ?, updated = ?, removed = ?, unchanged = ? WHERE load_id = ?",
+            [report.added, report.updated, report.removed, report.unchanged, load_id],
+        )
+    _keep_raw(store, staged.source, load_id)
+
+
+def _record_deletions(
+    con: duckdb.DuckDBPyConnection, deletions: list[str], load_id: int, report: LoadReport
+) -> set[str]:
+    """Record the source's deletions of stored events; returns the areas they touch."""
+    if not deletions:
+        return set()
+    con.register("_deleted", pd.DataFrame({"event_id": deletions}))
+    con.execute(
+        "INSERT INTO event_deletions SELECT DISTINCT d.event_id, ?, current_timestamp::TIMESTAMP "
+        "FROM _deleted d WHERE d.event_id IN (SELECT event_id FROM event_versions)",
+        [load_id],
+    )
+    con.unregister("_deleted")
+    rows = con.execute(
+        "SELECT DISTINCT split_part(v.scope, ':', 2) FROM event_versions v "
+        "JOIN event_deletions d ON d.event_id = v.event_id WHERE d.load_id = ?",
+        [load_id],
+    ).fetchall()
+    count = con.execute(
+        "SELECT count(*) FROM event_deletions WHERE load_id = ?", [load_id]
+    ).fetchone()
+    report.deleted = int(count[0]) if count else 0
+    return {r[0] for r in rows}
+
+
+def _insert_load_row(
+    con: duckdb.DuckDBPyConnection,
+    load_id: int,
+    staged: Staged,
+    report: LoadReport,
+    path: Path,
+    loader: str,
+    known: datetime | None,
+) -> None:
     con.execute(
         "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP, ?, "
-        "?, ?, ?, ?, ?, ?, ?, ?)",
+        "?, ?, ?, ?, ?, ?, ?, ?, coalesce(?, current_timestamp::TIMESTAMP))",
         [
             load_id,
             staged.source,
             loader,
-            target,
+            staged.target,
             staged.layout,
             path.name,
             str(path.resolve()),
@@ -451,11 +593,9 @@ def _write(store: Store, staged: Staged, report: LoadReport, path: Path, loader:
             report.updated,
             report.removed,
             report.unchanged,
+            known,
         ],
     )
-    _keep_raw(store, staged.source, load_id)
-    if target == "admin_boundaries":
-        reassign_admin1(store)
 
 
 def raw_table_name(source: str, load_id: int) -> str:
@@ -480,6 +620,9 @@ def _keep_raw(store: Store, source: str, load_id: int) -> None:
     ).fetchall():
         old_id = int(name.removeprefix(prefix))
         target_row = con.execute("SELECT target FROM loads WHERE load_id = ?", [old_id]).fetchone()
+        if target_row and target_row[0] == "events":
+            # Events keep every vintage, and the vintage's raw rows with it.
+            target_row = ("event_versions",)
         used = (
             target_row
             and con.execute(
@@ -501,13 +644,18 @@ def _keep_raw(store: Store, source: str, load_id: int) -> None:
 def reassign_admin1(store: Store) -> int:
     """Set admin1 of every stored event from the loaded boundaries; returns events assigned."""
     con = store.con
-    amap = admin_map(store, "SELECT latitude, longitude FROM events")
-    con.register("_admin", amap)
-    con.execute(
-        """UPDATE events e SET admin1 = a.admin1, admin1_code = a.admin1_code,
-               admin1_boundary = a.admin1_boundary
-           FROM _admin a WHERE a.latitude = e.latitude AND a.longitude = e.longitude"""
+    amap = admin_map(
+        store,
+        "SELECT latitude, longitude FROM events UNION SELECT latitude, longitude "
+        "FROM event_versions",
     )
+    con.register("_admin", amap)
+    for table in ("events", "event_versions"):
+        con.execute(
+            f"""UPDATE {table} e SET admin1 = a.admin1, admin1_code = a.admin1_code,
+                   admin1_boundary = a.admin1_boundary
+               FROM _admin a WHERE a.latitude = e.latitude AND a.longitude = e.longitude"""
+        )
     con.unregister("_admin")
     row = con.execute("SELECT count(*) FROM events WHERE admin1 IS NOT NULL").fetchone()
     return int(row[0]) if row else 0
@@ -527,7 +675,7 @@ def _write_reports(report: LoadReport, report_dir: Path, path: Path) -> None:
             writer = csv.writer(fh)
             writer.writerow(["file", "row", "field", "value", "reason"])
             for r in rows:
-                writer.writerow([path.name, r.row, r.field, r.value, r.reason])
+                writer.writerow(csvsafe.row([path.name, r.row, r.field, r.value, r.reason]))
         tmp.replace(out)
         setattr(report, f"{kind}_path", str(out))
     summary = base.with_name(base.name + ".summary.json")

@@ -201,7 +201,7 @@ def build(store: Store, spec: PanelSpec) -> pd.DataFrame:
     """
     con = store.con
     scope = (
-        f"source = {sql_str(spec.source)} AND date_start >= DATE '{spec.date_from.isoformat()}' "
+        f"{source_condition(spec.source)} AND date_start >= DATE '{spec.date_from.isoformat()}' "
         f"AND date_start <= DATE '{spec.date_to.isoformat()}'"
     )
     # Site panels take events from any country (a camp near a border sees both sides).
@@ -291,11 +291,23 @@ def _add_filter(sql: str, condition: str) -> str:
     return f"{sql} FILTER (WHERE {condition})"
 
 
+# `ucdp`: GED final where a final release covers the month, GED Candidate after it (a final
+# release supersedes the Candidate months it covers, so the two never overlap; vintages.py).
+SOURCE_GROUPS = {"ucdp": ("ucdp_ged", "ucdp_candidate")}
+
+
+def source_condition(source: str) -> str:
+    """SQL condition on `events.source` for a source name or group (`ucdp`)."""
+    names = SOURCE_GROUPS.get(source, (source,))
+    return f"source IN ({', '.join(sql_str(n) for n in names)})"
+
+
 def default_range(store: Store, country: str, source: str = "ucdp_ged") -> tuple[date, date]:
     """First and last event date of a country and source (for panels without --from/--to)."""
     row = store.con.execute(
-        "SELECT min(date_start), max(date_start) FROM events WHERE country_iso3 = ? AND source = ?",
-        [country, source],
+        "SELECT min(date_start), max(date_start) FROM events WHERE country_iso3 = ? AND "
+        f"{source_condition(source)}",
+        [country],
     ).fetchone()
     if not row or row[0] is None:
         raise PeacewatchError(f"no {source} events for {country} in the store")

@@ -5,7 +5,7 @@ Every source is normalised to these columns (see shared/DESIGN.md, "The common e
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2  # 2: the application tables (users, incidents)
+SCHEMA_VERSION = 3  # 2: the application tables (users, incidents); 3: event vintages
 
 CATEGORIES = (
     "battle",
@@ -387,6 +387,28 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
 }
+
+# Vintages (docs/adr/015-releases-and-vintages.md): every version of every event row a load
+# brought, the scopes each load covers, and deletions announced by a living source.
+VINTAGE_TABLES: dict[str, dict[str, str]] = {
+    "load_scopes": {
+        "load_id": "INTEGER NOT NULL",
+        "family": "VARCHAR NOT NULL",
+        "area": "VARCHAR NOT NULL",
+        "period_start": "DATE",
+        "period_end": "DATE",
+        "mode": "VARCHAR NOT NULL",
+        "rows": "BIGINT",
+    },
+    "event_deletions": {
+        "event_id": "VARCHAR NOT NULL",
+        "load_id": "INTEGER NOT NULL",
+        "deleted_at": "TIMESTAMP",
+    },
+}
+
+# Event families: a final release supersedes the provisional family of the same area and months.
+SUPERSEDES: dict[str, str] = {"ucdp_ged": "ucdp_candidate"}
 
 # Application tables (the web app's users and field incidents). Kept apart from TABLES so no
 # generic table listing, export or summary can ever reach them; only peacewatch.accounts and

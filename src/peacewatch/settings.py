@@ -6,7 +6,26 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from peacewatch.errors import PeacewatchError
+from peacewatch.schema import ROLES
+
 UCDP_DOWNLOAD_URL = "https://ucdp.uu.se/downloads/ged"
+ACLED_API_URL = "https://acleddata.com"
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _roles(text: str) -> tuple[str, ...]:
+    """Roles named in PEACEWATCH_LICENSED_ROLES; a clear error for one that does not exist."""
+    roles = _names(text)
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise PeacewatchError(
+            f"PEACEWATCH_LICENSED_ROLES: {', '.join(unknown)} not a role ({', '.join(ROLES)})"
+        )
+    return roles
 
 
 @dataclass(frozen=True)
@@ -21,6 +40,11 @@ class Settings:
     | report_dir | PEACEWATCH_REPORT_DIR | ./peacewatch-loads |
     | ucdp_download_url | PEACEWATCH_UCDP_DOWNLOAD_URL | https://ucdp.uu.se/downloads/ged |
     | memory_limit | PEACEWATCH_MEMORY_LIMIT | 512MB (DuckDB buffer limit; spills to disk) |
+    | licensed_roles | PEACEWATCH_LICENSED_ROLES | analyst,admin (web roles that see raw rows of
+      non-redistributable sources such as ACLED) |
+    | trusted_proxies | PEACEWATCH_TRUSTED_PROXIES | none (proxy addresses whose
+      X-Forwarded-For the web app believes) |
+    | acled_api_url | PEACEWATCH_ACLED_API_URL | https://acleddata.com |
     """
 
     store: Path = field(default_factory=lambda: Path("peacewatch.duckdb"))
@@ -29,6 +53,9 @@ class Settings:
     report_dir: Path = field(default_factory=lambda: Path("peacewatch-loads"))
     ucdp_download_url: str = UCDP_DOWNLOAD_URL
     memory_limit: str = "512MB"
+    licensed_roles: tuple[str, ...] = ("analyst", "admin")
+    trusted_proxies: tuple[str, ...] = ()
+    acled_api_url: str = ACLED_API_URL
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -42,6 +69,9 @@ class Settings:
             report_dir=Path(env.get("PEACEWATCH_REPORT_DIR", str(base.report_dir))),
             ucdp_download_url=env.get("PEACEWATCH_UCDP_DOWNLOAD_URL", base.ucdp_download_url),
             memory_limit=env.get("PEACEWATCH_MEMORY_LIMIT", base.memory_limit),
+            licensed_roles=_roles(env.get("PEACEWATCH_LICENSED_ROLES", "analyst,admin")),
+            trusted_proxies=_names(env.get("PEACEWATCH_TRUSTED_PROXIES", "")),
+            acled_api_url=env.get("PEACEWATCH_ACLED_API_URL", base.acled_api_url),
         )
 
     @property

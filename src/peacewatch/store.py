@@ -11,7 +11,14 @@ import pandas as pd
 import shapely
 
 from peacewatch.errors import StoreError
-from peacewatch.schema import APP_TABLES, EVENT_COLUMNS, META_COLUMNS, SCHEMA_VERSION, TABLES
+from peacewatch.schema import (
+    APP_TABLES,
+    EVENT_COLUMNS,
+    META_COLUMNS,
+    SCHEMA_VERSION,
+    TABLES,
+    VINTAGE_TABLES,
+)
 
 LOADS_COLUMNS: dict[str, str] = {
     "load_id": "INTEGER PRIMARY KEY",
@@ -33,6 +40,8 @@ LOADS_COLUMNS: dict[str, str] = {
     "updated": "BIGINT",
     "removed": "BIGINT",
     "unchanged": "BIGINT",
+    # When the release was published (known): orders vintages; see peacewatch.vintages.
+    "known_at": "TIMESTAMP",
 }
 
 
@@ -115,7 +124,8 @@ class Store:
     def migrate(self) -> None:
         """Create the tables of the current schema version (in one transaction)."""
         self.check_version()
-        if self.schema_version() == SCHEMA_VERSION:
+        found = self.schema_version()
+        if found == SCHEMA_VERSION:
             return
         with self.transaction():
             self.con.execute(
@@ -131,9 +141,28 @@ class Store:
             for name, columns in APP_TABLES.items():
                 self.con.execute(_ddl(name, columns, None))
             self.con.execute("CREATE SEQUENCE IF NOT EXISTS incident_ids START 1")
+            self.con.execute(_ddl("event_versions", EVENT_COLUMNS, None))
+            for name, columns in VINTAGE_TABLES.items():
+                self.con.execute(_ddl(name, columns, None))
+            if 0 < found < 3:
+                self._vintages_from_v2()
             self.con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
             )
+
+    def _vintages_from_v2(self) -> None:
+        """Schema 2 -> 3: the stored events become the first vintage of their loads."""
+        con = self.con
+        con.execute("ALTER TABLE loads ADD COLUMN IF NOT EXISTS known_at TIMESTAMP")
+        con.execute("UPDATE loads SET known_at = loaded_at WHERE known_at IS NULL")
+        con.execute("INSERT INTO event_versions SELECT * FROM events WHERE load_id IS NOT NULL")
+        con.execute(
+            """INSERT INTO load_scopes
+               SELECT load_id, source, split_part(scope, ':', 2),
+                   date_trunc('month', min(date_start)),
+                   last_day(max(date_start)), 'replace', count(*)
+               FROM events WHERE load_id IS NOT NULL GROUP BY load_id, source, scope"""
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -171,6 +200,23 @@ class Store:
         ).df()
         geometry = shapely.from_wkb([bytes(b) for b in frame["geometry_wkb"]])
         return frame.drop(columns="geometry_wkb").assign(geometry=list(geometry))
+
+    def restricted_sources(self) -> set[str]:
+        """Event sources with rows whose licence forbids passing raw rows on (e.g. ACLED)."""
+        return {
+            r[0]
+            for r in self.con.execute(
+                "SELECT DISTINCT source FROM events WHERE NOT coalesce(redistributable, false)"
+            ).fetchall()
+        }
+
+    def attributions(self, sources: set[str] | None = None) -> dict[str, str]:
+        """Licence and citation text of each loaded event source (of `sources` if given)."""
+        rows = self.con.execute(
+            "SELECT source, min(licence) FROM events WHERE licence IS NOT NULL GROUP BY source "
+            "ORDER BY source"
+        ).fetchall()
+        return {s: text for s, text in rows if sources is None or s in sources}
 
     def columns(self, name: str) -> list[str]:
         """Column names of a table, in order."""

@@ -16,6 +16,16 @@ def _error(response, status):
     return body["error"]["message"]
 
 
+class _Authed:
+    """A client whose GETs carry one caller's token."""
+
+    def __init__(self, client, headers):
+        self.client, self.headers = client, headers
+
+    def get(self, path, **kw):
+        return self.client.get(path, headers=self.headers, **kw)
+
+
 def test_health_and_openapi(client):
     assert client.get("/api/health").json()["status"] == "ok"
     schema = client.get("/openapi.json").json()
@@ -24,7 +34,9 @@ def test_health_and_openapi(client):
     )
 
 
-def test_events_filters_and_pagination_match_sql(client, web_store):
+def test_events_filters_and_pagination_match_sql(client, web_store, auth):
+    """As an analyst (granted ACLED's raw rows): the API counts every row SQL counts."""
+    client = _Authed(client, auth("ana"))
     (expected,) = web_store.con.execute(
         "SELECT count(*) FROM events WHERE country_iso3 = 'MLI' AND category = 'battle' "
         "AND date_start BETWEEN DATE '2020-01-01' AND DATE '2020-12-31'"

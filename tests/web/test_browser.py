@@ -103,3 +103,34 @@ def test_reporter_to_analyst_to_map(server):
         browser.close()
     assert errors == []
     assert outside == []
+
+
+@pytest.mark.slow
+def test_api_docs_render_offline(server):
+    """/docs: Swagger UI from the app's own copy lists the routes; nothing leaves the machine."""
+    from playwright.sync_api import expect, sync_playwright
+
+    errors, outside = [], []
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+
+        def guard(route):
+            if route.request.url.startswith((server, "data:", "about:")):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", guard)
+        page.goto(f"{server}/docs")
+        expect(page.locator(".opblock-summary-path", has_text="/api/events").first).to_be_visible(
+            timeout=30_000
+        )
+        page.screenshot(path=str(ARTIFACTS / "web-api-docs.png"))
+        browser.close()
+    assert outside == []
+    assert [e for e in errors if "Content Security Policy" in e or "Refused" in e] == []

@@ -11,7 +11,11 @@ from tests.web.conftest import PASSWORD, incident
 
 def _login(app, name, password=PASSWORD):
     browser = TestClient(app, follow_redirects=False)
-    response = browser.post("/login", data={"username": name, "password": password})
+    form = browser.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    response = browser.post(
+        "/login", data={"username": name, "password": password, "csrf_token": token}
+    )
     return browser, response
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from peacewatch import csvsafe
 from peacewatch.report.charts import PALETTE, to_svg
 
 
@@ -43,7 +44,7 @@ def write(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
     written = []
     for name, frame in tables.items():
         path = folder / (f"{name}.csv.gz" if name == "forecasts" else f"{name}.csv")
-        frame.to_csv(path, index=False)
+        csvsafe.frame(frame).to_csv(path, index=False)
         written.append(path)
     unit = tables["by_model"]["unit_type"].iloc[0]
     plots = {

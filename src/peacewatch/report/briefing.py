@@ -80,9 +80,15 @@ def _table(frame: pd.DataFrame, max_rows: int = 40) -> str:
 
 
 def _caption(result: indicators.Result) -> str:
+    withheld = (
+        f" {result.withheld} rows of sources whose terms forbid passing raw rows on (ACLED) "
+        "are left out of this copy; their counts are in the aggregates."
+        if result.withheld
+        else ""
+    )
     return (
         f"Source: {'; '.join(result.provenance) or 'no data loaded'}. Indicator "
-        f"<code>{result.indicator.name}</code>."
+        f"<code>{result.indicator.name}</code>.{withheld}"
     )
 
 
@@ -372,8 +378,13 @@ def build_context(
     date_from: str | date | None = None,
     date_to: str | date | None = None,
     progress: Progress = lambda _: None,
+    licensed: bool = True,
 ) -> dict[str, object]:
-    """Everything the template needs, computed from the store."""
+    """Everything the template needs, computed from the store.
+
+    `licensed=False`: for readers ACLED's terms do not cover (the public web page, `brief
+    --public`): tables that list events row by row leave out non-redistributable rows and say so.
+    """
     country = country.upper()
     first, last = default_period(store, country)
     start = pd.Timestamp(date_from or first).date()
@@ -381,7 +392,7 @@ def build_context(
     if end < start:
         raise PeacewatchError(f"--to {end} is before --from {start}")
     progress("indicators")
-    results = indicators.compute_all(store, country, start, end)
+    results = indicators.compute_all(store, country, start, end, licensed)
     name = _country_name(country)
     missions = [m for m, iso3 in MISSIONS.items() if iso3 == country]
     figures: dict[str, list[Figure]] = {key: [] for key, _ in SECTIONS}
@@ -939,11 +950,12 @@ def write(
     date_from: str | None = None,
     date_to: str | None = None,
     progress: Progress = lambda _: None,
+    licensed: bool = True,
 ) -> dict[str, object]:
     """Build the briefing and write the HTML (and the PDF); returns the context."""
     if not out.parent.exists():
         raise PeacewatchError(f"{out.parent}: no such folder")
-    context = build_context(store, country, date_from, date_to, progress)
+    context = build_context(store, country, date_from, date_to, progress, licensed)
     progress("html")
     html = render_html(context)
     tmp = out.with_name(f".{out.name}.part")

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from peacewatch import panel
+from peacewatch import csvsafe, panel
 from peacewatch.analysis.impact import ImpactResult
 from peacewatch.report.charts import PALETTE, to_svg
 from peacewatch.store import Store
@@ -169,7 +169,7 @@ def write_outputs(store: Store, result: ImpactResult, out: Path) -> list[Path]:
     written = []
     for name in TABLES:
         path = out / f"{name}.csv"
-        getattr(result, name).to_csv(path, index=False)
+        csvsafe.frame(getattr(result, name)).to_csv(path, index=False)
         written.append(path)
     for name, svg in (
         ("event_study.svg", event_study_svg(result)),

@@ -12,12 +12,15 @@ ACLED gives one fatality number: low/high stay NULL.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from peacewatch.countries import country_table
+from peacewatch.errors import PeacewatchError
 from peacewatch.sources.base import (
     Layout,
     LoadOptions,
@@ -30,6 +33,7 @@ from peacewatch.sources.base import (
     read_csv_head,
     sql_str,
     stage_csv,
+    stage_frame,
     text,
 )
 
@@ -58,6 +62,7 @@ _CORE = frozenset(
 )
 CURRENT = Layout("acled-2023", _CORE | {"disorder_type", "civilian_targeting"}, "ACLED API/export")
 PRE2023 = Layout("acled-pre-2023", _CORE | {"data_id"}, "ACLED export before 20 Mar 2023 (HDX)")
+API_PAGE = Layout("acled-api-json", _CORE | {"timestamp"}, "ACLED API read pages (JSON)")
 
 DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "%d-%m-%Y", "%d/%m/%Y")
 
@@ -210,4 +215,45 @@ class Acled:
             release=release or "unstated",
             csv_rejects=rejects,
             rows_read=n_read,
+        )
+
+
+class AcledApiSnapshot:
+    """`peacewatch load acled-api FILE`: a snapshot of ACLED API pages (`load acled --api`).
+
+    Rows replace stored ACLED rows by id only (an API answer is not a whole release); the
+    deletions it lists are applied; it is known from the time it was fetched.
+    """
+
+    name = "acled-api"
+    target = "events"
+    layouts: tuple[Layout, ...] = (API_PAGE,)
+
+    def stage(self, con: duckdb.DuckDBPyConnection, path: Path, options: LoadOptions) -> Staged:
+        """Stage the snapshot's events as text columns; keep its deletions for the writer."""
+        try:
+            snapshot = json.loads(path.read_text(encoding="utf-8"))
+            events, deleted = snapshot["events"], snapshot["deleted"]
+            fetched = datetime.fromisoformat(snapshot["fetched_at"])
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise PeacewatchError(f"{path}: not an ACLED API snapshot ({exc})") from exc
+        table = country_table().dropna(subset=["iso_numeric"]).drop_duplicates("iso_numeric")
+        con.register("_countries", table)
+        frame = pd.DataFrame(events)
+        if frame.empty:
+            frame = pd.DataFrame(columns=sorted(API_PAGE.required))
+        detect_layout(path, SOURCE, frame.columns, self.layouts)
+        stage_frame(con, frame)
+        return Staged(
+            source=SOURCE,
+            target=self.target,
+            layout=API_PAGE.name,
+            raw_table="stage",
+            raw_columns=[str(c) for c in frame.columns],
+            normalized_sql=normalize_sql(),
+            release=options.release or f"ACLED API, fetched {fetched:%Y-%m-%d %H:%M} UTC",
+            replace_scope=False,
+            rows_read=len(frame),
+            known_at=fetched.replace(tzinfo=None),
+            deletions=[f"{SOURCE}:{row['event_id_cnty']}" for row in deleted],
         )

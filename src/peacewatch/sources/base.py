@@ -8,6 +8,7 @@ runs that SQL, keeps the good rows, reports the rejected ones and writes in one 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gzip
 import hashlib
 import io
@@ -60,6 +61,8 @@ class Staged:
     replace_scope: bool = True
     csv_rejects: list[Reject] = field(default_factory=list)
     rows_read: int = 0
+    known_at: dt.datetime | None = None  # when the data was known (default: from the release)
+    deletions: list[str] = field(default_factory=list)  # event ids the source deleted
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class LoadOptions:
     release: str | None = None
     country: str | None = None
     mission: str | None = None
+    released: dt.date | None = None  # when the release was published (default: from `release`)
 
 
 class SourceSpec(Protocol):
@@ -147,7 +151,10 @@ def read_csv_head(path: Path) -> CsvHead:
     if columns and columns[-1] == "":
         columns = columns[:-1]
     second = rows[1] if len(rows) > 1 else []
-    has_hxl = any(c.strip().startswith("#") for c in second)
+    # An HXL row tags columns: every non-empty cell is a hashtag (a data row may hold one,
+    # e.g. a source headline "#Ménaka", and must not be skipped).
+    tags = [c.strip() for c in second if c.strip()]
+    has_hxl = bool(tags) and all(c.startswith("#") for c in tags)
     first_data = rows[2] if has_hxl and len(rows) > 2 else (second if not has_hxl else [])
     trailing = len(first_data) == len(columns) + 1 and first_data[-1] == ""
     return CsvHead(columns, has_hxl, trailing)

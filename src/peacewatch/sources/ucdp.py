@@ -38,6 +38,7 @@ from peacewatch.sources.base import (
 )
 
 SOURCE = "ucdp_ged"
+CANDIDATE_SOURCE = "ucdp_candidate"
 LICENCE = "CC BY 4.0 (UCDP; cite Sundberg & Melander 2013)"
 
 _COMMON = frozenset(
@@ -75,12 +76,24 @@ WHERE_PREC = (
 
 
 def release_from_name(path: Path) -> str | None:
-    """The GED release in a bulk file's name (`GEDEvent_v24_1.csv` -> `24.1`), if there is one."""
+    """The GED release in a bulk file's name, if there is one.
+
+    `GEDEvent_v24_1.csv` -> `24.1` (final); `GEDEvent_v25_0_3.csv` -> `25.0.3` (Candidate,
+    March 2025).
+    """
+    match = re.search(r"v(\d{2})_0_(\d{1,2})(?!\d)", path.name)
+    if match:
+        return f"{match.group(1)}.0.{match.group(2)}"
     match = re.search(r"v(\d{2})_(\d+)", path.name)
     return f"{match.group(1)}.{match.group(2)}" if match else None
 
 
-def normalize_sql(best: str, low: str, high: str) -> str:
+def is_candidate_release(release: str | None) -> bool:
+    """Whether a release string names a GED Candidate release (`YY.0.M`)."""
+    return bool(release and re.fullmatch(r"\d{2}\.0\.\d{1,2}", release.strip()))
+
+
+def normalize_sql(best: str, low: str, high: str, source: str = SOURCE) -> str:
     """SELECT over temp view `stage` producing the normalised columns plus checks.
 
     Each text field is parsed once (inner query `p`); the checks use the parsed values.
@@ -145,8 +158,8 @@ def normalize_sql(best: str, low: str, high: str) -> str:
     )
     return f"""
     SELECT
-        {sql_str(SOURCE)} || ':' || trim(s.id) AS event_id,
-        {sql_str(SOURCE)} AS source,
+        {sql_str(source)} || ':' || trim(s.id) AS event_id,
+        {sql_str(source)} AS source,
         trim(s.id) AS source_event_id,
         p_start AS date_start,
         coalesce(p_end, p_start) AS date_end,
@@ -178,8 +191,8 @@ def normalize_sql(best: str, low: str, high: str) -> str:
         {sql_str(LICENCE)} AS licence,
         true AS redistributable,
         s._row AS _row,
-        {sql_str(SOURCE)} || ':' || trim(s.id) AS _key,
-        {sql_str(SOURCE)} || ':' || coalesce(c.iso3, 'GW' || trim(s.country_id)) AS _scope,
+        {sql_str(source)} || ':' || trim(s.id) AS _key,
+        {sql_str(source)} || ':' || coalesce(c.iso3, 'GW' || trim(s.country_id)) AS _scope,
         {reason} AS _reject_reason,
         {field} AS _reject_field,
         {value} AS _reject_value,
@@ -199,6 +212,7 @@ class UcdpGed:
     """`peacewatch load ucdp-ged PATH`: GED CSV (either layout) or an API JSON page."""
 
     name = "ucdp-ged"
+    source = SOURCE
     target = "events"
     layouts: tuple[Layout, ...] = (OFFICIAL, COUNTRY, API)
 
@@ -207,21 +221,28 @@ class UcdpGed:
         _register_countries(con)
         if path.suffix.lower() == ".json":
             return self._stage_json(con, path, options)
+        release = options.release or release_from_name(path)
+        if release and is_candidate_release(release) != (self.source == CANDIDATE_SOURCE):
+            other = "ucdp-ged" if self.source == CANDIDATE_SOURCE else "ucdp-candidate"
+            raise PeacewatchError(
+                f"{path}: release {release} is a GED "
+                f"{'Candidate' if is_candidate_release(release) else 'final'} release; "
+                f"load it with `peacewatch load {other}` (or give --release)"
+            )
         head = read_csv_head(path)
-        layout = detect_layout(path, SOURCE, head.columns, (OFFICIAL, COUNTRY))
+        layout = detect_layout(path, self.source, head.columns, (OFFICIAL, COUNTRY))
         rejects, n_read = stage_csv(con, path, head)
         estimates = (
             ("best", "low", "high") if layout is OFFICIAL else ("best_est", "low_est", "high_est")
         )
-        release = options.release or release_from_name(path) or "unstated"
         return Staged(
-            source=SOURCE,
+            source=self.source,
             target=self.target,
             layout=layout.name,
             raw_table="stage",
             raw_columns=head.columns,
-            normalized_sql=normalize_sql(*estimates),
-            release=release,
+            normalized_sql=normalize_sql(*estimates, source=self.source),
+            release=release or "unstated",
             csv_rejects=rejects,
             rows_read=n_read,
         )
@@ -239,16 +260,27 @@ class UcdpGed:
         detect_layout(path, SOURCE, frame.columns, (API,))
         stage_frame(con, frame)
         return Staged(
-            source=SOURCE,
+            source=self.source,
             target=self.target,
             layout=API.name,
             raw_table="stage",
             raw_columns=[str(c) for c in frame.columns],
-            normalized_sql=normalize_sql("best", "low", "high"),
+            normalized_sql=normalize_sql("best", "low", "high", source=self.source),
             release=options.release or "unstated (API page)",
             replace_scope=False,
             rows_read=len(frame),
         )
+
+
+class UcdpCandidate(UcdpGed):
+    """`peacewatch load ucdp-candidate PATH`: a GED Candidate file (`GEDEvent_v25_0_X.csv`).
+
+    The official bulk layout, loaded as its own source (`ucdp_candidate`): provisional monthly
+    events that a final GED release supersedes month by month (peacewatch.vintages).
+    """
+
+    name = "ucdp-candidate"
+    source = CANDIDATE_SOURCE
 
 
 def download_url(base_url: str, version: str) -> str:

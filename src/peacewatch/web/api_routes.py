@@ -17,7 +17,7 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from peacewatch import api, incidents, indicators, panel
+from peacewatch import api, csvsafe, incidents, indicators, panel
 from peacewatch.analysis import impact
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import outlook
@@ -27,9 +27,10 @@ from peacewatch.schema import (
     INCIDENT_CATEGORIES,
     INCIDENT_STATUSES,
 )
+from peacewatch.store import Store
 from peacewatch.web.cache import memo
 from peacewatch.web.deps import CallerDep, StoreDep
-from peacewatch.web.security import check_csrf, require
+from peacewatch.web.security import AuthError, Caller, check_csrf, licensed, require
 
 router = APIRouter(prefix="/api", tags=["api"])
 Format = Literal["json", "csv", "geojson"]
@@ -57,7 +58,7 @@ def _tabular(
 ) -> Response:
     if fmt == "csv":
         buf = io.StringIO()
-        frame.to_csv(buf, index=False)
+        csvsafe.frame(frame).to_csv(buf, index=False)
         return Response(
             buf.getvalue(),
             media_type="text/csv; charset=utf-8",
@@ -89,8 +90,20 @@ def health(store: StoreDep) -> dict[str, Any]:
     return {"status": "ok", "schema_version": store.schema_version()}
 
 
+def may_see_licensed(request: Request, who: Caller) -> bool:
+    """Whether the caller's role is granted raw rows of non-redistributable sources."""
+    return licensed(who, request.app.state.settings.licensed_roles)
+
+
+def attribution(store: Store, sources: set[str] | None = None) -> dict[str, str]:
+    """Licence and citation of every event source an answer draws on."""
+    return store.attributions(sources)
+
+
 @router.get("/events", response_model=None)
 def events(
+    request: Request,
+    who: CallerDep,
     store: StoreDep,
     country: ISO3 | None = None,
     date_from: date | None = None,
@@ -105,7 +118,13 @@ def events(
     offset: Offset = 0,
     format: Format = "json",
 ) -> Response:
-    """Events in the common record, filtered, in date order; paginated."""
+    """Events in the common record, filtered, in date order; paginated.
+
+    Raw rows of sources whose terms forbid passing them on (ACLED) go only to the roles the
+    store owner grants (PEACEWATCH_LICENSED_ROLES, default analyst and admin), never to
+    anonymous callers: others get the rest and a count of what was withheld; their aggregates
+    are public (panels, map).
+    """
     filters: dict[str, Any] = {
         "country": country,
         "date_from": date_from,
@@ -115,11 +134,30 @@ def events(
         "actor_category": actor_category,
         "bbox": bbox,
     }
+    withheld = 0
+    if not may_see_licensed(request, who):
+        private = store.restricted_sources()
+        if source in private:
+            roles = ", ".join(request.app.state.settings.licensed_roles)
+            raise AuthError(
+                401 if who.user is None else 403,
+                f"source {source}: its terms forbid passing raw rows on; they are served to "
+                f"the roles {roles} only. Its aggregates are public: /api/panels?source={source}",
+            )
+        withheld = api.count_events(store, **filters) - api.count_events(
+            store, public_only=True, **filters
+        )
+        filters["public_only"] = True
     total = api.count_events(store, **filters)
     frame = api.events(store, columns=EVENT_FIELDS, limit=limit, offset=offset, **filters)
-    return _tabular(
-        frame, format, "events", {"total": int(total), "limit": limit, "offset": offset}
-    )
+    page: dict[str, Any] = {"total": int(total), "limit": limit, "offset": offset}
+    if withheld:
+        page["withheld"] = int(withheld)
+        page["withheld_reason"] = (
+            "rows of sources whose terms forbid passing raw rows on (ACLED); sign in with a "
+            "granted role to see them"
+        )
+    return _tabular(frame, format, "events", page)
 
 
 CORE_MEASURES = ("events", "fatalities_best", "fatalities_sb", "fatalities_ns", "fatalities_os")
@@ -151,19 +189,30 @@ def panels(
     frame["month"] = pd.to_datetime(frame["month"]).dt.date
     if wanted:
         frame = frame[["unit", "unit_name", "month", *dict.fromkeys(wanted)]]
-    page = {"total": len(frame), "limit": limit, "offset": offset}
+    page: dict[str, Any] = {"total": len(frame), "limit": limit, "offset": offset}
+    page["attribution"] = attribution(store, set(panel.SOURCE_GROUPS.get(source, (source,))))
     return _tabular(frame.iloc[offset : offset + limit], format, "panel", page)
 
 
 @router.get("/indicators")
 def indicator_values(
-    store: StoreDep, country: ISO3, date_from: date = date(2012, 1, 1), date_to: date | None = None
+    request: Request,
+    who: CallerDep,
+    store: StoreDep,
+    country: ISO3,
+    date_from: date = date(2012, 1, 1),
+    date_to: date | None = None,
 ) -> dict[str, Any]:
-    """Every indicator for the country and period, with its provenance and query."""
+    """Every indicator for the country and period, with its provenance and query.
+
+    Indicators that list events row by row leave out ACLED's rows unless the caller's role is
+    granted them (`withheld` counts them).
+    """
     end = date_to or date.today()
-    results = indicators.compute_all(store, country, date_from, end)
+    results = indicators.compute_all(store, country, date_from, end, may_see_licensed(request, who))
     return {
         "country": country.upper(),
+        "attribution": attribution(store),
         "items": [
             {
                 "name": name,
@@ -172,6 +221,7 @@ def indicator_values(
                 "description": r.indicator.description,
                 "values": _records(r.frame),
                 "provenance": r.provenance,
+                "withheld": r.withheld,
                 "query": r.query,
             }
             for name, r in results.items()
@@ -223,10 +273,8 @@ def admin1_map(
                 },
             }
         )
-    return Response(
-        json.dumps({"type": "FeatureCollection", "features": features}),
-        media_type="application/geo+json",
-    )
+    body = {"type": "FeatureCollection", "features": features, "attribution": attribution(store)}
+    return Response(json.dumps(body), media_type="application/geo+json")
 
 
 @router.get("/forecasts")
@@ -246,6 +294,11 @@ def forecasts(
         ),
     )
     return {"country": country.upper(), "unit": unit, "model": "gbm_hurdle", "items": items}
+
+
+def events_changed(request: Request) -> None:
+    """A write changed `events` (a published incident): drop cached answers and analyses."""
+    request.app.state.response_cache.invalidate()
 
 
 def impact_result(request: Request, store: StoreDep, country: str) -> Any:
@@ -379,7 +432,10 @@ def act_on_incident(
     """Submit (reporter), verify, publish or reject (analyst, admin)."""
     check_csrf(request, who)
     user = require(who, "reporter")
-    return _clean(incidents.transition(store, user, incident_id, action))
+    record = incidents.transition(store, user, incident_id, action)
+    if record["status"] == "published":
+        events_changed(request)
+    return _clean(record)
 
 
 @router.get("/incidents/{incident_id}/history")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -21,7 +21,7 @@ from peacewatch.errors import PeacewatchError
 from peacewatch.incidents import Forbidden, NotFound
 from peacewatch.settings import Settings
 from peacewatch.store import Store
-from peacewatch.web import api_routes, pages
+from peacewatch.web import admin, api_routes, pages
 from peacewatch.web.cache import CacheAndHeaders, ResponseCache
 from peacewatch.web.security import HEADERS, AuthError, LoginLimiter
 
@@ -41,11 +41,26 @@ CODES = {
 }
 
 
-def vendor_dir(settings: Settings) -> Path | None:
-    """Leaflet from `npm ci` (node_modules beside the checkout), if installed."""
+VENDOR = {
+    # mount -> (npm package folder, a file that must be there)
+    "leaflet": ("leaflet/dist", "leaflet.js"),
+    "swagger-ui": ("swagger-ui-dist", "swagger-ui-bundle.js"),
+}
+DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>peacewatch API</title>
+<link rel="stylesheet" href="/vendor/swagger-ui/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/docs.js"></script></body></html>
+"""
+
+
+def vendor_dir(settings: Settings, name: str = "leaflet") -> Path | None:
+    """A browser library from `npm ci` (node_modules beside the checkout), if installed."""
+    folder, marker = VENDOR[name]
     for base in (Path.cwd(), Path(__file__).resolve().parents[3]):
-        path = base / "node_modules" / "leaflet" / "dist"
-        if (path / "leaflet.js").is_file():
+        path = base / "node_modules" / folder
+        if (path / marker).is_file():
             return path
     return None
 
@@ -61,6 +76,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     """The app for `settings` (default: from the environment), on `store` if given."""
     settings = settings or Settings.from_env()
     app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
         title="peacewatch",
         version=__version__,
         description="Conflict events, panels, indicators, forecasts, impact results and field "
@@ -71,6 +88,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.store = store or Store.open(settings.store)
     app.state.limiter = LoginLimiter()
     app.state.memo = {}
+    app.state.control_digest = None  # set by `peacewatch serve` (web/admin.py)
 
     app.state.response_cache = ResponseCache()
     app.add_middleware(CacheAndHeaders, cache=app.state.response_cache, headers=HEADERS)
@@ -111,11 +129,18 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         return error(500, "internal error (logged)")
 
     app.include_router(api_routes.router)
+    app.include_router(admin.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    vendor = vendor_dir(settings)
-    if vendor is not None:
-        app.mount("/vendor/leaflet", StaticFiles(directory=vendor), name="leaflet")
+    for name in VENDOR:
+        vendor = vendor_dir(settings, name)
+        if vendor is not None:
+            app.mount(f"/vendor/{name}", StaticFiles(directory=vendor), name=name)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """Swagger UI, served by the app itself (installed by `npm ci`; no CDN)."""
+        return HTMLResponse(DOCS_PAGE)
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:

@@ -1,11 +1,16 @@
-"""Security headers on every response, and a cache of caller-independent GET answers.
+"""Security headers on every response, and a cache of anonymous GET answers.
 
 One pure-ASGI middleware; the cached routes: events, panels, map, indicators, forecasts, sources.
 
-Those answers depend only on the store, and the running app is the store's only writer (DuckDB
-allows one writing process), so any non-GET request - an incident filed, reviewed or published -
-drops the whole cache, and an answer computed while a write happened is not kept. Incident
-routes are never cached: what they return depends on the caller.
+Only anonymous requests (no Authorization header, no session cookie) are answered from the
+cache or kept in it: what a signed-in caller sees depends on their role (licensed rows), and a
+revoked token must be refused on its next request, never answered from a cache.
+
+Those answers depend only on the store. They are dropped only when a write changes what they
+read - a published incident, which becomes an event (`invalidate`, called by the routes that
+publish) - never because of a failed, anonymous or unrelated request: one bad POST emptied the
+cache of slow analyses before (a denial of service). An answer computed while a write happened
+is not kept.
 """
 
 from __future__ import annotations
@@ -23,7 +28,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 CACHED_PATHS = ("/api/events", "/api/panels", "/api/map/admin1", "/api/indicators",
                 "/api/forecasts", "/api/sources", "/api/impact")  # fmt: skip
-SAFE = ("GET", "HEAD", "OPTIONS")
 MAX_ENTRIES = 256
 MAX_BYTES = 8_000_000
 Entry = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -39,9 +43,9 @@ class ResponseCache:
         self._generation = 0
 
     @staticmethod
-    def key(method: str, path: str, query: bytes) -> str | None:
+    def key(method: str, path: str, query: bytes, anonymous: bool = True) -> str | None:
         """The cache key of a cacheable request, else None."""
-        if method != "GET" or path not in CACHED_PATHS:
+        if method != "GET" or path not in CACHED_PATHS or not anonymous:
             return None
         return f"{path}?{'&'.join(sorted(query.decode('latin-1').split('&')))}"
 
@@ -70,7 +74,7 @@ class ResponseCache:
                     self._store.popitem(last=False)
 
     def invalidate(self) -> None:
-        """Forget everything (after a write)."""
+        """Forget everything (after a write that changes events)."""
         with self._lock:
             self._store.clear()
             self._generation += 1
@@ -110,7 +114,9 @@ class CacheAndHeaders:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
-        key = self.cache.key(method, scope["path"], scope.get("query_string", b""))
+        key = self.cache.key(
+            method, scope["path"], scope.get("query_string", b""), _anonymous(scope)
+        )
         hit = self.cache.get(key) if key else None
         if hit is not None:
             status, headers, body = hit
@@ -132,8 +138,12 @@ class CacheAndHeaders:
                     self.cache.put(key, entry, generation)
             await send(message)
 
-        try:
-            await self.app(scope, receive, capture)
-        finally:
-            if method not in SAFE:
-                self.cache.invalidate()
+        await self.app(scope, receive, capture)
+
+
+def _anonymous(scope: Scope) -> bool:
+    """No credentials at all: neither an Authorization header nor a session cookie."""
+    for name, value in scope.get("headers", []):
+        if name == b"authorization" or (name == b"cookie" and b"pw_session=" in value):
+            return False
+    return True

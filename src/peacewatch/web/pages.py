@@ -8,6 +8,8 @@ script. Forms carry the session's CSRF token.
 from __future__ import annotations
 
 import base64
+import hmac
+import secrets
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,10 +25,17 @@ from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import backtest, outlook
 from peacewatch.report import briefing, charts
 from peacewatch.schema import CASUALTY_GROUPS, INCIDENT_CATEGORIES, INCIDENT_STATUSES
-from peacewatch.web.api_routes import impact_result
+from peacewatch.web.api_routes import events_changed, impact_result, may_see_licensed
 from peacewatch.web.cache import memo
 from peacewatch.web.deps import CallerDep, StoreDep
-from peacewatch.web.security import SESSION_COOKIE, Caller, check_csrf, require
+from peacewatch.web.security import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    Caller,
+    check_csrf,
+    client_address,
+    require,
+)
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = Environment(
@@ -67,12 +76,14 @@ def home(store: StoreDep, who: CallerDep) -> HTMLResponse:
 
 
 @router.get("/country/{iso3}", response_class=HTMLResponse)
-def overview(store: StoreDep, who: CallerDep, iso3: str) -> HTMLResponse:
+def overview(request: Request, store: StoreDep, who: CallerDep, iso3: str) -> HTMLResponse:
     """Indicator cards (latest values with sources) and the yearly trend of each."""
     iso3 = iso3.upper()
     if iso3 not in _countries(store):
         return render("error.html.j2", who, 404, message=f"no events for {iso3!r} in the store")
-    results = indicators.compute_all(store, iso3, date(2012, 1, 1), date.today())
+    results = indicators.compute_all(
+        store, iso3, date(2012, 1, 1), date.today(), may_see_licensed(request, who)
+    )
     cards = []
     for name, result in results.items():
         frame = result.frame
@@ -92,6 +103,7 @@ def overview(store: StoreDep, who: CallerDep, iso3: str) -> HTMLResponse:
                 "columns": list(frame.columns),
                 "numeric": numeric,
                 "provenance": result.provenance,
+                "withheld": result.withheld,
                 "trend": trend,
             }
         )
@@ -165,11 +177,12 @@ def _html_table(frame: Any) -> dict[str, Any]:
 @router.get("/briefing/{iso3}", response_class=HTMLResponse)
 def briefing_page(request: Request, store: StoreDep, who: CallerDep, iso3: str) -> HTMLResponse:
     """The country briefing (the same self-contained page `peacewatch brief` writes)."""
+    granted = may_see_licensed(request, who)
     try:
         html = memo(
             request.app.state,
-            ("briefing", iso3.upper()),
-            lambda: briefing.render_html(briefing.build_context(store, iso3)),
+            ("briefing", iso3.upper(), granted),
+            lambda: briefing.render_html(briefing.build_context(store, iso3, licensed=granted)),
         )
     except PeacewatchError as exc:
         return render("error.html.j2", who, 404, message=str(exc))
@@ -183,10 +196,27 @@ def briefing_page(request: Request, store: StoreDep, who: CallerDep, iso3: str) 
     )
 
 
+def _login_page(
+    request: Request, who: Caller, code: int = 200, error: str | None = None
+) -> HTMLResponse:
+    """The sign-in form with a fresh login CSRF token (cookie and hidden field must match)."""
+    token = secrets.token_urlsafe(32)
+    response = render("login.html.j2", who, code, error=error, login_csrf=token)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=3600,
+    )
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
-def login_form(who: CallerDep) -> HTMLResponse:
+def login_form(request: Request, who: CallerDep) -> HTMLResponse:
     """The sign-in form."""
-    return render("login.html.j2", who)
+    return _login_page(request, who)
 
 
 @router.post("/login", response_model=None)
@@ -196,19 +226,33 @@ def login(
     who: CallerDep,
     username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=200)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    """Sign in: a session cookie (HttpOnly, SameSite=Strict); rate-limited per user and client."""
+    """Sign in: a session cookie (HttpOnly, SameSite=Strict).
+
+    The form must carry the token its page set (login CSRF). Failed attempts are limited per
+    account and per client address (the TCP peer; X-Forwarded-For only from trusted proxies).
+    """
+    sent = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not sent or not hmac.compare_digest(sent, csrf_token):
+        return _login_page(
+            request,
+            who,
+            403,
+            "the sign-in form expired or did not come from this site: sign in again",
+        )
     limiter = request.app.state.limiter
-    client = request.client.host if request.client else "?"
+    client = client_address(request, request.app.state.settings.trusted_proxies)
     if limiter.blocked(username, client):
-        return render("login.html.j2", who, 429, error="too many failed attempts; wait 5 minutes")
+        return _login_page(request, who, 429, "too many failed attempts; wait 15 minutes")
     user = accounts.authenticate(store, username, password)
     if user is None:
         limiter.failed(username, client)
-        return render("login.html.j2", who, 401, error="wrong username or password")
+        return _login_page(request, who, 401, "wrong username or password")
     limiter.succeeded(username, client)
     secret, _csrf = accounts.start_session(store, user)
     response = RedirectResponse("/incidents", status_code=303)
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
     response.set_cookie(
         SESSION_COOKIE,
         secret,
@@ -304,5 +348,7 @@ def incident_action(
     """Submit, verify, publish or reject from the incident page."""
     check_csrf(request, who, csrf_token)
     user = require(who, "reporter")
-    incidents.transition(store, user, incident_id, action)
+    record = incidents.transition(store, user, incident_id, action)
+    if record["status"] == "published":
+        events_changed(request)
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)

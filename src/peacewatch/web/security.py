@@ -20,9 +20,14 @@ from peacewatch.accounts import User
 from peacewatch.store import Store
 
 SESSION_COOKIE = "pw_session"
-LOGIN_LIMIT = 5  # failed attempts per username and client ...
+LOGIN_CSRF_COOKIE = "pw_login_csrf"
+LOGIN_LIMIT = 5  # failed attempts per username and client address ...
 LOGIN_WINDOW = 300.0  # ... in this many seconds
+ACCOUNT_LIMIT = 10  # failed attempts per username from any address ...
+ACCOUNT_WINDOW = 900.0  # ... in this many seconds
 SAFE = ("GET", "HEAD", "OPTIONS")
+# The identity of `peacewatch users ...` asking the running server (ADR 016).
+CONTROL_USER = "(peacewatch command line)"
 HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -56,30 +61,72 @@ class Caller:
 
 
 class LoginLimiter:
-    """Failed logins per (username, client) in a sliding window; thread-safe."""
+    """Failed logins in sliding windows, per (username, client address) and per username.
 
-    def __init__(self, limit: int = LOGIN_LIMIT, window: float = LOGIN_WINDOW) -> None:
+    The client address is the peer's (see `client_address`): a header the client writes
+    cannot spread attempts over fresh keys. The per-account limit caps guessing from many
+    addresses. Thread-safe.
+    """
+
+    def __init__(
+        self,
+        limit: int = LOGIN_LIMIT,
+        window: float = LOGIN_WINDOW,
+        account_limit: int = ACCOUNT_LIMIT,
+        account_window: float = ACCOUNT_WINDOW,
+    ) -> None:
         self.limit, self.window = limit, window
+        self.account_limit, self.account_window = account_limit, account_window
         self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._accounts: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
+    @staticmethod
+    def _recent(times: deque[float], window: float) -> int:
+        while times and time.monotonic() - times[0] > window:
+            times.popleft()
+        return len(times)
+
     def blocked(self, username: str, client: str) -> bool:
-        """Whether this pair has used up its attempts."""
+        """Whether this pair, or this account, has used up its attempts."""
         with self._lock:
-            recent = self._failures[(username, client)]
-            while recent and time.monotonic() - recent[0] > self.window:
-                recent.popleft()
-            return len(recent) >= self.limit
+            pair = self._recent(self._failures[(username, client)], self.window)
+            account = self._recent(self._accounts[username], self.account_window)
+            return pair >= self.limit or account >= self.account_limit
 
     def failed(self, username: str, client: str) -> None:
         """Record one failed attempt."""
         with self._lock:
-            self._failures[(username, client)].append(time.monotonic())
+            now = time.monotonic()
+            self._failures[(username, client)].append(now)
+            self._accounts[username].append(now)
 
     def succeeded(self, username: str, client: str) -> None:
-        """Forget the failures after a good login."""
+        """Forget this pair's failures after a good login (the account's stay counted)."""
         with self._lock:
             self._failures.pop((username, client), None)
+
+
+def client_address(request: Request, trusted_proxies: tuple[str, ...]) -> str:
+    """The address the request came from: the TCP peer, unless the peer is a trusted proxy.
+
+    Behind proxies listed in PEACEWATCH_TRUSTED_PROXIES, the nearest address in
+    X-Forwarded-For that is not itself a trusted proxy; from anyone else the header is ignored.
+    """
+    peer = request.scope.get("client")
+    address = str(peer[0]) if peer else "?"
+    if address not in trusted_proxies:
+        return address
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted_proxies:
+            return hop
+    return address
+
+
+def licensed(who: Caller, roles: tuple[str, ...]) -> bool:
+    """May this caller see raw rows of non-redistributable sources (ACLED)? Never anonymous."""
+    return who.user is not None and who.user.role in roles
 
 
 def caller(request: Request, store: Store) -> Caller:
@@ -89,6 +136,12 @@ def caller(request: Request, store: Store) -> Caller:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise AuthError(401, "Authorization: use 'Bearer <API token>'")
+        control = getattr(request.app.state, "control_digest", None)
+        if control and hmac.compare_digest(accounts.digest(token.strip()), control):
+            peer = request.scope.get("client")
+            if not peer or peer[0] not in ("127.0.0.1", "::1"):
+                raise AuthError(403, "the server's control token works from this machine only")
+            return Caller(User(CONTROL_USER, "admin"), None, "control")
         user = accounts.token_user(store, token.strip())
         if user is None:
             raise AuthError(401, "the API token is unknown or its user is disabled")
