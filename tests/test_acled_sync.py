@@ -21,6 +21,7 @@ from peacewatch.sources import acled_api
 from peacewatch.store import Store
 from tests.acled_server import EMAIL, PASSWORD, FakeAcled, current_layout_rows
 from tests.conftest import ACLED_SAMPLE, ROOT
+from tests.killing import kill_at_commit
 
 pytestmark = pytest.mark.network
 MALI = 466
@@ -236,16 +237,7 @@ def test_kill_minus_9_during_a_sync_leaves_the_store_as_it_was(server, tmp_path)
     assert _snapshot_of(path) == before
     assert not list((tmp_path / "cache").rglob("*.json"))
     # Killed after every page arrived, inside the load's open transaction.
-    proc = _start_sync(tmp_path, server, {PAUSE_ENV: "60"})
-    seen, deadline = b"", time.time() + 120
-    while b"PEACEWATCH-PAUSED-BEFORE-COMMIT" not in seen and time.time() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        seen += line
-    assert b"PEACEWATCH-PAUSED-BEFORE-COMMIT" in seen, seen
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    kill_at_commit(_start_sync(tmp_path, server, {PAUSE_ENV: "60"}))
     assert _snapshot_of(path) == before
     # And the same sync, not interrupted, brings the store level with the server.
     done = _start_sync(tmp_path, server)

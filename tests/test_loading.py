@@ -1,5 +1,4 @@
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ from peacewatch.sources.base import LoadOptions
 from peacewatch.store import Store
 from tests.conftest import GED_MALI, ROOT
 from tests.gedfiles import read_rows, write_country
+from tests.killing import kill_at_commit
 
 
 def _counts(store):
@@ -114,18 +114,7 @@ def test_a_killed_load_leaves_the_store_as_it_was(tmp_path):
     with Store.open(path) as st:
         load_file(st, "ucdp-ged", GED_BFA)
         before = _counts(st)
-    proc = _start_load(path, {PAUSE_ENV: "60"})
-    deadline = time.time() + 60
-    marker = b""
-    while b"PEACEWATCH-PAUSED-BEFORE-COMMIT" not in marker and time.time() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        marker += line
-    assert b"PEACEWATCH-PAUSED-BEFORE-COMMIT" in marker, marker
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+    kill_at_commit(_start_load(path, {PAUSE_ENV: "60"}))
     with Store.open(path) as st:
         assert _counts(st) == before
         assert (

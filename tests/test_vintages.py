@@ -4,10 +4,8 @@ Every expected total is recounted from the shared Mali GED file with plain panda
 """
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from datetime import date
 
 import pandas as pd
@@ -20,6 +18,7 @@ from peacewatch.sources.base import LoadOptions
 from peacewatch.store import Store
 from tests.conftest import GED_BFA, GED_MALI, ROOT
 from tests.gedfiles import read_rows, write_official
+from tests.killing import kill_at_commit
 
 
 def _truth() -> pd.DataFrame:
@@ -256,15 +255,7 @@ def test_a_killed_candidate_load_leaves_the_store_as_it_was(tmp_path):
         stderr=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
-    deadline, seen = time.time() + 60, b""
-    while b"PEACEWATCH-PAUSED-BEFORE-COMMIT" not in seen and time.time() < deadline:
-        line = proc.stderr.readline()
-        if not line:
-            break
-        seen += line
-    assert b"PEACEWATCH-PAUSED-BEFORE-COMMIT" in seen, seen
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    kill_at_commit(proc)
     with Store.open(path) as st:
         after = [
             st.con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
@@ -334,3 +325,12 @@ def test_the_cli_computes_as_of_a_date_and_a_release(tmp_path):
         app, ["panel", "--unit", "country", "--country", "MLI", "--as-of", "2021-13-01"], env=env
     )
     assert result.exit_code == 2 and "as-of" in result.output
+
+
+def test_a_country_code_with_a_quote_cannot_reach_the_sql(tmp_path, store):
+    """The scope's area comes from the file (an unknown GW code): it is quoted, not run."""
+    header, rows = read_rows(GED_MALI)
+    odd = [dict(rows[0], country_id="1'); DROP TABLE events; --"), *rows[1:4]]
+    report = load_file(store, "ucdp-ged", write_official(tmp_path / "odd.csv", header, odd))
+    assert report.rows_loaded == 4 and report.rows_warned >= 1
+    assert store.con.execute("SELECT count(*) FROM events").fetchone()[0] == 4

@@ -570,6 +570,14 @@ def brief(
         typer.Option("--from", help="First date (YYYY-MM-DD); default: the timeline's first year."),
     ] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Last date (YYYY-MM-DD).")] = None,
+    public: Annotated[
+        bool,
+        typer.Option(
+            "--public",
+            help="For publication: leave out raw rows of sources whose terms forbid passing "
+            "them on (ACLED); aggregates stay.",
+        ),
+    ] = False,
     store: StoreOpt = None,
 ) -> None:
     """Write the country briefing: self-contained HTML (and PDF), every figure traceable."""
@@ -590,7 +598,9 @@ def brief(
             def step(name: str) -> None:
                 progress.update(task, description=f"briefing {country}: {name}")
 
-            briefing.write(st, country, out_path, pdf, date_from, date_to, step)
+            briefing.write(
+                st, country, out_path, pdf, date_from, date_to, step, licensed=not public
+            )
         out.print(f"wrote {out_path}" + (f" and {pdf}" if pdf else ""), highlight=False)
     except PeacewatchError as exc:
         _fail(exc)

@@ -27,6 +27,7 @@ import pandas as pd
 
 from peacewatch.errors import PeacewatchError
 from peacewatch.schema import EVENT_COLUMNS, SUPERSEDES
+from peacewatch.sources.base import sql_str
 from peacewatch.store import Store
 
 _FINAL = re.compile(r"^(\d{2})\.([1-9]\d*)$")
@@ -81,6 +82,10 @@ def _later(a: str, b: str) -> str:
     )
 
 
+def _literals(values: tuple[str, ...]) -> str:
+    return ", ".join(sql_str(v) for v in values)
+
+
 def visible_sql(
     cut: Cut = CURRENT,
     families: tuple[str, ...] | None = None,
@@ -94,11 +99,12 @@ def visible_sql(
     """
     where = ["true"]
     if families:
-        where.append("v.source IN (" + ", ".join(f"'{f}'" for f in families) + ")")
+        where.append(f"v.source IN ({_literals(families)})")
     if areas:
-        where.append("split_part(v.scope, ':', 2) IN (" + ", ".join(f"'{a}'" for a in areas) + ")")
+        # Areas come from the files (a country code, or 'GW' + an unknown code): quoted.
+        where.append(f"split_part(v.scope, ':', 2) IN ({_literals(areas)})")
     cols = ", ".join(f'n."{c}"' for c in EVENT_COLUMNS)
-    finals = ", ".join(f"('{final}', '{prov}')" for final, prov in SUPERSEDES.items())
+    finals = ", ".join(f"({sql_str(final)}, {sql_str(prov)})" for final, prov in SUPERSEDES.items())
     return f"""
     WITH lv AS ({cut.loads_sql(prefix)}),
     v AS (SELECT v.*, lv.known_at AS _known FROM {prefix}event_versions v
@@ -145,9 +151,9 @@ def refresh_current(
     """
     con = store.con
     con.execute(f"CREATE OR REPLACE TEMP TABLE _visible AS {visible_sql(CURRENT, families, areas)}")
-    fams = ", ".join(f"'{f}'" for f in families)
-    ars = ", ".join(f"'{a}'" for a in areas)
-    scope = f"source IN ({fams}) AND split_part(scope, ':', 2) IN ({ars})"
+    scope = (
+        f"source IN ({_literals(families)}) AND split_part(scope, ':', 2) IN ({_literals(areas)})"
+    )
     row = con.execute(
         f"""WITH old AS (SELECT event_id, record_hash, source FROM events WHERE {scope}),
                  new AS (SELECT event_id, record_hash, load_id FROM _visible)

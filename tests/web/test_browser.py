@@ -11,6 +11,24 @@ from tests.web.conftest import PASSWORD
 ARTIFACTS = ROOT / "test-artifacts"
 
 
+def guarded_page(browser, server, errors, outside, **context):
+    """A page that records console errors and aborts (and lists) any request off the app."""
+    ctx = browser.new_context(**context)
+    page = ctx.new_page()
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def guard(route):
+        if route.request.url.startswith((server, "data:", "about:")):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", guard)
+    return ctx, page
+
+
 @pytest.mark.slow
 def test_reporter_to_analyst_to_map(server):
     from playwright.sync_api import expect, sync_playwright
@@ -21,20 +39,9 @@ def test_reporter_to_analyst_to_map(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
 
         def session():
-            context = browser.new_context(viewport={"width": 1200, "height": 900})
-            page = context.new_page()
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-
-            def guard(route):
-                if route.request.url.startswith((server, "data:", "about:")):
-                    route.continue_()
-                else:
-                    outside.append(route.request.url)
-                    route.abort()
-
-            page.route("**/*", guard)
-            return context, page
+            return guarded_page(
+                browser, server, errors, outside, viewport={"width": 1200, "height": 900}
+            )
 
         def login(page, name):
             page.goto(f"{server}/login")
@@ -114,18 +121,9 @@ def test_api_docs_render_offline(server):
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-
-        def guard(route):
-            if route.request.url.startswith((server, "data:", "about:")):
-                route.continue_()
-            else:
-                outside.append(route.request.url)
-                route.abort()
-
-        page.route("**/*", guard)
+        _ctx, page = guarded_page(
+            browser, server, errors, outside, viewport={"width": 1366, "height": 768}
+        )
         page.goto(f"{server}/docs")
         expect(page.locator(".opblock-summary-path", has_text="/api/events").first).to_be_visible(
             timeout=30_000

@@ -81,6 +81,9 @@ def test_aggregates_stay_public_with_attribution(client):
     body = panel.json()
     assert sum(r["events"] for r in body["items"]) == ACLED_ROWS
     assert "ACLED" in body["attribution"]["acled"] and "ucdp_ged" not in body["attribution"]
+    assert [(r["source"], r["first_month"], r["last_month"]) for r in body["releases"]] == [
+        ("acled", "2019-01", "2020-07")
+    ]
     shapes = client.get("/api/map/admin1", params={"country": "MLI"}).json()
     assert "acled" in shapes["attribution"] and "ucdp_ged" in shapes["attribution"]
 

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from peacewatch import api, csvsafe, incidents, indicators, panel
+from peacewatch import api, csvsafe, incidents, indicators, panel, vintages
 from peacewatch.analysis import impact
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import outlook
@@ -190,7 +190,12 @@ def panels(
     if wanted:
         frame = frame[["unit", "unit_name", "month", *dict.fromkeys(wanted)]]
     page: dict[str, Any] = {"total": len(frame), "limit": limit, "offset": offset}
-    page["attribution"] = attribution(store, set(panel.SOURCE_GROUPS.get(source, (source,))))
+    names = set(panel.SOURCE_GROUPS.get(source, (source,)))
+    page["attribution"] = attribution(store, names)
+    cov = vintages.coverage(store, country)
+    page["releases"] = _records(
+        cov[cov["source"].isin(names)][["source", "release", "first_month", "last_month", "months"]]
+    )
     return _tabular(frame.iloc[offset : offset + limit], format, "panel", page)
 
 

@@ -202,15 +202,20 @@ def _login_page(
     """The sign-in form with a fresh login CSRF token (cookie and hidden field must match)."""
     token = secrets.token_urlsafe(32)
     response = render("login.html.j2", who, code, error=error, login_csrf=token)
+    _cookie(request, response, LOGIN_CSRF_COOKIE, token, 3600)
+    return response
+
+
+def _cookie(request: Request, response: Response, name: str, value: str, seconds: int) -> None:
+    """An HttpOnly, SameSite=Strict cookie (Secure over https)."""
     response.set_cookie(
-        LOGIN_CSRF_COOKIE,
-        token,
+        name,
+        value,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
-        max_age=3600,
+        max_age=seconds,
     )
-    return response
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -253,14 +258,7 @@ def login(
     secret, _csrf = accounts.start_session(store, user)
     response = RedirectResponse("/incidents", status_code=303)
     response.delete_cookie(LOGIN_CSRF_COOKIE)
-    response.set_cookie(
-        SESSION_COOKIE,
-        secret,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        max_age=accounts.SESSION_HOURS * 3600,
-    )
+    _cookie(request, response, SESSION_COOKIE, secret, accounts.SESSION_HOURS * 3600)
     return response
 
 

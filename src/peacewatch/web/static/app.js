@@ -30,10 +30,16 @@ function setupMap() {
     const regionQuery = new URLSearchParams(query);
     regionQuery.delete("source");
     regionQuery.delete("category");
-    const [shapes, events] = await Promise.all([
+    const [shapes, eventsResponse] = await Promise.all([
       fetch("/api/map/admin1?" + regionQuery).then((r) => r.json()),
-      fetch("/api/events?format=geojson&limit=5000&" + query).then((r) => r.json()),
+      fetch("/api/events?format=geojson&limit=5000&" + query),
     ]);
+    const events = await eventsResponse.json();
+    if (!eventsResponse.ok) {
+      // e.g. a source whose raw rows this role may not see (the licence guard)
+      status.textContent = events.error ? events.error.message : "could not load the events";
+      return;
+    }
     if (regions) regions.remove();
     if (points) points.remove();
     regions = L.geoJSON(shapes, {
@@ -54,7 +60,8 @@ function setupMap() {
         layer.bindPopup(`${f.properties.date_start} ${f.properties.category} (${f.properties.source}): ${f.properties.fatalities_best} deaths`),
     }).addTo(map);
     if (shapes.features && shapes.features.length) map.fitBounds(regions.getBounds());
-    status.textContent = `${events.features.length} of ${events.total} events shown`;
+    status.textContent = `${events.features.length} of ${events.total} events shown` +
+      (events.withheld ? ` (${events.withheld} licensed rows withheld: sign in with a granted role)` : "");
     status.dataset.total = events.total;
   }
   form.addEventListener("change", draw);
