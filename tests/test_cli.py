@@ -223,3 +223,70 @@ def test_forecast_command(env, tmp_path):
     assert "not a causal estimate" in scen.output
     bad = runner.invoke(app, ["forecast", "MLI", "--model", "oracle"], env=env)
     assert bad.exit_code == 2 and "model" in bad.output
+
+
+def test_a_country_that_is_not_loaded_is_an_error_not_empty_output(env):
+    from tests.conftest import GED_BFA
+
+    assert runner.invoke(app, ["load", "ucdp-ged", str(GED_BFA)], env=env).exit_code == 0
+    for args in (
+        ["summary", "--country", "XXX"],
+        ["events", "--country", "XXX"],
+        ["indicators", "ZZZ"],
+        ["indicators", "ZZZ", "--name", "security.ged_by_year"],
+    ):
+        result = runner.invoke(app, args, env=env)
+        assert result.exit_code == 2, (args, result.output)
+        assert "it has events for BFA" in result.output, args
+    result = runner.invoke(app, ["load-shared", "--countries", "XXX"], env=env)
+    assert result.exit_code == 2 and "no files for XXX" in result.output and "MLI" in result.output
+
+
+@pytest.mark.parametrize("unit", ["country", "admin1", "priogrid", "site:50"])
+def test_panel_parquet_at_every_unit(env, tmp_path, unit):
+    import pandas as pd
+
+    from tests.conftest import BOUNDARIES, REFERENCE
+
+    for args in (
+        ["load", "boundaries", str(BOUNDARIES / "mli_admin1.geojson")],
+        ["load", "ucdp-ged", str(GED_MALI)],
+        ["load", "camps", str(REFERENCE / "minusma_camps.csv")],
+    ):
+        assert runner.invoke(app, args, env=env).exit_code == 0
+    out = tmp_path / "p.parquet"
+    result = runner.invoke(
+        app,
+        ["panel", "--unit", unit, "--country", "MLI", "--format", "parquet", "--out", str(out)],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(out)
+    assert frame["events"].sum() + frame["imprecise_events"].sum() >= 1
+    assert (
+        frame.attrs["spec"]["country"] == "MLI"
+        and frame.attrs["spec"]["unit"] == unit.split(":")[0]
+    )
+
+
+def test_brief_says_each_section_as_it_goes_when_not_on_a_terminal(env, monkeypatch, tmp_path):
+    """The CLI wiring only (the briefing itself is tested in tests/report): a log gets a line
+    per section while the briefing is built, not silence until the end."""
+    from tests.conftest import GED_BFA
+
+    assert runner.invoke(app, ["load", "ucdp-ged", str(GED_BFA)], env=env).exit_code == 0
+    seen = []
+
+    def fake_write(_st, _country, out, _pdf, _a, _b, progress, licensed=True):
+        for name in ("indicators", "security", "outlook"):
+            progress(name)
+        seen.append(licensed)
+        out.write_text("ok")
+
+    monkeypatch.setattr("peacewatch.cli.briefing.write", fake_write)
+    result = runner.invoke(app, ["brief", "BFA", "--out", str(tmp_path / "b.html"), "--public"],
+                           env=env)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    for name in ("indicators", "security", "outlook"):
+        assert f"briefing BFA: {name} (" in result.output
+    assert seen == [False]  # --public: no licensed raw rows

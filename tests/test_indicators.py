@@ -1,6 +1,7 @@
 import csv
 from collections import defaultdict
 
+import pandas as pd
 import pytest
 
 from peacewatch import indicators
@@ -102,3 +103,19 @@ def test_humanitarian_and_unknown_indicator(mali_store):
 def test_every_dimension_has_indicators():
     dims = {i.dimension for i in indicators.REGISTRY.values()}
     assert dims == set(indicators.DIMENSIONS)
+
+
+def test_a_neighbours_coup_in_the_timeline_is_not_this_countrys(mali_store):
+    """The timeline's 26 Jul 2023 row is Niger's coup (notes: 'Regional event'): it was listed
+    as a Mali coup attempt ('timeline only'). The 2021 coup's dates disagree (P&T 21 May, the
+    timeline 24 May): both are given."""
+    raw = pd.read_csv(REFERENCE / "mali_timeline.csv")
+    niger = raw[(raw["category"] == "coup") & raw["notes"].fillna("").str.startswith("Regional")]
+    assert list(niger["date"]) == ["2023-07-26"]
+    result = indicators.compute(mali_store, "political.coups", "MLI", "2012-01-01", "2023-12-31")
+    dates = [str(d)[:10] for d in result.frame["date"]]
+    assert "2023-07-26" not in dates
+    assert dates == ["2012-03-22", "2012-05-01", "2020-08-18", "2021-05-21"]
+    differs = dict(zip(dates, result.frame["timeline_date_differs"], strict=True))
+    assert str(differs["2021-05-21"])[:10] == "2021-05-24"
+    assert pd.isna(differs["2012-03-22"])  # the timeline's 21-22 March span holds P&T's date

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -320,13 +321,21 @@ def load_shared(
 ) -> None:
     """Load every real dataset in PEACEWATCH_SHARED/data for these countries (the main job)."""
     settings = _settings()
-    wanted = {c.strip().upper() for c in countries.split(",")}
+    wanted = {c.strip().upper() for c in countries.split(",") if c.strip()}
+    listed = manifest()
+    known = sorted(set(listed["countries"]) - {"*"})
     rows = [
         {k: str(v) for k, v in r.items()}
-        for r in manifest().to_dict("records")
+        for r in listed.to_dict("records")
         if r["countries"] == "*" or r["countries"] in wanted
     ]
     try:
+        unknown = sorted(wanted - set(known))
+        if unknown:
+            raise PeacewatchError(
+                f"countries: no files for {', '.join(unknown)} in the shared manifest; it has "
+                f"files for {', '.join(known)}"
+            )
         with _store(store) as st:
             for r in rows:
                 path = settings.data / r["path"]
@@ -337,6 +346,25 @@ def load_shared(
                 _print_report(report)
     except PeacewatchError as exc:
         _fail(exc)
+
+
+def _require_country(st: Store, country: str | None) -> None:
+    """A clear error for a country (or list) the store has no events for, naming those it has."""
+    if not country:
+        return
+    have = {
+        r[0]
+        for r in st.con.execute(
+            "SELECT DISTINCT country_iso3 FROM events WHERE country_iso3 IS NOT NULL"
+        ).fetchall()
+    }
+    asked = [c.strip().upper() for c in country.split(",") if c.strip()]
+    missing = [c for c in asked if c not in have]
+    if missing:
+        raise PeacewatchError(
+            f"country: no events for {', '.join(missing)} in the store; it has events for "
+            f"{', '.join(sorted(have)) or 'no country yet (peacewatch load ...)'}"
+        )
 
 
 def _print_frame(frame: pd.DataFrame, title: str) -> None:
@@ -369,6 +397,7 @@ def summary(
     """Events and fatalities per source and year, UN fatalities per year, sources loaded."""
     try:
         with _store(store, read_only=True) as st:
+            _require_country(st, country)
             _print_frame(api.summary(st, country), "Events per source and year")
             missions = [m for m, iso3 in MISSIONS.items() if country and iso3 == country.upper()]
             if missions:
@@ -453,6 +482,7 @@ def events(
     """Export events in the common record (field names as in DESIGN.md)."""
     try:
         with _store(store, read_only=True) as st:
+            _require_country(st, country)
             view = _vintage(st, as_of, release)
             frame = api.events(view, country, date_from, date_to, category, source)
             restricted = int((~frame["licence"].str.contains("CC BY", na=False)).sum())
@@ -541,6 +571,7 @@ def indicators_cmd(
     try:
         with _store(store, read_only=True) as base:
             st = _vintage(base, as_of, release)
+            _require_country(st, country)
             if name is None:
                 for ind in indicators.REGISTRY.values():
                     out.print(
@@ -594,9 +625,13 @@ def brief(
             ) as progress,
         ):
             task = progress.add_task(f"briefing {country}")
+            started = time.perf_counter()
 
             def step(name: str) -> None:
                 progress.update(task, description=f"briefing {country}: {name}")
+                if not err.is_terminal:  # a log, not a terminal: one line per section
+                    elapsed = time.perf_counter() - started
+                    err.print(f"briefing {country}: {name} ({elapsed:.0f} s)", highlight=False)
 
             briefing.write(
                 st, country, out_path, pdf, date_from, date_to, step, licensed=not public

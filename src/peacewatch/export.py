@@ -5,6 +5,7 @@ Files are written whole: to a temporary file beside the target, then renamed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -58,12 +59,21 @@ def to_geojson(frame: pd.DataFrame, out: Path | None) -> None:
     tmp.replace(out)
 
 
+def _plain(value: object) -> object:
+    """A JSON-ready form of a frame attribute (a panel's spec is a dataclass)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return str(value)
+
+
 def to_parquet(frame: pd.DataFrame, out: Path | None) -> None:
-    """Parquet (needs --out)."""
+    """Parquet (needs --out); the frame's attributes (e.g. the panel spec) go into its metadata."""
     if out is None:
         raise PeacewatchError("parquet export needs --out PATH")
     tmp = _tmp(out)
-    frame.to_parquet(tmp, index=False)
+    data = frame.copy()
+    data.attrs = json.loads(json.dumps(frame.attrs, default=_plain))
+    data.to_parquet(tmp, index=False)
     tmp.replace(out)
 
 

@@ -190,20 +190,25 @@ _register(
         "political",
         "Coups d'état (Powell & Thyne, and the timeline)",
         "Coup attempts with their dates: successful or failed (Powell & Thyne), and whether the "
-        "country's timeline records them (within 3 days).",
-        """SELECT c.date, c.successful, c.dataset_version,
-               (SELECT string_agg(t.event, ' | ') FROM timeline t
-                 WHERE t.country_iso3 = $country AND t.category = 'coup'
-                   AND abs(date_diff('day', t.date, c.date)) <= 3
-                    OR (t.country_iso3 = $country AND t.category = 'coup'
-                        AND c.date BETWEEN t.date AND coalesce(t.end_date, t.date)))
-                   AS timeline_event
+        "country's timeline records them (within 3 days; where the two dates differ, both are "
+        "given). Timeline rows marked as another country's event (notes 'Regional ...', e.g. a "
+        "neighbour's coup) are regional context, not this country's coups.",
+        """WITH own AS (SELECT * FROM timeline t WHERE t.country_iso3 = $country
+                         AND t.category = 'coup'
+                         AND NOT coalesce(lower(t.notes), '') LIKE 'regional%')
+           SELECT c.date, c.successful, c.dataset_version,
+               (SELECT string_agg(t.event, ' | ') FROM own t
+                 WHERE abs(date_diff('day', t.date, c.date)) <= 3
+                    OR c.date BETWEEN t.date AND coalesce(t.end_date, t.date)) AS timeline_event,
+               (SELECT min(t.date) FROM own t
+                 WHERE abs(date_diff('day', t.date, c.date)) <= 3
+                   AND NOT c.date BETWEEN t.date AND coalesce(t.end_date, t.date))
+                   AS timeline_date_differs
            FROM coups c WHERE c.country_iso3 = $country
              AND c.date BETWEEN $date_from AND $date_to
            UNION ALL
-           SELECT coalesce(t.end_date, t.date), NULL, 'timeline only', t.event
-           FROM timeline t WHERE t.country_iso3 = $country AND t.category = 'coup'
-             AND t.date BETWEEN $date_from AND $date_to
+           SELECT coalesce(t.end_date, t.date), NULL, 'timeline only', t.event, NULL
+           FROM own t WHERE t.date BETWEEN $date_from AND $date_to
              AND NOT EXISTS (SELECT 1 FROM coups c WHERE c.country_iso3 = $country
                              AND c.date BETWEEN t.date - 3 AND coalesce(t.end_date, t.date) + 3)
            ORDER BY 1""",

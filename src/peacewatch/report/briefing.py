@@ -573,8 +573,19 @@ def build_context(
     coups = results["political.coups"]
     if not coups.frame.empty:
         listed = "; ".join(
-            f"{pd.Timestamp(d):%d %b %Y} ({_state(ok)})"
-            for d, ok in zip(coups.frame["date"], coups.frame["successful"], strict=True)
+            f"{pd.Timestamp(d):%d %b %Y} ({_state(ok)}"
+            + (
+                f"; the timeline dates it {pd.Timestamp(t):%d %b %Y}"
+                if pd.notna(t)
+                else ""
+            )
+            + ")"
+            for d, ok, t in zip(
+                coups.frame["date"],
+                coups.frame["successful"],
+                coups.frame["timeline_date_differs"],
+                strict=True,
+            )
         )
         text["political"].append(f"Coup attempts: {listed}.")
         figures["political"].append(
