@@ -119,3 +119,18 @@ def test_a_neighbours_coup_in_the_timeline_is_not_this_countrys(mali_store):
     differs = dict(zip(dates, result.frame["timeline_date_differs"], strict=True))
     assert str(differs["2021-05-21"])[:10] == "2021-05-24"
     assert pd.isna(differs["2012-03-22"])  # the timeline's 21-22 March span holds P&T's date
+
+
+def test_each_indicator_cites_only_the_files_it_read(mali_store):
+    """Every Mali figure cited ged_burkina_faso_439.csv: only the neighbours' and the border
+    indicators read Burkina Faso's rows now."""
+    results = indicators.compute_all(mali_store, "MLI", "2012-01-01", "2023-12-31")
+    reads_bfa = {
+        n for n, r in results.items() if "ged_burkina_faso_439.csv" in " ".join(r.provenance)
+    }
+    assert reads_bfa == {"regional.neighbours", "regional.border_areas"}
+    assert "ged_mali_432.csv" not in " ".join(results["regional.neighbours"].provenance)
+    assert "ged_mali_432.csv" in " ".join(results["security.ged_by_year"].provenance)
+    bfa = indicators.compute(mali_store, "security.ged_by_year", "BFA", "2016-01-01", "2023-12-31")
+    assert bfa.provenance == [p.replace("ged_mali_432", "ged_burkina_faso_439") for p in
+                              results["security.ged_by_year"].provenance]  # fmt: skip

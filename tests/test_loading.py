@@ -178,3 +178,37 @@ def test_keys_stay_unique_and_raw_rows_link_back(tmp_path, store):
         "WHERE starts_with(table_name, 'raw_ucdp_ged__')"
     ).fetchone()[0]
     assert raw_tables == 3  # Mali's file, Burkina Faso's file and the 5-row Mali file
+
+
+def test_an_event_gets_a_region_of_its_own_country(mali_store):
+    """Mali GED events were placed in Algerian, Burkinabe, Nigerien and Mauritanian regions
+    (Adrar, Oudalan, Tahoua, Hodh el Gharbi) and those became Mali units. A point outside its
+    country's (simplified) polygons now goes to the nearest region of that country, flagged.
+    Recounted with geopandas from the raw file and the boundary file."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from peacewatch import panel
+    from tests.conftest import BOUNDARIES
+
+    raw = pd.read_csv(GED_MALI, index_col=False)
+    points = gpd.GeoDataFrame(
+        raw[["id"]], geometry=gpd.points_from_xy(raw["longitude"], raw["latitude"]), crs=4326
+    )
+    mali = gpd.read_file(BOUNDARIES / "mli_admin1.geojson")
+    inside = gpd.sjoin(points, mali[["geometry"]], predicate="intersects", how="inner")
+    outside = set(raw["id"].astype(str)) - set(inside["id"].astype(str))
+    rows = dict(
+        mali_store.con.execute(
+            "SELECT admin1_method, count(*) FROM events WHERE source = 'ucdp_ged' "
+            "AND country_iso3 = 'MLI' GROUP BY 1"
+        ).fetchall()
+    )
+    assert rows == {"inside": 2120 - len(outside), "nearest": len(outside)} and outside
+    foreign = mali_store.con.execute(
+        "SELECT count(*) FROM events e JOIN admin_boundaries b ON b.admin_code = e.admin1_code "
+        "WHERE b.country_iso3 <> e.country_iso3"
+    ).fetchone()[0]
+    assert foreign == 0
+    units = set(panel.panel(mali_store, "admin1", "MLI", "2012-01-01", "2023-12-31")["unit_name"])
+    assert units == set(mali["name"]) and not {"Adrar", "Oudalan", "Tahoua"} & units

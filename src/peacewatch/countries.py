@@ -16,12 +16,13 @@ import pandas as pd
 
 @lru_cache(maxsize=1)
 def country_table() -> pd.DataFrame:
-    """Columns `iso3`, `iso_numeric`, `gw_code`, `name`: one row per current country."""
+    """Columns `iso3`, `iso2`, `iso_numeric`, `gw_code`, `name`: one row per current country."""
     path = Path(country_converter.__file__).parent / "country_data.tsv"
     raw = pd.read_csv(path, sep="\t", keep_default_na=False, dtype=str)
     table = pd.DataFrame(
         {
             "iso3": raw["ISO3"],
+            "iso2": raw["ISO2"],
             "iso_numeric": pd.to_numeric(raw["ISOnumeric"], errors="coerce").astype("Int64"),
             "gw_code": pd.to_numeric(raw["GWcode"], errors="coerce").astype("Int64"),
             "name": raw["name_short"],

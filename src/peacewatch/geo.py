@@ -69,6 +69,28 @@ def locate_points(
     return result
 
 
+def nearest_polygons(
+    lats: npt.ArrayLike, lons: npt.ArrayLike, polygons: Sequence[BaseGeometry]
+) -> np.ndarray:
+    """Index into `polygons` of the polygon nearest to each point (planar degrees).
+
+    For points just outside a simplified border: the nearest of one country's regions is the
+    right one at these distances (a few km). Ties go to the lowest index.
+    """
+    points = shapely.points(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float))
+    result = np.full(len(points), -1, dtype=np.int64)
+    if len(points) == 0 or len(polygons) == 0:
+        return result
+    tree = shapely.STRtree(list(polygons))
+    point_idx, poly_idx = tree.query_nearest(points)
+    order = np.lexsort((poly_idx, point_idx))
+    point_idx, poly_idx = point_idx[order], poly_idx[order]
+    first = np.ones(len(point_idx), dtype=bool)
+    first[1:] = point_idx[1:] != point_idx[:-1]
+    result[point_idx[first]] = poly_idx[first]
+    return result
+
+
 def priogrid_neighbours(gid: int, ring: int = 1) -> list[int]:
     """The cells at Chebyshev distance `ring` from a PRIO-GRID cell.
 

@@ -43,6 +43,7 @@ class Result:
     params: dict[str, object]
     provenance: list[str] = field(default_factory=list)
     withheld: int = 0  # raw rows of non-redistributable sources left out (licence guard)
+    load_ids: tuple[int, ...] = ()  # the loads whose rows it read (the provenance's files)
 
     @property
     def query(self) -> str:
@@ -337,20 +338,50 @@ def border_points(store: Store, country: str) -> pd.DataFrame:
     return coords[degrees * km_per_degree <= BORDER_KM].reset_index(drop=True)
 
 
-def _provenance(store: Store, sources: tuple[str, ...]) -> list[str]:
-    """`source: release (files)` for each source used."""
-    out = []
-    for source in sources:
+def _provenance(store: Store, indicator: Indicator, country: str) -> tuple[list[str], set[int]]:
+    """`source: release (files)` for each source used: only the loads whose rows it read.
+
+    Event sources: the loads of the current events of that source in the country (in the other
+    countries for an indicator of the neighbours; in every country for the border areas);
+    reference tables with a country column: the loads of that country's rows; others: every
+    load still stored.
+    """
+    others = "country_iso3 <> $country" in indicator.sql  # the neighbours' rows only
+    everywhere = "_border_points" in indicator.sql  # both sides of the border
+    out: list[str] = []
+    used: set[int] = set()
+    for source in indicator.sources:
+        target = store.con.execute(
+            "SELECT any_value(target) FROM loads WHERE source = ?", [source]
+        ).fetchone()
+        table = (target[0] if target else None) or ("events" if source == "incident" else None)
+        if table is None:
+            continue
+        by_country = table == "events" or "country_iso3" in store.columns(table)
+        where, params = "true", []
+        if table == "events":
+            where, params = "source = ?", [source]
+        if by_country and not everywhere:
+            where += " AND country_iso3 <> ?" if others else " AND country_iso3 = ?"
+            params.append(country)
+        if source == "incident":
+            (n,) = store.con.execute(
+                f"SELECT count(*) FROM events WHERE {where}", params
+            ).fetchone() or (0,)
+            if n:
+                out.append(f"incident: {n} published incident reports")
+            continue
         rows = store.con.execute(
-            "SELECT DISTINCT source, release, file_name FROM loads WHERE source = ? "
-            "ORDER BY file_name",
-            [source],
+            "SELECT DISTINCT release, file_name, load_id FROM loads WHERE load_id IN "
+            f"(SELECT DISTINCT load_id FROM {table} WHERE {where}) ORDER BY file_name",
+            params,
         ).fetchall()
         if rows:
-            files = ", ".join(sorted({r[2] for r in rows}))
-            releases = "; ".join(sorted({r[1] for r in rows}))
+            files = ", ".join(sorted({r[1] for r in rows}))
+            releases = "; ".join(sorted({r[0] for r in rows}))
             out.append(f"{source}: {releases} ({files})")
-    return out
+            used |= {int(r[2]) for r in rows}
+    return out, used
 
 
 def compute(
@@ -395,7 +426,8 @@ def compute(
         private = frame["source"].isin(store.restricted_sources())
         withheld = int(private.sum())
         frame = frame[~private].reset_index(drop=True)
-    return Result(indicator, frame, used, _provenance(store, indicator.sources), withheld)
+    provenance, loads = _provenance(store, indicator, country)
+    return Result(indicator, frame, used, provenance, withheld, tuple(sorted(loads)))
 
 
 def compute_all(

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from peacewatch import actors, csvsafe, geo, vintages
@@ -299,26 +300,55 @@ GOOD = "_reject_reason IS NULL"
 NORM_ONLY = "_reject_reason, _reject_field, _reject_value, _warning, _warning_field"
 
 
-def admin_map(store: Store, coords_sql: str) -> pd.DataFrame:
+def admin_map(store: Store, coords_sql: str, by_country: bool = False) -> pd.DataFrame:
     """Admin-1 of each distinct (latitude, longitude) from `coords_sql`, by point in polygon.
 
-    Polygons are the loaded `admin_boundaries`; a point inside none gets NULLs.
+    Polygons are the loaded `admin_boundaries`. With `by_country` (events: `coords_sql` also
+    gives `country_iso3`), a point goes to a region of the country its source codes it in - an
+    event belongs to that country - and a point outside that country's polygons (border
+    simplification) to the nearest of them, `admin1_method = 'nearest'`. Otherwise (or where the
+    country is unknown) any polygon containing the point; a point inside none gets NULLs.
     """
     con = store.con
+    cols = "latitude, longitude" + (", country_iso3" if by_country else "")
     coords = con.execute(
-        f"SELECT DISTINCT latitude, longitude FROM ({coords_sql}) "
+        f"SELECT DISTINCT {cols} FROM ({coords_sql}) "
         "WHERE latitude IS NOT NULL AND longitude IS NOT NULL"
     ).df()
     bounds = store.admin1_polygons()
-    out = coords.assign(admin1=None, admin1_code=None, admin1_boundary=None)
+    out = coords.assign(admin1=None, admin1_code=None, admin1_boundary=None, admin1_method=None)
     if bounds.empty or coords.empty:
         return out
-    idx = geo.locate_points(coords["latitude"], coords["longitude"], list(bounds["geometry"]))
-    hit = idx >= 0
-    out.loc[hit, "admin1"] = bounds["name"].to_numpy()[idx[hit]]
-    out.loc[hit, "admin1_code"] = bounds["admin_code"].to_numpy()[idx[hit]]
-    out.loc[hit, "admin1_boundary"] = bounds["boundary_version"].to_numpy()[idx[hit]]
+    if not by_country:
+        _assign(out, out.index, bounds, nearest=False)
+        return out
+    known = out["country_iso3"].notna()
+    _assign(out, out.index[~known], bounds, nearest=False)
+    for iso3, rows in out[known].groupby("country_iso3").groups.items():
+        own = bounds[bounds["country_iso3"] == iso3].reset_index(drop=True)
+        if not own.empty:
+            _assign(out, rows, own, nearest=True)
     return out
+
+
+def _assign(out: pd.DataFrame, rows: pd.Index, bounds: pd.DataFrame, nearest: bool) -> None:
+    """Fill admin1 columns of `rows` of `out` from `bounds` (inside, else nearest if asked)."""
+    if len(rows) == 0:
+        return
+    lat, lon = out.loc[rows, "latitude"], out.loc[rows, "longitude"]
+    polygons = list(bounds["geometry"])
+    idx = geo.locate_points(lat, lon, polygons)
+    method = np.array(["inside" if i >= 0 else "" for i in idx], dtype=object)
+    if nearest and (idx < 0).any():
+        missing = idx < 0
+        idx[missing] = geo.nearest_polygons(lat[missing], lon[missing], polygons)
+        method[missing] = "nearest"
+    hit = idx >= 0
+    target = rows[hit]
+    out.loc[target, "admin1"] = bounds["name"].to_numpy()[idx[hit]]
+    out.loc[target, "admin1_code"] = bounds["admin_code"].to_numpy()[idx[hit]]
+    out.loc[target, "admin1_boundary"] = bounds["boundary_version"].to_numpy()[idx[hit]]
+    out.loc[target, "admin1_method"] = method[hit]
 
 
 def _actor_categories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -335,7 +365,9 @@ def _enrich_events(store: Store, report: LoadReport) -> None:
     """Add PRIO-GRID ids, admin-1 from loaded boundaries, actor categories and content hash."""
     con = store.con
     cats = _actor_categories(con)
-    amap = admin_map(store, f"SELECT latitude, longitude FROM norm WHERE {GOOD}")
+    amap = admin_map(
+        store, f"SELECT latitude, longitude, country_iso3 FROM norm WHERE {GOOD}", by_country=True
+    )
     con.register("_cats", cats)
     con.register("_admin", amap)
     category = (
@@ -347,7 +379,7 @@ def _enrich_events(store: Store, report: LoadReport) -> None:
     enriched = f"""
         SELECT g.* EXCLUDE (actor1_inter, actor2_inter, category, {NORM_ONLY}),
             {category} AS category,
-            a.admin1, a.admin1_code, a.admin1_boundary,
+            a.admin1, a.admin1_code, a.admin1_boundary, a.admin1_method,
             CAST(NULL AS VARCHAR) AS admin2,
             {geo.priogrid_sql("g.latitude", "g.longitude")} AS priogrid_gid,
             coalesce(c1.category, 'unknown') AS actor1_category,
@@ -357,6 +389,7 @@ def _enrich_events(store: Store, report: LoadReport) -> None:
                 OR coalesce(c2.category, '') = 'peacekeepers') AS involves_peacekeepers
         FROM norm g
         LEFT JOIN _admin a ON a.latitude = g.latitude AND a.longitude = g.longitude
+            AND a.country_iso3 IS NOT DISTINCT FROM g.country_iso3
         LEFT JOIN _cats c1 ON c1.name IS NOT DISTINCT FROM g.actor1
             AND c1.country_iso3 IS NOT DISTINCT FROM g.country_iso3
             AND c1.inter IS NOT DISTINCT FROM g.actor1_inter
@@ -646,15 +679,17 @@ def reassign_admin1(store: Store) -> int:
     con = store.con
     amap = admin_map(
         store,
-        "SELECT latitude, longitude FROM events UNION SELECT latitude, longitude "
-        "FROM event_versions",
+        "SELECT latitude, longitude, country_iso3 FROM events UNION "
+        "SELECT latitude, longitude, country_iso3 FROM event_versions",
+        by_country=True,
     )
     con.register("_admin", amap)
     for table in ("events", "event_versions"):
         con.execute(
             f"""UPDATE {table} e SET admin1 = a.admin1, admin1_code = a.admin1_code,
-                   admin1_boundary = a.admin1_boundary
-               FROM _admin a WHERE a.latitude = e.latitude AND a.longitude = e.longitude"""
+                   admin1_boundary = a.admin1_boundary, admin1_method = a.admin1_method
+               FROM _admin a WHERE a.latitude = e.latitude AND a.longitude = e.longitude
+                 AND a.country_iso3 IS NOT DISTINCT FROM e.country_iso3"""
         )
     con.unregister("_admin")
     row = con.execute("SELECT count(*) FROM events WHERE admin1 IS NOT NULL").fetchone()

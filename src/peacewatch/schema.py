@@ -85,6 +85,9 @@ EVENT_COLUMNS: dict[str, str] = {
     "source_row": "BIGINT",
     "scope": "VARCHAR",
     "record_hash": "UBIGINT",
+    # How admin1 was found: 'inside' a polygon of the event's country, or the 'nearest' one of
+    # that country (a point just outside its simplified border); NULL: no polygons loaded.
+    "admin1_method": "VARCHAR",
 }
 
 # Columns a source normaliser must produce; the loader derives the rest.
@@ -138,6 +141,7 @@ CONTENT_COLUMNS: tuple[str, ...] = tuple(
         "admin1",
         "admin1_code",
         "admin1_boundary",
+        "admin1_method",
         "actor1_category",
         "actor2_category",
     }
@@ -156,6 +160,7 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "admin1",
     "admin1_code",
     "admin1_boundary",
+    "admin1_method",
     "admin2",
     "source_admin1",
     "source_admin2",

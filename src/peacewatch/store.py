@@ -155,7 +155,10 @@ class Store:
         con = self.con
         con.execute("ALTER TABLE loads ADD COLUMN IF NOT EXISTS known_at TIMESTAMP")
         con.execute("UPDATE loads SET known_at = loaded_at WHERE known_at IS NULL")
-        con.execute("INSERT INTO event_versions SELECT * FROM events WHERE load_id IS NOT NULL")
+        con.execute("ALTER TABLE events ADD COLUMN IF NOT EXISTS admin1_method VARCHAR")
+        con.execute(
+            "INSERT INTO event_versions BY NAME SELECT * FROM events WHERE load_id IS NOT NULL"
+        )
         con.execute(
             """INSERT INTO load_scopes
                SELECT load_id, source, split_part(scope, ':', 2),
@@ -187,14 +190,15 @@ class Store:
     def admin1_polygons(self, country: str | None = None) -> pd.DataFrame:
         """Loaded admin-1 polygons of one country, or of all, newest boundary version first.
 
-        Columns: admin_code, name, boundary_version and `geometry` (shapely objects).
+        Columns: admin_code, name, boundary_version, country_iso3 and `geometry` (shapely).
         """
         where, params = "admin_level = 1", []
         if country:
             where += " AND country_iso3 = ?"
             params.append(country)
         frame = self.con.execute(
-            "SELECT admin_code, name, boundary_version, geometry_wkb FROM admin_boundaries "
+            "SELECT admin_code, name, boundary_version, country_iso3, geometry_wkb "
+            "FROM admin_boundaries "
             f"WHERE {where} ORDER BY boundary_version DESC, record_id",
             params,
         ).df()

@@ -178,8 +178,9 @@ def refresh_current(
         "WHERE n.event_id = e.event_id AND n.load_id IS NOT DISTINCT FROM e.load_id)"
     )
     con.execute(
-        "INSERT INTO events SELECT * FROM _visible n WHERE NOT EXISTS (SELECT 1 FROM events e "
-        "WHERE e.event_id = n.event_id AND e.load_id IS NOT DISTINCT FROM n.load_id)"
+        "INSERT INTO events BY NAME SELECT * FROM _visible n WHERE NOT EXISTS "
+        "(SELECT 1 FROM events e WHERE e.event_id = n.event_id "
+        "AND e.load_id IS NOT DISTINCT FROM n.load_id)"
     )
     con.execute("DROP TABLE _visible")
     added, updated, removed, superseded, unchanged = (int(v) for v in row)

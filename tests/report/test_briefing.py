@@ -127,3 +127,14 @@ def test_briefing_renders_in_headless_chromium(brief):
     assert errors == []
     assert outside == []
     assert Path(shot).stat().st_size > 50_000
+
+
+def test_the_appendix_lists_only_the_files_the_briefing_read(brief):
+    """It listed every file in the store (other countries' boundary files too)."""
+    context, _html, _pdf, _steps = brief
+    files = context["loads"]
+    assert "mli_admin1.geojson" in files and "ged_mali_432.csv" in files
+    for other in ("dza_admin1.geojson", "mrt_admin1.geojson", "ner_admin1.geojson"):
+        assert other not in files
+    # Burkina Faso's events are read by the regional section only.
+    assert "ged_burkina_faso_439.csv" in files

@@ -346,6 +346,27 @@ def _vacuum_table(store: Store, country: str, end: date) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _files_used(store: Store, country: str, results: dict[str, indicators.Result]) -> pd.DataFrame:
+    """The loads whose rows this briefing read, not every file in the store.
+
+    The indicators' files, and the country's events, boundaries, camps and deployments.
+    """
+    used = {i for r in results.values() for i in r.load_ids}
+    for sql, params in (
+        ("SELECT DISTINCT load_id FROM events WHERE country_iso3 = ?", [country]),
+        ("SELECT DISTINCT load_id FROM admin_boundaries WHERE country_iso3 = ?", [country]),
+        ("SELECT DISTINCT load_id FROM camps WHERE country_iso3 = ?", [country]),
+        ("SELECT DISTINCT load_id FROM deployments WHERE country_iso3 = ?", [country]),
+    ):
+        used |= {int(r[0]) for r in store.con.execute(sql, params).fetchall() if r[0] is not None}
+    marks = ", ".join("?" for _ in used) or "NULL"
+    return store.con.execute(
+        "SELECT source, file_name, release, substr(sha256, 1, 16) AS sha256, loaded_at, "
+        f"rows_loaded FROM loads WHERE load_id IN ({marks}) ORDER BY source, file_name",
+        sorted(used),
+    ).df()
+
+
 def default_period(store: Store, country: str) -> tuple[date, date]:
     """The default period: from the first timeline year (or the first event) to the last event.
 
@@ -574,11 +595,7 @@ def build_context(
     if not coups.frame.empty:
         listed = "; ".join(
             f"{pd.Timestamp(d):%d %b %Y} ({_state(ok)}"
-            + (
-                f"; the timeline dates it {pd.Timestamp(t):%d %b %Y}"
-                if pd.notna(t)
-                else ""
-            )
+            + (f"; the timeline dates it {pd.Timestamp(t):%d %b %Y}" if pd.notna(t) else "")
             + ")"
             for d, ok, t in zip(
                 coups.frame["date"],
@@ -918,10 +935,7 @@ def build_context(
         }
         for r in results.values()
     ]
-    loads = store.con.execute(
-        "SELECT source, file_name, release, substr(sha256, 1, 16) AS sha256, loaded_at, "
-        "rows_loaded FROM loads ORDER BY source, file_name"
-    ).df()
+    loads = _files_used(store, country, results)
     text["summary"] = text["summary"] + [
         sentences[0]
         for key, sentences in text.items()
