@@ -279,7 +279,7 @@ _register(
         "Per year and indicator, the latest figure of the year (people in need, IDPs, refugees) "
         "with its date and source.",
         """SELECT year, indicator, value, coalesce(CAST(as_of_date AS VARCHAR), as_of_text)
-                  AS as_of, source_org
+                  AS as_of, source_org, confidence
            FROM humanitarian WHERE country_iso3 = $country
              AND year BETWEEN year($date_from) AND year($date_to)
            QUALIFY row_number() OVER (PARTITION BY year, indicator

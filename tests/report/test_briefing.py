@@ -138,3 +138,63 @@ def test_the_appendix_lists_only_the_files_the_briefing_read(brief):
         assert other not in files
     # Burkina Faso's events are read by the regional section only.
     assert "ged_burkina_faso_439.csv" in files
+
+
+def test_tables_and_sentences_read_as_prose(brief):
+    """Raw codes (`state_forces`), midnight timestamps, a humanitarian value repeated as its own
+    change ("522,368 in 2013, 522,368 in 2013") and the dropped confidence column."""
+    context, html, _pdf, _steps = brief
+    text = html.read_text(encoding="utf-8")
+    assert ">state_forces<" not in text and ">state forces<" in text
+    assert "00:00:00" not in text
+    assert not re.search(r"([\d,]+ in \d{4}), \1", text)
+    hum = [f for f in context["figures"]["implications"] if f.title.startswith("Displacement")]
+    assert hum and "<th>confidence</th>" in hum[0].table
+
+
+def test_chart_axes_print_plain_numbers():
+    import pandas as pd
+
+    from peacewatch.report import charts
+
+    frame = pd.DataFrame({"year": [2013, 2023], "people": [1_200_000, 3_800_000]})
+    svg = charts.lines(frame, "year", {"people": "People in need"}, "t")
+    assert "1,500,000" in svg or "2,000,000" in svg
+    assert "1e6" not in svg
+    assert charts._plain_tick(0.25) == "0.25" and charts._plain_tick(40) == "40"
+
+
+def test_trend_periods_add_up_to_the_total(brief):
+    """The periods summed to 13,611 deaths, not 13,646: 35 deaths of year-dated events dropped."""
+    import pandas as pd
+
+    from tests.conftest import GED_MALI
+
+    context, _html, _pdf, _steps = brief
+    raw = pd.read_csv(GED_MALI, index_col=False)
+    start, end = pd.Timestamp(context["start"]), pd.Timestamp(context["end"])
+    dates = pd.to_datetime(raw["date_start"], format="%m/%d/%Y %H:%M:%S")
+    expected = int(raw.loc[(dates >= start) & (dates <= end), "best_est"].sum())
+    table = next(
+        f.table
+        for f in context["figures"]["political"]
+        if f.title == "Trends between turning points"
+    )
+    heads = re.findall(r"<th>(.*?)</th>", table)
+    rows = [re.findall(r"<td>(.*?)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
+    rows = [r for r in rows if r]
+
+    def column(name):
+        return sum(float(r[heads.index(name)].replace(",", "")) for r in rows)
+
+    assert int(column("total") + column("year_dated_deaths")) == expected
+
+
+def test_the_attacks_figure_says_what_acled_covers(brief):
+    """ACLED was drawn as 0 in years it is not loaded, and its 2020 is January-July only."""
+    context, _html, _pdf, _steps = brief
+    figure = next(f for f in context["figures"]["security"] if f.title.startswith("Attacks on"))
+    assert "acled rows loaded cover 2019-01..2020-07 (part years: 2020: 2020-01..2020-07)" in (
+        figure.caption
+    )
+    assert "not zero" in figure.caption

@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 from weasyprint import HTML
 
-from peacewatch import __version__, geo, indicators, panel
+from peacewatch import __version__, geo, indicators, panel, vintages
 from peacewatch.analysis import impact as impact_analysis
 from peacewatch.analysis import presence as presence_analysis
 from peacewatch.analysis import spatial, trends
@@ -27,6 +27,7 @@ from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import backtest, outlook
 from peacewatch.report import charts
 from peacewatch.report import impact as impact_report
+from peacewatch.schema import ACTOR_CATEGORIES, CATEGORIES
 from peacewatch.sources.reference import MISSIONS
 from peacewatch.store import Store
 
@@ -64,6 +65,21 @@ def _n(value: object) -> str:
     return f"{int(value):,}"  # type: ignore[call-overload]
 
 
+def _label(value: object) -> object:
+    """A taxonomy code as words (`state_forces` -> `state forces`)."""
+    if isinstance(value, str) and value in ACTOR_CATEGORIES + CATEGORIES:
+        return value.replace("_", " ")
+    return value
+
+
+def _cell_date(value: object) -> object:
+    """A timestamp at midnight as a date (`2023-06-30`, not `2023-06-30 00:00:00`)."""
+    if isinstance(value, pd.Timestamp | datetime) and pd.notna(value):
+        stamp = pd.Timestamp(value)
+        return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else str(stamp)
+    return value
+
+
 def _table(frame: pd.DataFrame, max_rows: int = 40) -> str:
     shown = frame.head(max_rows).copy()
     for col in shown.columns:
@@ -73,10 +89,32 @@ def _table(frame: pd.DataFrame, max_rows: int = 40) -> str:
             shown[col] = shown[col].map(_n)
         elif str(shown[col].dtype).startswith("datetime64"):
             shown[col] = shown[col].dt.strftime("%Y-%m-%d")
+        elif shown[col].dtype == object or pd.api.types.is_string_dtype(shown[col]):
+            shown[col] = shown[col].map(_cell_date).map(_label)
     html = shown.to_html(index=False, border=0, classes="data", na_rep="", escape=True)
     if len(frame) > max_rows:
         html += f"<p class='note'>{len(frame) - max_rows} more rows in the store.</p>"
     return html
+
+
+def _coverage_note(store: Store, country: str, sources: tuple[str, ...]) -> str:
+    """Which months each source's loaded rows cover, for years it covers only in part."""
+    cov = vintages.coverage(store, country)
+    notes = []
+    for row in cov[cov["source"].isin(sources)].itertuples():
+        first, last = str(row.first_month), str(row.last_month)
+        partial = [
+            f"{year}: {first if year == first[:4] else year + '-01'}.."
+            f"{last if year == last[:4] else year + '-12'}"
+            for year in sorted({first[:4], last[:4]})
+            if (year == first[:4] and first[5:] != "01") or (year == last[:4] and last[5:] != "12")
+        ]
+        notes.append(
+            f" {row.source} rows loaded cover {first}..{last}"
+            + (f" (part years: {', '.join(partial)})" if partial else "")
+            + "; other years: no data (n/a), not zero."
+        )
+    return "".join(notes)
 
 
 def _caption(result: indicators.Result) -> str:
@@ -383,7 +421,6 @@ def default_period(store: Store, country: str) -> tuple[date, date]:
 
 # Columns shown as they are (no thousands separator).
 PLAIN_NUMBERS = {"year", "lag_months", "months", "handover_order", "priogrid_gid"}
-COUNT_COLUMNS = ("un_deaths_malicious", "acled_attacks", "acled_attack_fatalities")
 LABELS = {
     "idps": "Internally displaced people",
     "people_in_need": "People in need",
@@ -575,7 +612,8 @@ def build_context(
             Figure(
                 "Attacks on peacekeepers: the sources side by side",
                 charts.lines(
-                    fa.fillna(dict.fromkeys(COUNT_COLUMNS, 0)),
+                    # A year a source does not cover is a gap in its line, not a zero.
+                    fa.fillna({"un_deaths_malicious": 0}),
                     "year",
                     {
                         "un_deaths_malicious": "UN: peacekeepers killed (malicious acts)",
@@ -585,7 +623,7 @@ def build_context(
                     "Attacks on peacekeepers by source",
                 ),
                 table=_table(fa),
-                caption=_caption(apk),
+                caption=_caption(apk) + _coverage_note(store, country, ("acled",)),
                 indicators=[apk.indicator.name],
             )
         )
@@ -644,6 +682,16 @@ def build_context(
     if len(periods) > 1:
         table = trends.trend(series, [(str(a), str(b)) for a, b, _ in periods])
         table.insert(0, "from", [label for _, _, label in periods][: len(table)])
+        # Events dated only to the year are not in the monthly series; count them per period so
+        # the periods add up to the country's total.
+        yearly = monthly["imprecise_fatalities_best"]
+        yearly.index = pd.to_datetime(yearly.index)
+        table["year_dated_deaths"] = [
+            float(
+                yearly[(yearly.index >= pd.Timestamp(a)) & (yearly.index <= pd.Timestamp(b))].sum()
+            )
+            for a, b, _ in periods[: len(table)]
+        ]
         for row in table.to_dict("records"):
             text["political"].append(
                 f"{row['period']} ({row['from']}): {row['mean_per_month']:,.0f} deaths a month "
@@ -655,7 +703,9 @@ def build_context(
                 table=_table(table),
                 caption=f"Source: {'; '.join(by_year.provenance)}. Periods split at successful "
                 "coups and the start of the withdrawal (timeline); trend = least-squares slope "
-                "of monthly deaths, per year.",
+                "of monthly deaths, per year. `total` counts events dated to the day, week or "
+                "month; `year_dated_deaths`, those GED dates only to the year (not in the "
+                "monthly series): together they give the period's deaths.",
                 indicators=["panel country x month", "political.coups"],
             )
         )
@@ -830,11 +880,16 @@ def build_context(
     if not hum.frame.empty:
         for ind, group in hum.frame.groupby("indicator"):
             part = group.sort_values("year")
-            text["implications"].append(
-                f"{LABELS.get(str(ind), str(ind))}: {_n(part['value'].iloc[0])} in "
-                f"{int(part['year'].iloc[0])}, {_n(part['value'].iloc[-1])} in "
-                f"{int(part['year'].iloc[-1])}."
-            )
+            label = LABELS.get(str(ind), str(ind))
+            values, years = list(part["value"]), [int(y) for y in part["year"]]
+            if len(part) == 1:
+                text["implications"].append(
+                    f"{label}: {_n(values[0])} in {years[0]} (the one figure loaded)."
+                )
+            else:
+                text["implications"].append(
+                    f"{label}: {_n(values[0])} in {years[0]}, {_n(values[-1])} in {years[-1]}."
+                )
         wide = hum.frame.pivot_table(
             index="year", columns="indicator", values="value", aggfunc="last"
         ).reset_index()

@@ -13,6 +13,7 @@ import geopandas as gpd
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 plt.rcParams.update(
     {
@@ -38,8 +39,22 @@ PALETTE = [
 ]
 
 
+def _plain_tick(value: float, _pos: object = None) -> str:
+    """Tick labels as readers write numbers: 1,200,000 (not 1.2 x 1e6), 0.25, 40."""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:g}"
+
+
 def to_svg(fig: Figure) -> str:
-    """The figure as an SVG string (XML header dropped, so it can sit inside HTML)."""
+    """The figure as an SVG string (XML header dropped, so it can sit inside HTML).
+
+    Linear value axes get plain tick labels (no '1e6' offset).
+    """
+    for ax in fig.axes:
+        kind = type(ax.yaxis.get_major_formatter()).__name__
+        if ax.get_yscale() == "linear" and kind not in ("NullFormatter", "FixedFormatter"):
+            ax.yaxis.set_major_formatter(FuncFormatter(_plain_tick))
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
