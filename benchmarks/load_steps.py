@@ -56,7 +56,8 @@ def main() -> None:
                             [x for x in rows if x["year"] != "2023"])  # fmt: skip
     step("GED 23.1 (to 2022)", load_file(store, "ucdp-ged", before), truth[truth["year"] < 2023])
     for month in range(1, 13):
-        part = [x for x in rows if x["year"] == "2023" and x["date_start"].startswith(f"{month:02d}/")]
+        prefix = f"{month:02d}/"
+        part = [x for x in rows if x["year"] == "2023" and x["date_start"].startswith(prefix)]
         path = write_official(work / f"GEDEvent_v23_0_{month}.csv", header, part)
         report = load_file(store, "ucdp-candidate", path)
         done = truth[(truth["year"] < 2023) | (truth["start"].dt.month <= month)]
@@ -64,8 +65,10 @@ def main() -> None:
             step(f"Candidate 23.0.{month}", report, done)
     full = write_official(work / "GEDEvent_v24_1.csv", header, rows)
     step("GED 24.1 (to 2023)", load_file(store, "ucdp-ged", full), truth)
-    print("| step | added | updated | removed | superseded | vintage only | Mali events / deaths "
-          "| recount (pandas) |")
+    print(
+        "| step | added | updated | removed | superseded | vintage only | Mali events / deaths "
+        "| recount (pandas) |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     print("\n".join(lines))
     for day in ("2023-06-30", "2024-01-15", "2024-07-01"):

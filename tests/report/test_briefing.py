@@ -145,7 +145,9 @@ def test_tables_and_sentences_read_as_prose(brief):
     change ("522,368 in 2013, 522,368 in 2013") and the dropped confidence column."""
     context, html, _pdf, _steps = brief
     text = html.read_text(encoding="utf-8")
-    assert ">state_forces<" not in text and ">state forces<" in text
+    for code in ("state_forces", "communal_militia", "people_in_need"):
+        assert f">{code}<" not in text, code
+    assert ">state forces<" in text
     assert "00:00:00" not in text
     assert not re.search(r"([\d,]+ in \d{4}), \1", text)
     hum = [f for f in context["figures"]["implications"] if f.title.startswith("Displacement")]

@@ -66,7 +66,9 @@ def _n(value: object) -> str:
 
 
 def _label(value: object) -> object:
-    """A taxonomy code as words (`state_forces` -> `state forces`)."""
+    """A code as words (`state_forces` -> `state forces`; humanitarian indicators by LABELS)."""
+    if isinstance(value, str) and value in LABELS:
+        return LABELS[value]
     if isinstance(value, str) and value in ACTOR_CATEGORIES + CATEGORIES:
         return value.replace("_", " ")
     return value

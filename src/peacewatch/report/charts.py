@@ -113,7 +113,11 @@ def stacked(frame: pd.DataFrame, index: str, columns: str, values: str, title: s
     bottom = None
     for i, col in enumerate(wide.columns):
         ax.bar(
-            wide.index, wide[col], bottom=bottom, label=str(col), color=PALETTE[i % len(PALETTE)]
+            wide.index,
+            wide[col],
+            bottom=bottom,
+            label=str(col).replace("_", " "),  # a category code as words
+            color=PALETTE[i % len(PALETTE)],
         )
         bottom = wide[col] if bottom is None else bottom + wide[col]
     ax.set_title(title, loc="left", fontsize=10)
