@@ -189,7 +189,7 @@ def test_trend_periods_add_up_to_the_total(brief):
     def column(name):
         return sum(float(r[heads.index(name)].replace(",", "")) for r in rows)
 
-    assert int(column("total") + column("year_dated_deaths")) == expected
+    assert int(column("total") + column("year dated deaths")) == expected
 
 
 def test_the_attacks_figure_says_what_acled_covers(brief):
@@ -200,3 +200,31 @@ def test_the_attacks_figure_says_what_acled_covers(brief):
         figure.caption
     )
     assert "not zero" in figure.caption
+
+
+def test_every_table_header_is_on_the_pdf_page(brief):
+    """Wide tables were cut at the right margin (the attacks table lost its coverage and
+    disagreement columns, the vacated-camps table `fatalities_after`, the mass-casualty table
+    `event_id`): every header word of every table is found by pdftotext inside the page."""
+    import html as entities
+
+    _context, html, pdf, _steps = brief
+    bbox = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    width = float(re.search(r'<page width="([\d.]+)"', bbox).group(1))
+    words = re.findall(
+        r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', bbox
+    )
+    beyond = [w for _x0, x1, w in words if float(x1) > width]
+    assert beyond == []
+    on_page = {entities.unescape(w) for _x0, _x1, w in words}
+    text = html.read_text(encoding="utf-8")
+    headers = {
+        word
+        for table in re.findall(r"<table.*?</table>", text, re.S)
+        for th in re.findall(r"<th>([^<]*)</th>", table)
+        for word in entities.unescape(th).split()
+    }
+    assert {"coverage", "disagreement", "fatalities", "after", "event", "id"} <= headers
+    assert headers - on_page == set()

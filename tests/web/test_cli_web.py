@@ -74,7 +74,7 @@ def test_serve_answers_on_localhost(env):
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        assert health.json() == {"status": "ok", "schema_version": 2}
+        assert health.json() == {"status": "ok", "schema_version": 3}
         assert "Content-Security-Policy" in httpx.get(f"http://127.0.0.1:{port}/").headers
     finally:
         server.terminate()

@@ -93,6 +93,8 @@ def _table(frame: pd.DataFrame, max_rows: int = 40) -> str:
             shown[col] = shown[col].dt.strftime("%Y-%m-%d")
         elif shown[col].dtype == object or pd.api.types.is_string_dtype(shown[col]):
             shown[col] = shown[col].map(_cell_date).map(_label)
+    # Column names as words, so a header can wrap in a narrow column (PDF) and reads as prose.
+    shown.columns = [str(c).replace("_", " ") for c in shown.columns]
     html = shown.to_html(index=False, border=0, classes="data", na_rep="", escape=True)
     if len(frame) > max_rows:
         html += f"<p class='note'>{len(frame) - max_rows} more rows in the store.</p>"
