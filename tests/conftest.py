@@ -30,6 +30,15 @@ UN_FATALITIES = DATA / "un_pko_fatalities" / "DPPADPOSS-FATALITIES.csv"
 REFERENCE = DATA / "reference"
 GEOPKO = DATA / "geo_pko"
 BOUNDARIES = DATA / "boundaries_ne_admin1"
+COD_AB = DATA / "boundaries_cod_ab"
+# The current admin-1 sets, as `load-shared` loads them (Natural Earth for the other neighbours).
+CURRENT_BOUNDARIES = (
+    COD_AB / "mli" / "mli_admbnda_adm1_1m_gov_20211220.shp",
+    COD_AB / "bfa" / "geoBoundaries-BFA-ADM1_simplified.geojson",
+    COD_AB / "ner" / "NER_admbnda_adm1_IGNN_20230720.shp",
+    BOUNDARIES / "dza_admin1.geojson",
+    BOUNDARIES / "mrt_admin1.geojson",
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -59,11 +68,14 @@ def store(tmp_path: Path) -> Store:
 
 @pytest.fixture(scope="session")
 def mali_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    """A store with Mali's and Burkina Faso's real data loaded (read it, don't write to it)."""
+    """A store with Mali's and Burkina Faso's real data loaded (read it, don't write to it).
+
+    Boundaries as the main job loads them: COD-AB Mali and Niger, geoBoundaries Burkina Faso.
+    """
     path = tmp_path_factory.mktemp("mali") / "mali.duckdb"
     st = Store.open(path)
-    for name in ("mli", "bfa", "ner", "dza", "mrt"):
-        load_file(st, "boundaries", BOUNDARIES / f"{name}_admin1.geojson")
+    for path in CURRENT_BOUNDARIES:
+        load_file(st, "boundaries", path)
     load_file(st, "ucdp-ged", GED_MALI)
     load_file(st, "ucdp-ged", GED_BFA)
     load_file(st, "acled", ACLED_SAMPLE)

@@ -189,13 +189,13 @@ def test_an_event_gets_a_region_of_its_own_country(mali_store):
     import pandas as pd
 
     from peacewatch import panel
-    from tests.conftest import BOUNDARIES
+    from tests.conftest import CURRENT_BOUNDARIES
 
     raw = pd.read_csv(GED_MALI, index_col=False)
     points = gpd.GeoDataFrame(
         raw[["id"]], geometry=gpd.points_from_xy(raw["longitude"], raw["latitude"]), crs=4326
     )
-    mali = gpd.read_file(BOUNDARIES / "mli_admin1.geojson")
+    mali = gpd.read_file(CURRENT_BOUNDARIES[0]).rename(columns={"ADM1_FR": "name"})
     inside = gpd.sjoin(points, mali[["geometry"]], predicate="intersects", how="inner")
     outside = set(raw["id"].astype(str)) - set(inside["id"].astype(str))
     rows = dict(

@@ -193,9 +193,12 @@ def _outlook(
     try:
         regional = outlook.forecast(store, country, "admin1", 12)
         national = outlook.forecast(store, country, "country", 12)
-    except PeacewatchError:
+    except PeacewatchError as exc:
+        text["outlook"].append(f"No forecast in this briefing: {exc}.")
         return
-    regional = regional[regional["unit"].str.startswith(country)]
+    # The country's own regions (by their codes: P-codes need not start with the ISO3 code).
+    own = set(store.admin1_polygons(country)["admin_code"])
+    regional = regional[regional["unit"].isin(own)]
     regions = regional[regional["horizon"] <= 3]
     p_any = (
         regions.assign(miss=1 - regions["p_ge_25"])
@@ -833,8 +836,11 @@ def build_context(
     try:
         spec = impact_analysis.ImpactSpec(country, radii=(25.0, 50.0), replications=499)
         result = impact_analysis.run(store, spec)
-    except PeacewatchError:
+    except PeacewatchError as exc:
         result = None
+        text["implications"].append(
+            f"The withdrawal-impact estimate is not in this briefing: {exc}."
+        )
     if result is not None:
         lines = impact_report.summary_lines(result)
         text["implications"].extend(lines[: len(spec.radii)])
