@@ -480,7 +480,8 @@ def _write(store: Store, staged: Staged, report: LoadReport, path: Path, loader:
     }
     final_cols = {r[0] for r in con.execute("DESCRIBE final").fetchall()}
     con.execute(
-        f"INSERT INTO {ident(target)} SELECT {_meta_select(target, final_cols, meta)} FROM final"
+        f"INSERT INTO {ident(target)} BY NAME "
+        f"SELECT {_meta_select(target, final_cols, meta)} FROM final"
     )
     _insert_load_row(con, load_id, staged, report, path, loader, None)
     _keep_raw(store, staged.source, load_id)

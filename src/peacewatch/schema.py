@@ -328,6 +328,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "sources": "VARCHAR",
             "confidence": "VARCHAR",
             "notes": "VARCHAR",
+            # why a handover date is missing, or what is known of it (the camps file's words)
+            "handover_notes": "VARCHAR",
         },
     ),
     "timeline": (

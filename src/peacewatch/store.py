@@ -156,6 +156,7 @@ class Store:
         con.execute("ALTER TABLE loads ADD COLUMN IF NOT EXISTS known_at TIMESTAMP")
         con.execute("UPDATE loads SET known_at = loaded_at WHERE known_at IS NULL")
         con.execute("ALTER TABLE events ADD COLUMN IF NOT EXISTS admin1_method VARCHAR")
+        con.execute("ALTER TABLE camps ADD COLUMN IF NOT EXISTS handover_notes VARCHAR")
         con.execute(
             "INSERT INTO event_versions BY NAME SELECT * FROM events WHERE load_id IS NOT NULL"
         )

@@ -228,3 +228,42 @@ def test_every_table_header_is_on_the_pdf_page(brief):
     }
     assert {"coverage", "disagreement", "fatalities", "after", "event", "id"} <= headers
     assert headers - on_page == set()
+
+
+def test_the_vacuum_counts_from_the_handover_day(store):
+    """Menaka was handed over on 25 Aug 2023: 23 of its 60 'after' deaths came earlier in August
+    when the month was counted whole. Recounted with a haversine in numpy from the raw file."""
+    import numpy as np
+    import pandas as pd
+
+    from peacewatch.loading import load_file
+    from tests.conftest import GED_MALI, REFERENCE
+
+    load_file(store, "ucdp-ged", GED_MALI)
+    load_file(store, "camps", REFERENCE / "minusma_camps.csv")
+    load_file(store, "timeline", REFERENCE / "mali_timeline.csv")
+    table = briefing._vacuum_table(store, "MLI", pd.Timestamp("2023-12-31").date())
+    row = table.set_index("camp").loc["Menaka"]
+    raw = pd.read_csv(GED_MALI, index_col=False)
+    raw = raw[raw["date_prec"] != 5]
+    day = pd.to_datetime(raw["date_start"], format="%m/%d/%Y %H:%M:%S")
+    lat1, lon1, lat2, lon2 = map(np.radians, (15.9182, 2.4022, raw["latitude"], raw["longitude"]))
+    a = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
+    km = 2 * 6371.0088 * np.arcsin(np.sqrt(a))
+    near = raw[km <= 25]
+    after = near[day[km <= 25] >= "2023-08-25"]
+    before = near[(day[km <= 25] >= pd.Timestamp("2023-08-25") - pd.Timedelta(days=182))
+                  & (day[km <= 25] < "2023-08-25")]  # fmt: skip
+    assert row["handover"] == "2023-08-25"
+    assert row["fatalities_after"] == after["best_est"].sum()
+    assert row["fatalities_182d_before"] == before["best_est"].sum()
+    month = near[(day[km <= 25] >= "2023-08-01") & (day[km <= 25] <= "2023-12-31")]
+    assert month["best_est"].sum() > row["fatalities_after"]  # the whole month counted more
+    gossi = table.set_index("camp").loc["Gossi"]
+    assert gossi["note"].startswith("no handover date: Absent from Geo-PKO after 2018-06")
+    followed = briefing._after_handovers(store, "MLI")
+    events = " ".join(followed["event"])
+    assert "seize Kidal" in events and "Bourem" in events and "Lere" in events

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import jinja2
+import numpy as np
 import pandas as pd
 import shapely
 from weasyprint import HTML
@@ -339,56 +340,83 @@ def _grid_map(store: Store, country: str, start: date, end: date) -> gpd.GeoData
     return gpd.GeoDataFrame(rows, geometry=polys, crs=4326)
 
 
+VACUUM_KM = 25.0
+
+
 def _vacuum_table(store: Store, country: str, end: date) -> pd.DataFrame:
-    """Per camp: GED events and fatalities within 25 km, 6 months before vs after handover."""
-    camps = store.con.execute(
-        "SELECT camp_id, name, closure_date FROM camps WHERE country_iso3 = ? "
-        "AND closure_date IS NOT NULL ORDER BY closure_date",
-        [country],
+    """Per camp: GED events and deaths within 25 km before and after the handover day.
+
+    182 days before the handover day, and from that day to the end of the data, by event date
+    (not by month: a handover on 25 August does not count August's earlier deaths as 'after').
+    A camp without a handover date says why, in the camps file's words.
+    """
+    camps = panel.camp_sites(store, country)
+    notes = store.con.execute(
+        "SELECT camp_id, handover_notes FROM camps WHERE country_iso3 = ?", [country]
     ).df()
     if camps.empty:
-        return camps
-    site = panel.panel(store, "site:25", country, "2012-01-01", end)
-    site["month"] = pd.to_datetime(site["month"])
-    rows = []
-    last_month = site["month"].max()
-    for camp in camps.itertuples(index=False):
-        closed_day = pd.Timestamp(str(camp.closure_date))
-        closed = closed_day.to_period("M").to_timestamp()
-        series = site[site["unit"] == camp.camp_id]
-        if series.empty:
-            rows.append(
-                {
-                    "camp": camp.name,
-                    "handover": f"{closed_day:%Y-%m-%d}",
-                    "note": "no coordinates: not in the site panel",
-                }
-            )
+        return pd.DataFrame()
+    camps = camps.merge(notes, on="camp_id", how="left")
+    events = store.con.execute(
+        "SELECT date_start, latitude, longitude, fatalities_best FROM events "
+        "WHERE source = 'ucdp_ged' AND date_precision <> 'year' AND date_start <= ? "
+        "AND latitude IS NOT NULL",
+        [end],
+    ).df()
+    events["date_start"] = pd.to_datetime(events["date_start"])
+    where = geo.unit_vectors(events["latitude"], events["longitude"])
+    rows: list[dict[str, object]] = []
+    for camp in camps.to_dict("records"):
+        if pd.isna(camp["closure_date"]):
+            reason = camp["handover_notes"] if isinstance(camp["handover_notes"], str) else ""
+            note = "no handover date: " + (reason or "none in the camps table")
+            rows.append({"camp": camp["name"], "handover": "", "note": note})
             continue
-        before = series[
-            (series["month"] >= closed - pd.DateOffset(months=6)) & (series["month"] < closed)
+        day = pd.Timestamp(str(camp["closure_date"]))
+        if pd.isna(camp["latitude"]):
+            note = "no coordinates: not counted"
+            rows.append({"camp": camp["name"], "handover": f"{day:%Y-%m-%d}", "note": note})
+            continue
+        here = geo.unit_vectors([camp["latitude"]], [camp["longitude"]])[0]
+        near = events[geo.chord_to_km(np.linalg.norm(where - here, axis=1)) <= VACUUM_KM]
+        before = near[
+            (near["date_start"] >= day - pd.Timedelta(days=182)) & (near["date_start"] < day)
         ]
-        after = series[series["month"] >= closed]
-        months_after = len(after)
+        after = near[near["date_start"] >= day]
+        days_after = max((pd.Timestamp(end) - day).days + 1, 0)
+        if days_after >= 182:
+            note = ""
+        elif days_after > 0:
+            note = "too few days after handover in the loaded data to conclude"
+        else:
+            note = "handover after the end of the data"
         rows.append(
             {
-                "camp": camp.name,
-                "handover": f"{closed_day:%Y-%m-%d}",
-                "events_6m_before": int(before["events"].sum()),
-                "fatalities_6m_before": int(before["fatalities_best"].sum()),
-                "months_after_in_data": months_after,
-                "events_after": int(after["events"].sum()),
+                "camp": camp["name"],
+                "handover": f"{day:%Y-%m-%d}",
+                "events_182d_before": len(before),
+                "fatalities_182d_before": int(before["fatalities_best"].sum()),
+                "days_after_in_data": days_after,
+                "events_after": len(after),
                 "fatalities_after": int(after["fatalities_best"].sum()),
-                "note": ""
-                if months_after >= 6
-                else (
-                    "too few months after handover in the loaded data to conclude"
-                    if last_month >= closed
-                    else "handover after the end of the data"
-                ),
+                "note": note,
             }
         )
     return pd.DataFrame(rows)
+
+
+def _after_handovers(store: Store, country: str) -> pd.DataFrame:
+    """Timeline events after the first handover of the country's camps (what followed)."""
+    first = store.con.execute(
+        "SELECT min(closure_date) FROM camps WHERE country_iso3 = ?", [country]
+    ).fetchone()
+    if first is None or first[0] is None:
+        return pd.DataFrame()
+    return store.con.execute(
+        "SELECT date, category, event, location FROM timeline WHERE country_iso3 = ? "
+        "AND date >= ? AND NOT coalesce(lower(notes), '') LIKE 'regional%' ORDER BY date",
+        [country, first[0]],
+    ).df()
 
 
 def _files_used(store: Store, country: str, results: dict[str, indicators.Result]) -> pd.DataFrame:
@@ -828,8 +856,29 @@ def build_context(
             Figure(
                 "Violence near vacated camps (25 km)",
                 table=_table(vacuum),
-                caption=f"Source: {'; '.join(by_year.provenance)}; camps table. Panel site:25.",
-                indicators=["panel site:25"],
+                caption=f"Source: {'; '.join(by_year.provenance)}; camps table. Events within "
+                "25 km (great circle), counted by event date from the handover day; events dated "
+                "only to the year are left out.",
+                indicators=["camps", "events within 25 km"],
+            )
+        )
+    followed = _after_handovers(store, country)
+    if not followed.empty:
+        text["implications"].append(
+            f"After the first handover the timeline records {len(followed)} events, among them: "
+            + "; ".join(
+                f"{pd.Timestamp(d):%d %b %Y}: {e}"
+                for d, e in zip(followed["date"].head(6), followed["event"].head(6), strict=True)
+            )
+            + "."
+        )
+        figures["implications"].append(
+            Figure(
+                "What followed the handovers (timeline)",
+                table=_table(followed),
+                caption="Source: the country's timeline (reference table), from the first "
+                "handover on.",
+                indicators=["timeline"],
             )
         )
     progress("impact")

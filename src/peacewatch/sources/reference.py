@@ -183,6 +183,7 @@ class Camps(_Reference):
             {_opt(cols, "sources")} AS sources,
             {_opt(cols, "confidence")} AS confidence,
             {_opt(cols, "notes")} AS notes,
+            {_opt(cols, "handover_notes")} AS handover_notes,
             {reason} AS _reject_reason, {field} AS _reject_field, {value} AS _reject_value,
             CASE WHEN {blank("latitude")} OR {blank("longitude")}
                  THEN 'no coordinates: site kept but left out of spatial work' END AS _warning,
