@@ -267,3 +267,35 @@ def test_the_vacuum_counts_from_the_handover_day(store):
     followed = briefing._after_handovers(store, "MLI")
     events = " ".join(followed["event"])
     assert "seize Kidal" in events and "Bourem" in events and "Lere" in events
+
+
+def test_forecast_table_is_sorted_and_formatted_and_empty_panels_start_at_zero():
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from peacewatch.report import charts
+
+    regions = pd.DataFrame(
+        {
+            "unit": ["A", "A", "B", "B"],
+            "unit_name": ["Alpha", "Alpha", "Beta", "Beta"],
+            "month": pd.to_datetime(["2024-02-01", "2024-01-01", "2024-01-01", "2024-02-01"]),
+            "median": [3.4, 2.6, 30.2, 41.0],
+            "q05": [0.0, 0.0, 4.4, 9.6],
+            "q95": [12.5, 9.49, 120.2, 160.7],
+            "p_ge_25": [0.05, 0.031, 0.6, 0.7],
+        }
+    )
+    p_any = pd.DataFrame(
+        {"unit": ["A", "B"], "unit_name": ["Alpha", "Beta"], "p_any": [0.08, 0.88]}
+    )
+    table = briefing._forecast_table(regions, p_any)
+    assert list(table["region"]) == ["Beta", "Beta", "Alpha", "Alpha"]
+    assert list(table["month"]) == ["2024-01", "2024-02", "2024-01", "2024-02"]
+    assert list(table["5-95% range"])[:2] == ["4-120", "10-161"]
+    assert list(table["P(>= 25 deaths)"]) == ["60%", "70%", "3%", "5%"]
+    fig, ax = plt.subplots()
+    ax.plot(pd.to_datetime(["2024-01-01", "2024-06-01"]), [0, 0])
+    charts.tidy_counts_axis(ax)
+    assert ax.get_ylim() == (0.0, 1.0)
+    plt.close(fig)

@@ -236,7 +236,7 @@ def _outlook(
                     label_column="unit_name",
                     cmap="Purples",
                 ),
-                table=_table(regions[["unit_name", "month", "median", "q05", "q95", "p_ge_25"]]),
+                table=_table(_forecast_table(regions, p_any)),
                 caption="peacewatch.forecast (gbm_hurdle, 1,000 samples per region-month), trained "
                 "on UCDP GED state-based deaths up to the last loaded month.",
                 indicators=["panel admin1 x month"],
@@ -283,6 +283,26 @@ def _outlook(
                 indicators=["panel admin1 x month"],
             )
         )
+
+
+def _forecast_table(regions: pd.DataFrame, p_any: pd.DataFrame) -> pd.DataFrame:
+    """The regional forecasts, riskiest region first, then by month; whole deaths, percents."""
+    order = p_any.set_index("unit")["p_any"]
+    table = regions.assign(risk=regions["unit"].map(order)).sort_values(
+        ["risk", "unit_name", "month"], ascending=[False, True, True]
+    )
+    return pd.DataFrame(
+        {
+            "region": table["unit_name"],
+            "month": pd.to_datetime(table["month"]).dt.strftime("%Y-%m"),
+            "median deaths": table["median"].round().astype("Int64"),
+            "5-95% range": [
+                f"{round(lo):,}-{round(hi):,}"
+                for lo, hi in zip(table["q05"], table["q95"], strict=True)
+            ],
+            "P(>= 25 deaths)": [f"{p:.0%}" for p in table["p_ge_25"]],
+        }
+    )
 
 
 def _state(successful: object) -> str:

@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import geopandas as gpd
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
@@ -193,9 +194,20 @@ def fan(
     ax.fill_between(x, q05, q95, color=PALETTE[1], alpha=0.18, label="90% interval")
     ax.fill_between(x, q25, q75, color=PALETTE[1], alpha=0.35, label="50% interval")
     ax.plot(x, median, color=PALETTE[1], lw=1.2, label="median forecast")
+    tidy_counts_axis(ax)
     ax.set_title(title, loc="left", fontsize=10)
     ax.legend(fontsize=7, frameon=False)
     return to_svg(fig)
+
+
+def tidy_counts_axis(ax: plt.Axes, dates: bool = True) -> None:
+    """A count axis from 0 (an empty panel gets 0..1, not -0.05..0.05) and a few date ticks."""
+    _low, high = ax.get_ylim()
+    ax.set_ylim(0, max(high, 1.0))
+    if dates:
+        locator = mdates.AutoDateLocator(minticks=2, maxticks=4)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 def fans(panels: list[tuple[str, pd.Series, pd.Series, pd.DataFrame]], title: str) -> str:
@@ -217,5 +229,6 @@ def fans(panels: list[tuple[str, pd.Series, pd.Series, pd.DataFrame]], title: st
         ax.plot(ahead["month"], ahead["median"], color=PALETTE[1], lw=1)
         ax.set_title(name, fontsize=8, loc="left")
         ax.tick_params(labelsize=6)
+        tidy_counts_axis(ax)
     fig.suptitle(title, fontsize=9, x=0.01, ha="left")
     return to_svg(fig)

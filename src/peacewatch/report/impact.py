@@ -12,7 +12,7 @@ import pandas as pd
 
 from peacewatch import csvsafe, panel
 from peacewatch.analysis.impact import ImpactResult
-from peacewatch.report.charts import PALETTE, to_svg
+from peacewatch.report.charts import PALETTE, tidy_counts_axis, to_svg
 from peacewatch.store import Store
 
 PUBLISHED_SHORT = "UN troops go with less violence against civilians"
@@ -84,6 +84,7 @@ def sparklines_svg(store: Store, result: ImpactResult) -> str:
         ax.axvline(site["handover_month"], color=PALETTE[1], lw=0.8, ls="--")
         ax.set_title(str(site["name"])[:28], fontsize=7, loc="left")
         ax.tick_params(labelsize=6)
+        tidy_counts_axis(ax, dates=False)  # an empty panel: 0..1, not -0.05..0.05
         ax.xaxis.set_major_locator(mdates.YearLocator())
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     fig.suptitle(
