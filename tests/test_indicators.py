@@ -134,3 +134,41 @@ def test_each_indicator_cites_only_the_files_it_read(mali_store):
     bfa = indicators.compute(mali_store, "security.ged_by_year", "BFA", "2016-01-01", "2023-12-31")
     assert bfa.provenance == [p.replace("ged_mali_432", "ged_burkina_faso_439") for p in
                               results["security.ged_by_year"].provenance]  # fmt: skip
+
+
+def test_the_cooperation_tracker_counts_timeline_and_incident_reports(store):
+    """Per month and kind, from the timeline's words and incident categories, each listed."""
+    from peacewatch import accounts, incidents
+    from peacewatch.loading import load_file
+    from tests.conftest import BOUNDARIES
+
+    load_file(store, "boundaries", BOUNDARIES / "mli_admin1.geojson")
+    load_file(store, "timeline", REFERENCE / "mali_timeline.csv")
+    accounts.add_user(store, "rita", "reporter", "a long password")
+    accounts.add_user(store, "ana", "analyst", "a long password")
+    rita, ana = accounts.User("rita", "reporter"), accounts.User("ana", "analyst")
+    made = incidents.create(
+        store,
+        rita,
+        {
+            "occurred_on": "2023-07-03",
+            "latitude": 16.27,
+            "longitude": -0.04,
+            "category": "flight_denial",
+            "description": "Rotation flight to Gao refused",
+            "confidentiality": "public",
+        },  # fmt: skip
+    )
+    incidents.transition(store, rita, made["incident_id"], "submit")
+    for step in ("verify", "publish"):
+        incidents.transition(store, ana, made["incident_id"], step)
+    frame = indicators.compute(
+        store, "cooperation.tracker", "MLI", "2012-01-01", "2024-12-31"
+    ).frame
+    rows = {(r["month"], r["kind"]): r for r in frame.to_dict("records")}
+    assert rows[("2023-06", "hostile statement or request to leave")]["events"] == 1
+    assert "without delay" in rows[("2023-06", "hostile statement or request to leave")]["listed"]
+    assert rows[("2023-07", "flight or rotation restriction")]["events"] == 1
+    assert "incident report" in rows[("2023-07", "flight or rotation restriction")]["listed"]
+    # The 2017 sanctions' "travel ban" is not a movement restriction on the mission.
+    assert not any(m.startswith("2017") for m, _k in rows)

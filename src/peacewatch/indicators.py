@@ -246,6 +246,46 @@ _register(
         ("timeline", "incident"),
     ),
     Indicator(
+        "cooperation.tracker",
+        "cooperation",
+        "Freedom of movement and host cooperation, month by month",
+        "Per month and kind - movement restriction, flight or rotation restriction, denial of "
+        "access or authorisation, expulsion, hostile statement or request to leave - the "
+        "timeline's events (kind read from the event's words by the rules in this query) and "
+        "the published incident reports (kind from their category), each listed.",
+        """WITH t AS (
+             SELECT date AS day, 'timeline' AS source, event AS what, CASE
+               WHEN regexp_matches(lower(event), 'expel|expuls|persona non grata')
+                 THEN 'expulsion'
+               WHEN regexp_matches(lower(event), 'flight|airspace|rotation|drone|overflight')
+                AND regexp_matches(lower(event), 'ban|denied|deny|restrict|suspend|refus|block')
+                 THEN 'flight or rotation restriction'
+               WHEN regexp_matches(lower(event),
+                    'denied access|deny access|refus.*(access|authori)')
+                 THEN 'denial of access or authorisation'
+               WHEN regexp_matches(lower(event),
+                    'restrict|freedom of movement|blockade|checkpoint|curfew|movement ban')
+                 THEN 'movement restriction'
+               WHEN regexp_matches(lower(event),
+                    'asks .*withdraw|demand.*(leave|withdraw)|without delay|accus|hostile|denounce')
+                 THEN 'hostile statement or request to leave'
+             END AS kind
+             FROM timeline WHERE country_iso3 = $country AND date BETWEEN $date_from AND $date_to
+               AND NOT coalesce(lower(notes), '') LIKE 'regional%'
+             UNION ALL
+             SELECT date_start, 'incident report', notes, CASE source_event_type
+               WHEN 'movement_restriction' THEN 'movement restriction'
+               WHEN 'flight_denial' THEN 'flight or rotation restriction'
+               WHEN 'arrest_expulsion' THEN 'expulsion' END
+             FROM events WHERE source = 'incident' AND country_iso3 = $country
+               AND date_start BETWEEN $date_from AND $date_to)
+           SELECT strftime(day, '%Y-%m') AS month, kind, count(*) AS events,
+               string_agg(strftime(day, '%Y-%m-%d') || ' (' || source || '): ' || what, ' | '
+                          ORDER BY day) AS listed
+           FROM t WHERE kind IS NOT NULL GROUP BY ALL ORDER BY month, kind""",
+        ("timeline", "incident"),
+    ),
+    Indicator(
         "human_rights.civilian_fatalities",
         "human_rights",
         "Civilian fatalities by perpetrator category (UCDP GED one-sided violence)",

@@ -776,6 +776,31 @@ def build_context(
         )
 
     progress("cooperation")
+    tracker = results["cooperation.tracker"]
+    kinds = (
+        tracker.frame.groupby("kind")["events"].sum().to_dict() if not tracker.frame.empty else {}
+    )
+    text["cooperation"].append(
+        "Freedom of movement and host cooperation, counted month by month from the timeline and "
+        "the published incident reports: "
+        + (
+            "; ".join(f"{kind} {int(n)}" for kind, n in sorted(kinds.items()))
+            if kinds
+            else "none recorded"
+        )
+        + ". The loaded sources hold few such records: flight denials, rotation refusals and "
+        "movement restrictions reported by the mission itself enter this count once filed as "
+        "incident reports."
+    )
+    if not tracker.frame.empty:
+        figures["cooperation"].append(
+            Figure(
+                "Freedom of movement and host cooperation, by month",
+                table=_table(tracker.frame),
+                caption=_caption(tracker),
+                indicators=[tracker.indicator.name],
+            )
+        )
     coop = results["cooperation.restrictions"]
     if not coop.frame.empty:
         text["cooperation"].append(
