@@ -157,7 +157,7 @@ def test_the_cooperation_tracker_counts_timeline_and_incident_reports(store):
             "category": "flight_denial",
             "description": "Rotation flight to Gao refused",
             "confidentiality": "public",
-        },  # fmt: skip
+        },
     )
     incidents.transition(store, rita, made["incident_id"], "submit")
     for step in ("verify", "publish"):
