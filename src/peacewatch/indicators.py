@@ -305,6 +305,8 @@ _register(
         "Every event with at least 25 civilian deaths, with the perpetrator as the source names "
         "it and its category.",
         f"""SELECT date_start AS date, coalesce(admin1, source_admin1) AS region,
+               CASE WHEN source = 'ucdp_ged' THEN left(split_part(notes, chr(10), 1), 60)
+                    ELSE source_admin2 END AS place,
                actor1 AS perpetrator, actor1_category AS perpetrator_category,
                civilian_fatalities, fatalities_best, source, event_id
            FROM events WHERE country_iso3 = $country AND civilian_fatalities >= 25

@@ -22,7 +22,7 @@ from weasyprint import HTML
 from peacewatch import __version__, geo, indicators, panel, vintages
 from peacewatch.analysis import impact as impact_analysis
 from peacewatch.analysis import presence as presence_analysis
-from peacewatch.analysis import spatial, trends
+from peacewatch.analysis import reconcile, spatial, trends
 from peacewatch.countries import country_table
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import backtest, outlook
@@ -439,6 +439,32 @@ def _after_handovers(store: Store, country: str) -> pd.DataFrame:
     ).df()
 
 
+def _with_timeline(store: Store, country: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Each event with the timeline's massacre entry of the same days, if there is one.
+
+    The timeline gives other tolls (OHCHR, officials): Moura, March 2022, at least 500 killed
+    against GED's count. Matched by date (the entry's span, 3 days either side).
+    """
+    entries = store.con.execute(
+        "SELECT date, coalesce(end_date, date) AS end_date, event, reported_fatalities "
+        "FROM timeline WHERE country_iso3 = ? AND category = 'massacre/human-rights'",
+        [country],
+    ).df()
+    accounts = []
+    for day in pd.to_datetime(frame["date"]):
+        hit = entries[
+            (pd.to_datetime(entries["date"]) - pd.Timedelta(days=3) <= day)
+            & (day <= pd.to_datetime(entries["end_date"]) + pd.Timedelta(days=3))
+        ]
+        accounts.append(
+            " | ".join(
+                str(e) + (f" (reported: {f})" if isinstance(f, str) and f else "")
+                for e, f in zip(hit["event"], hit["reported_fatalities"], strict=True)
+            )
+        )
+    return frame.assign(timeline_account=accounts)
+
+
 def _files_used(store: Store, country: str, results: dict[str, indicators.Result]) -> pd.DataFrame:
     """The loads whose rows this briefing read, not every file in the store.
 
@@ -841,15 +867,37 @@ def build_context(
         )
     mass = results["human_rights.mass_casualty_events"]
     if not mass.frame.empty:
+        once = _with_timeline(
+            store, country, reconcile.dedupe(mass.frame, reconcile.matches(store, country))
+        )
+        folded = len(mass.frame) - len(once)
+        deadliest = once.sort_values("civilian_fatalities", ascending=False).head(3)
         text["human-rights"].append(
-            f"{len(mass.frame)} events killed at least 25 civilians (GED and ACLED list some of "
-            "the same massacres: the source column tells them apart)."
+            f"{len(once)} events killed at least 25 civilians"
+            + (
+                f" ({len(mass.frame)} source rows: {folded} ACLED rows are the same events as "
+                "GED rows and are counted once, with both tolls shown)"
+                if folded
+                else ""
+            )
+            + ". The deadliest: "
+            + "; ".join(
+                f"{pd.Timestamp(r['date']):%d %b %Y}, {r['place'] or r['region']}: "
+                f"{_n(r['civilian_fatalities'])} civilians ({r['source']})"
+                + (f"; the timeline: {r['timeline_account']}" if r["timeline_account"] else "")
+                for r in deadliest.to_dict("records")
+            )
+            + "."
         )
         figures["human-rights"].append(
             Figure(
-                "Mass-casualty events (>= 25 civilians)",
-                table=_table(mass.frame),
-                caption=_caption(mass),
+                "Mass-casualty events (>= 25 civilians), each real event once",
+                table=_table(once),
+                caption=_caption(mass)
+                + " Rows of different sources matched as one event (peacewatch.analysis."
+                "reconcile: date, place, deaths, actors) are folded into the GED row "
+                "(`also in`, `disagreement`); the timeline's account of the same massacre is set "
+                "beside it.",
                 indicators=[mass.indicator.name],
             )
         )
