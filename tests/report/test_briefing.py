@@ -299,3 +299,40 @@ def test_forecast_table_is_sorted_and_formatted_and_empty_panels_start_at_zero()
     charts.tidy_counts_axis(ax)
     assert ax.get_ylim() == (0.0, 1.0)
     plt.close(fig)
+
+
+def test_key_judgements_carry_numbers_recounted_from_the_raw_file(mali_store):
+    """The summary is five to seven judgements (how violent now against before, where, by
+    whom, against whom, where the mission left, next), each with its number."""
+    from datetime import date
+
+    import pandas as pd
+
+    from peacewatch.report import judgements
+    from tests.conftest import GED_MALI
+
+    raw = pd.read_csv(GED_MALI, index_col=False)
+    year = pd.to_datetime(raw["date_start"], format="%m/%d/%Y %H:%M:%S").dt.year
+    now, before = raw[year == 2023], raw[year == 2022]
+    vacuum = briefing._vacuum_table(mali_store, "MLI", date(2023, 12, 31))
+    judged = judgements.key_judgements(
+        mali_store, "MLI", "Mali", date(2023, 12, 31), vacuum, {"sentence": "a forecast."}
+    )
+    assert 5 <= len(judged) <= 7
+    by = {j.question: j.text for j in judged}
+    assert f"{now['best_est'].sum():,} deaths" in by["how violent"]
+    assert f"against {before['best_est'].sum():,}" in by["how violent"]
+    one_sided = now[now["type_of_violence"] == 3]["best_est"].sum()
+    assert f"of {one_sided:,} deaths in one-sided violence" in by["by whom"]
+    prior = before[before["type_of_violence"] == 3]["best_est"].sum()
+    assert f"({one_sided:,} against {prior:,})" in by["against whom"]
+    assert "Mopti" in by["where"] and "not an estimate" in by["where the mission left"]
+    assert {j.section for j in judged} <= {"security", "human-rights", "implications", "outlook"}
+
+
+def test_the_briefing_summary_is_the_key_judgements(brief):
+    context, html, _pdf, _steps = brief
+    text = html.read_text(encoding="utf-8")
+    assert context["text"]["summary"] == [j.text for j in context["judgements"]]
+    assert text.count('class="lead"') == len(context["judgements"])
+    assert "90% interval" in context["judgements"][-1].text  # the outlook's national interval

@@ -26,7 +26,7 @@ from peacewatch.analysis import reconcile, spatial, trends
 from peacewatch.countries import country_table
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import backtest, outlook
-from peacewatch.report import charts
+from peacewatch.report import charts, judgements
 from peacewatch.report import impact as impact_report
 from peacewatch.schema import ACTOR_CATEGORIES, CATEGORIES
 from peacewatch.sources.reference import MISSIONS
@@ -210,12 +210,21 @@ def _outlook(
     )
     top = p_any.sort_values("p_any", ascending=False).head(3)
     origin = pd.Timestamp(national["origin"].iloc[0])
-    text["outlook"].append(
-        f"From data to {origin:%B %Y}, the gradient-boosted hurdle model gives "
+    first = national.sort_values("horizon").iloc[0]
+    chances = (
+        "gives "
         + ", ".join(f"{r['unit_name']} {r['p_any']:.0%}" for r in top.to_dict("records"))
         + " as the chances of at least one month with 25 or more state-based deaths in the "
-        "next three months (months treated as independent). See the backtest scores before "
-        "trusting them: `peacewatch backtest`."
+        "next three months (months treated as independent)"
+        if not top.empty
+        else "has no regional forecast (no admin-1 boundaries of the country are loaded)"
+    )
+    text["outlook"].append(
+        f"From data to {origin:%B %Y}, the gradient-boosted hurdle model {chances}; for "
+        f"{pd.Timestamp(first['month']):%B %Y} it forecasts {round(first['median']):,} "
+        f"state-based deaths in the country (90% interval {round(first['q05']):,} to "
+        f"{round(first['q95']):,}). See the backtest scores before trusting them: "
+        "`peacewatch backtest`."
     )
     polys = store.admin1_polygons(country).rename(
         columns={"admin_code": "unit", "name": "unit_name"}
@@ -1143,11 +1152,15 @@ def build_context(
         for r in results.values()
     ]
     loads = _files_used(store, country, results)
-    text["summary"] = text["summary"] + [
-        sentences[0]
-        for key, sentences in text.items()
-        if key not in ("summary", "appendix") and sentences
-    ]
+    judged = judgements.key_judgements(
+        store,
+        country,
+        name,
+        end,
+        vacuum,
+        {"sentence": text["outlook"][0]} if text["outlook"] else None,
+    )
+    text["summary"] = [j.text for j in judged]
     return {
         "country": country,
         "country_name": name,
@@ -1158,6 +1171,7 @@ def build_context(
         "figures": figures,
         "text": text,
         "appendix": appendix,
+        "judgements": judged,
         "loads": _table(loads, max_rows=200),
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "version": __version__,
