@@ -109,7 +109,12 @@ def resolve_place(store: Store, place: str | None, lat: Any, lon: Any) -> Place:
     admin1 = admin1_code = country = None
     if not located.empty and located.iloc[0]["admin1_code"] is not None:
         admin1, admin1_code = located.iloc[0]["admin1"], located.iloc[0]["admin1_code"]
-        country = str(admin1_code).split("-", 1)[0]
+        # The region's own country (a P-code such as ML05 does not spell the ISO3 code).
+        found = con.execute(
+            "SELECT any_value(country_iso3) FROM admin_boundaries WHERE admin_code = ?",
+            [admin1_code],
+        ).fetchone()
+        country = found[0] if found else None
     return Place(latitude, longitude, place, admin1, admin1_code, country, source)
 
 

@@ -336,3 +336,12 @@ def test_the_briefing_summary_is_the_key_judgements(brief):
     assert context["text"]["summary"] == [j.text for j in context["judgements"]]
     assert text.count('class="lead"') == len(context["judgements"])
     assert "90% interval" in context["judgements"][-1].text  # the outlook's national interval
+
+
+def test_the_claims_section_sits_near_the_top(brief):
+    context, html, _pdf, _steps = brief
+    text = html.read_text(encoding="utf-8")
+    assert [k for k, _t in context["sections"]][:2] == ["summary", "claims"]
+    table = context["figures"]["claims"][0].table
+    assert table.count("<tr>") == 1 + 10 and "not enough data" in table
+    assert text.index('id="claims"') < text.index('id="security"')

@@ -168,6 +168,7 @@ def test_incident_workflow_and_publication(client, auth, web_store):
     # ... and into the panels, under source "incident".
     panel = client.get("/api/panels", params={"country": "MLI", "unit": "admin1",
         "source": "incident", "limit": 5000}).json()  # fmt: skip
+    assert "items" in panel, panel
     feb = [r for r in panel["items"] if r["month"] == "2024-02-01" and r["unit_name"] == "Mopti"]
     assert feb and feb[0]["events"] >= 1
     history = client.get(f"/api/incidents/{iid}/history", headers=auth("ana")).json()["items"]

@@ -4,7 +4,7 @@ Hotspots: Gi* (`esda.G_Local`, star=True, i.e. each unit counts in its own neigh
 unit's yearly fatalities. Weights: queen contiguity (binary; shared edge or corner) between
 admin-1 polygons or between PRIO-GRID cells (the 8 surrounding cells). Significance by 999
 conditional permutations with a fixed seed; a unit is a hot spot when z > 0 and the pseudo
-p-value < 0.05, a cold spot when z < 0 and p < 0.05. With few units (Mali has 9 admin-1 regions)
+p-value < 0.05, a cold spot when z < 0 and p < 0.05. With few units (ten or so admin-1 regions)
 the test has little power: use PRIO-GRID for detail.
 
 Spillover: the country's monthly fatalities beside the monthly fatalities within 100 km of its

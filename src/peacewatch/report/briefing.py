@@ -26,7 +26,7 @@ from peacewatch.analysis import reconcile, spatial, trends
 from peacewatch.countries import country_table
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import backtest, outlook
-from peacewatch.report import charts, judgements
+from peacewatch.report import charts, claims, judgements
 from peacewatch.report import impact as impact_report
 from peacewatch.schema import ACTOR_CATEGORIES, CATEGORIES
 from peacewatch.sources.reference import MISSIONS
@@ -34,6 +34,7 @@ from peacewatch.store import Store
 
 SECTIONS = (
     ("summary", "Summary"),
+    ("claims", "The standard story of the mission's exit, against the evidence"),
     ("security", "The security environment"),
     ("political", "Political instability"),
     ("cooperation", "Cooperation with the host state"),
@@ -1152,6 +1153,39 @@ def build_context(
         for r in results.values()
     ]
     loads = _files_used(store, country, results)
+    verdicts = claims.judge(store, country, missions[0], tracker.frame, vacuum) if missions else []
+    if verdicts:
+        tally = pd.Series([v.verdict for v in verdicts]).value_counts()
+        text["claims"].append(
+            f"{len(verdicts)} claims of the usual account of {missions[0]}'s exit, each judged by "
+            "the rule stated beside it from the loaded evidence: "
+            + ", ".join(f"{n} {verdict}" for verdict, n in tally.items())
+            + "."
+        )
+        figures["claims"].append(
+            Figure(
+                "Claims and evidence",
+                table=_table(
+                    pd.DataFrame(
+                        {
+                            "claim": [v.claim for v in verdicts],
+                            "verdict": [v.verdict for v in verdicts],
+                            "evidence": [v.evidence for v in verdicts],
+                            "rule": [v.rule for v in verdicts],
+                        }
+                    )
+                ),
+                caption="Claims and rules: peacewatch/data/claims/"
+                f"{missions[0]}.csv; evidence computed by peacewatch.report.claims.",
+                indicators=["claims"],
+            )
+        )
+    else:
+        text["claims"].append(
+            "No mission claims file for this country"
+            + (f" ({', '.join(missions)})" if missions else " (no peace operation in the data)")
+            + ": nothing to judge."
+        )
     judged = judgements.key_judgements(
         store,
         country,

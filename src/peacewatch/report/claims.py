@@ -1,0 +1,313 @@
+"""Claims against evidence: each claim of the standard story of a mission's exit, judged.
+
+The claims live in a data file per mission (`data/claims/<MISSION>.csv`: the claim, the
+measure that tests it, the verdict rule in words, the mission's period), so another mission
+gets its own list. Each measure below computes its evidence from the store and applies the
+rule the file states: supported, mixed, contradicted or not enough data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+
+import pandas as pd
+
+from peacewatch.store import Store
+
+SUPPORTED, MIXED, CONTRADICTED, NO_DATA = "supported", "mixed", "contradicted", "not enough data"
+STATE = ("state_forces", "foreign_state_forces", "foreign_private_military")
+NON_STATE = ("jihadist", "signatory_armed_group", "communal_militia", "other", "unknown")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a measure may read: the store, the country, the mission and its period."""
+
+    store: Store
+    country: str
+    mission: str
+    start: date
+    end: date
+    tracker: pd.DataFrame
+    vacuum: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A claim, its evidence and the verdict of its rule."""
+
+    claim_id: str
+    claim: str
+    evidence: str
+    verdict: str
+    rule: str
+
+
+def _deaths(
+    ctx: Context, start: date | pd.Timestamp, end: date | pd.Timestamp, extra: str = ""
+) -> int:
+    row = ctx.store.con.execute(
+        "SELECT coalesce(sum(fatalities_best), 0) FROM events WHERE source = 'ucdp_ged' "
+        f"AND country_iso3 = ? AND date_start BETWEEN ? AND ? {extra}",
+        [ctx.country, pd.Timestamp(start).date(), pd.Timestamp(end).date()],
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _change(new: float, old: float, rise: float = 0.25) -> str:
+    if old == 0:
+        return SUPPORTED if new > 0 else MIXED
+    ratio = new / old
+    if ratio >= 1 + rise:
+        return SUPPORTED
+    if ratio <= 1 - rise:
+        return CONTRADICTED
+    return MIXED
+
+
+def un_deaths_rank(ctx: Context) -> tuple[str, str]:
+    """The mission's rank by peacekeepers killed in malicious acts (UN fatalities file)."""
+    rows = ctx.store.con.execute(
+        "SELECT mission, count(*) FILTER (WHERE malicious) AS n FROM un_fatalities "
+        "GROUP BY 1 ORDER BY 2 DESC, 1"
+    ).fetchall()
+    names = [r[0] for r in rows]
+    if ctx.mission not in names:
+        return f"{ctx.mission} is not in the UN fatalities file.", NO_DATA
+    rank = names.index(ctx.mission) + 1
+    killed = dict(rows)[ctx.mission]
+    verdict = SUPPORTED if rank == 1 else (MIXED if rank <= 3 else CONTRADICTED)
+    return (
+        f"{killed:,} peacekeepers of {ctx.mission} killed in malicious acts: rank {rank} of "
+        f"{len(names)} missions in the UN fatalities file.",
+        verdict,
+    )
+
+
+def coups_and_violence(ctx: Context) -> tuple[str, str]:
+    """Successful coups in the mission period, and deaths 12 months after each against before."""
+    days = [
+        pd.Timestamp(r[0])
+        for r in ctx.store.con.execute(
+            "SELECT date FROM coups WHERE country_iso3 = ? AND successful "
+            "AND date BETWEEN ? AND ? ORDER BY date",
+            [ctx.country, ctx.start, ctx.end],
+        ).fetchall()
+    ]
+    if not days:
+        return "No successful coup during the mission (Powell & Thyne).", CONTRADICTED
+    parts, rose = [], False
+    for day in days:
+        before = _deaths(ctx, day - pd.DateOffset(years=1), day - pd.Timedelta(days=1))
+        after = _deaths(ctx, day, day + pd.DateOffset(years=1) - pd.Timedelta(days=1))
+        rose |= after > before
+        parts.append(f"{day:%d %b %Y}: {before:,} deaths in the year before, {after:,} after")
+    return "Successful coups: " + "; ".join(parts) + ".", SUPPORTED if rose else MIXED
+
+
+def cooperation_trend(ctx: Context) -> tuple[str, str]:
+    """Records of restrictions and hostile statements a year: the last two years against before."""
+    frame = ctx.tracker
+    if frame.empty or frame["events"].sum() < 3:
+        n = int(frame["events"].sum()) if not frame.empty else 0
+        return f"{n} records of restrictions, denials, expulsions or hostile statements.", NO_DATA
+    years = pd.to_datetime(frame["month"]).dt.year
+    cut = ctx.end.year - 1
+    recent = frame.loc[years >= cut, "events"].sum() / 2
+    earlier_years = max(cut - ctx.start.year, 1)
+    earlier = frame.loc[years < cut, "events"].sum() / earlier_years
+    verdict = SUPPORTED if recent > earlier else (CONTRADICTED if recent < earlier else MIXED)
+    return (
+        f"{recent:.1f} records a year in {cut}-{ctx.end.year} against {earlier:.1f} a year before.",
+        verdict,
+    )
+
+
+def abuses_by_both(ctx: Context) -> tuple[str, str]:
+    """Shares of deaths in one-sided violence by state (and allied) forces and by non-state."""
+    rows = dict(
+        ctx.store.con.execute(
+            "SELECT actor1_category, sum(fatalities_best) FROM events WHERE source = 'ucdp_ged' "
+            "AND country_iso3 = ? AND violence_type = 3 AND date_start BETWEEN ? AND ? "
+            "GROUP BY 1",
+            [ctx.country, ctx.start, ctx.end],
+        ).fetchall()
+    )
+    total = sum(rows.values())
+    if not total:
+        return "No one-sided violence recorded.", NO_DATA
+    state = sum(v for k, v in rows.items() if k in STATE)
+    other = total - state
+    verdict = SUPPORTED if min(state, other) / total >= 0.10 else MIXED
+    return (
+        f"Of {total:,} civilians killed in one-sided violence, {state:,} "
+        f"({state / total:.0%}) by state and allied forces, {other:,} ({other / total:.0%}) by "
+        "armed groups.",
+        verdict,
+    )
+
+
+def host_request(ctx: Context) -> tuple[str, str]:
+    """A request to leave or a hostile statement by the host in the timeline."""
+    frame = ctx.tracker
+    hits = (
+        frame[frame["kind"] == "hostile statement or request to leave"]
+        if not frame.empty
+        else frame
+    )
+    if hits.empty:
+        return "The timeline records no request to leave.", NO_DATA
+    return str(hits["listed"].iloc[0]), SUPPORTED
+
+
+def violence_trend(ctx: Context) -> tuple[str, str]:
+    """Deaths in the mission's first three years against its last three."""
+    first = _deaths(ctx, ctx.start, pd.Timestamp(ctx.start) + pd.DateOffset(years=3))
+    last = _deaths(ctx, pd.Timestamp(ctx.end) - pd.DateOffset(years=3), ctx.end)
+    return (
+        f"{first:,} deaths in the mission's first three years, {last:,} in its last three.",
+        _change(last, first),
+    )
+
+
+def foreign_actor(ctx: Context) -> tuple[str, str]:
+    """Civilians killed by state and foreign forces, a year before and after the first event."""
+    row = ctx.store.con.execute(
+        "SELECT min(date_start) FROM events WHERE country_iso3 = ? AND "
+        "'foreign_private_military' IN (actor1_category, coalesce(actor2_category, ''))",
+        [ctx.country],
+    ).fetchone()
+    if row is None or row[0] is None:
+        return "No event involves a foreign private military actor in the loaded data.", NO_DATA
+    first = pd.Timestamp(row[0])
+    cats = ", ".join(f"'{c}'" for c in STATE)
+    extra = f"AND violence_type = 3 AND actor1_category IN ({cats})"
+    before = _deaths(ctx, first - pd.DateOffset(years=1), first - pd.Timedelta(days=1), extra)
+    after = _deaths(ctx, first, first + pd.DateOffset(years=1) - pd.Timedelta(days=1), extra)
+    verdict = SUPPORTED if _change(after, before) == SUPPORTED else MIXED
+    return (
+        f"First event with a foreign private military actor: {first:%d %b %Y}. Civilians killed "
+        f"by state and foreign forces: {before:,} in the year before, {after:,} in the year after.",
+        verdict,
+    )
+
+
+def vacuum(ctx: Context) -> tuple[str, str]:
+    """Deaths near vacated camps per camp-month, before and after the handovers."""
+    frame = ctx.vacuum
+    if frame.empty or "fatalities_after" not in frame:
+        return "No camp with a handover date and coordinates.", NO_DATA
+    counted = frame.dropna(subset=["fatalities_after"])
+    mean_days = counted["days_after_in_data"].mean()
+    after = counted["fatalities_after"].sum() / max(counted["days_after_in_data"].sum(), 1) * 30
+    before = counted["fatalities_182d_before"].sum() / (182 * len(counted)) * 30
+    text = (
+        f"Within 25 km of {len(counted)} vacated camps: {after:.1f} deaths a camp-month after the "
+        f"handovers, {before:.1f} before; {mean_days:.0f} days after a handover in the data on "
+        "average."
+    )
+    if mean_days < 182:
+        return text, NO_DATA
+    return text, _change(after, before)
+
+
+def humanitarian_trend(ctx: Context) -> tuple[str, str]:
+    """Internally displaced people: the latest figure against the mission's last year."""
+    rows = ctx.store.con.execute(
+        "SELECT year, max(value) FROM humanitarian WHERE country_iso3 = ? AND indicator = 'idps' "
+        "GROUP BY 1 ORDER BY 1",
+        [ctx.country],
+    ).fetchall()
+    values = dict(rows)
+    base_year = ctx.end.year
+    if not rows or base_year not in values or rows[-1][0] <= base_year:
+        return "No displacement figures for the withdrawal year and after.", NO_DATA
+    latest_year, latest = rows[-1]
+    return (
+        f"Internally displaced people: {values[base_year]:,.0f} in {base_year} (highest figure), "
+        f"{latest:,.0f} in {latest_year}.",
+        _change(latest, values[base_year], rise=0.10),
+    )
+
+
+def spillover(ctx: Context) -> tuple[str, str]:
+    """Deaths in the other loaded countries: the mission's first three years against its last."""
+    others = [
+        r[0]
+        for r in ctx.store.con.execute(
+            "SELECT DISTINCT country_iso3 FROM events WHERE source = 'ucdp_ged' "
+            "AND country_iso3 <> ? ORDER BY 1",
+            [ctx.country],
+        ).fetchall()
+    ]
+    if not others:
+        return "No neighbouring country's events are loaded.", NO_DATA
+    marks = ", ".join("?" for _ in others)
+
+    def deaths(start: pd.Timestamp, end: pd.Timestamp) -> int:
+        row = ctx.store.con.execute(
+            "SELECT coalesce(sum(fatalities_best), 0) FROM events WHERE source = 'ucdp_ged' "
+            f"AND country_iso3 IN ({marks}) AND date_start BETWEEN ? AND ?",
+            [*others, start.date(), end.date()],
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    first = deaths(pd.Timestamp(ctx.start), pd.Timestamp(ctx.start) + pd.DateOffset(years=3))
+    last = deaths(pd.Timestamp(ctx.end) - pd.DateOffset(years=3), pd.Timestamp(ctx.end))
+    return (
+        f"Deaths in {', '.join(others)}: {first:,} in the mission's first three years, {last:,} "
+        "in its last three.",
+        _change(last, first),
+    )
+
+
+MEASURES: dict[str, Callable[[Context], tuple[str, str]]] = {
+    f.__name__: f
+    for f in (
+        un_deaths_rank,
+        coups_and_violence,
+        cooperation_trend,
+        abuses_by_both,
+        host_request,
+        violence_trend,
+        foreign_actor,
+        vacuum,
+        humanitarian_trend,
+        spillover,
+    )
+}
+
+
+def claims_file(mission: str) -> pd.DataFrame | None:
+    """The mission's claims (None if it has no claims file)."""
+    path = resources.files("peacewatch.data").joinpath("claims", f"{mission}.csv")
+    if not path.is_file():
+        return None
+    with path.open(encoding="utf-8") as fh:
+        return pd.read_csv(fh, dtype=str)
+
+
+def judge(
+    store: Store, country: str, mission: str, tracker: pd.DataFrame, vacuum_table: pd.DataFrame
+) -> list[Verdict]:
+    """Every claim of the mission's file with its evidence and verdict (empty: no file)."""
+    claims = claims_file(mission)
+    if claims is None:
+        return []
+    out = []
+    for row in claims.to_dict("records"):
+        ctx = Context(
+            store,
+            country,
+            mission,
+            date.fromisoformat(row["mission_start"]),
+            date.fromisoformat(row["mission_end"]),
+            tracker,
+            vacuum_table,
+        )
+        evidence, verdict = MEASURES[row["measure"]](ctx)
+        out.append(Verdict(row["claim_id"], row["claim"], evidence, verdict, row["rule"]))
+    return out
