@@ -133,8 +133,8 @@ def test_the_appendix_lists_only_the_files_the_briefing_read(brief):
     """It listed every file in the store (other countries' boundary files too)."""
     context, _html, _pdf, _steps = brief
     files = context["loads"]
-    assert "mli_admin1.geojson" in files and "ged_mali_432.csv" in files
-    for other in ("dza_admin1.geojson", "mrt_admin1.geojson", "ner_admin1.geojson"):
+    assert "mli_admbnda_adm1_1m_gov_20211220.shp" in files and "ged_mali_432.csv" in files
+    for other in ("dza_admin1.geojson", "mrt_admin1.geojson", "NER_admbnda_adm1_IGNN_20230720"):
         assert other not in files
     # Burkina Faso's events are read by the regional section only.
     assert "ged_burkina_faso_439.csv" in files
