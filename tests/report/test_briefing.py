@@ -51,9 +51,8 @@ def test_every_section_and_figure_has_its_source(brief):
 
 def test_sentences_carry_the_stores_numbers(brief, mali_store):
     context, _html, _pdf, _ = brief
-    summary = " ".join(context["text"]["summary"])
-    assert "The deadliest year was 2022, with 3,650 deaths" in summary
     security = " ".join(context["text"]["security"])
+    assert "The deadliest year was 2022, with 3,650 deaths" in security
     match = re.search(
         r"Fatalities in (\w+) (rose|fell) from ([\d,]+) in (\d{4}) to ([\d,]+) "
         r"in (\d{4})",
@@ -345,3 +344,13 @@ def test_the_claims_section_sits_near_the_top(brief):
     table = context["figures"]["claims"][0].table
     assert table.count("<tr") == 1 + 10 and "not enough data" in table
     assert text.index('id="claims"') < text.index('id="security"')
+
+
+def test_regional_figures_name_their_boundaries(brief):
+    """The footer said "Boundaries: Natural Earth" whatever was loaded."""
+    context, html, _pdf, _steps = brief
+    text = html.read_text(encoding="utf-8")
+    assert "Boundaries: Natural Earth" not in text
+    assert context["boundaries"].startswith("OCHA COD-AB admin-1, valid on 2021-12-20")
+    maps = [f for f in context["figures"]["security"] if "admin-1" in f.caption]
+    assert maps and all("OCHA COD-AB" in f.caption for f in maps)

@@ -34,7 +34,7 @@ from peacewatch.store import Store
 
 SECTIONS = (
     ("summary", "Summary"),
-    ("claims", "The standard story of the mission's exit, against the evidence"),
+    ("claims", "The standard story of the exit, against the evidence"),
     ("security", "The security environment"),
     ("political", "Political instability"),
     ("cooperation", "Cooperation with the host state"),
@@ -475,6 +475,12 @@ def _with_timeline(store: Store, country: str, frame: pd.DataFrame) -> pd.DataFr
     return frame.assign(timeline_account=accounts)
 
 
+def _boundary_note(store: Store, country: str) -> str:
+    """Which admin-1 boundaries the country's regional figures use (dataset, file, sha256)."""
+    versions = sorted(set(store.admin1_polygons(country)["boundary_version"]))
+    return "; ".join(versions) if versions else "no admin-1 boundaries loaded"
+
+
 def _files_used(store: Store, country: str, results: dict[str, indicators.Result]) -> pd.DataFrame:
     """The loads whose rows this briefing read, not every file in the store.
 
@@ -558,7 +564,7 @@ def build_context(
             fy["fatalities_high"].sum(),
         )
         peak = fy.iloc[int(fy["fatalities_best"].to_numpy().argmax())]
-        text["summary"].append(
+        text["security"].append(
             f"UCDP GED records {_n(fy['events'].sum())} events of organised violence in {name} "
             f"between {start:%d %b %Y} and {end:%d %b %Y}, with {_n(total)} deaths (best "
             f"estimate; range {_n(low)} to {_n(high)}). The deadliest year was "
@@ -647,8 +653,8 @@ def build_context(
                     f"Deaths by admin-1 region, {recent:%Y}-{end:%Y}",
                     label_column="name",
                 ),
-                caption=f"Source: {'; '.join(by_admin.provenance)}; regions: loaded admin-1 "
-                "boundaries (Natural Earth). Query: indicator security.ged_by_admin1.",
+                caption=f"Source: {'; '.join(by_admin.provenance)}; regions: "
+                f"{_boundary_note(store, country)}. Query: indicator security.ged_by_admin1.",
                 indicators=[by_admin.indicator.name],
             )
         )
@@ -1206,6 +1212,7 @@ def build_context(
         "text": text,
         "appendix": appendix,
         "judgements": judged,
+        "boundaries": _boundary_note(store, country),
         "loads": _table(loads, max_rows=200),
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "version": __version__,
