@@ -60,7 +60,13 @@ def locate_points(
     if len(points) == 0 or len(polygons) == 0:
         return result
     tree = shapely.STRtree(list(polygons))
-    point_idx, poly_idx = tree.query(points, predicate="intersects")
+    return _lowest_per_point(result, *tree.query(points, predicate="intersects"))
+
+
+def _lowest_per_point(
+    result: np.ndarray, point_idx: np.ndarray, poly_idx: np.ndarray
+) -> np.ndarray:
+    """For each point, the lowest polygon index among its hits (deterministic ties)."""
     order = np.lexsort((poly_idx, point_idx))
     point_idx, poly_idx = point_idx[order], poly_idx[order]
     first = np.ones(len(point_idx), dtype=bool)
@@ -82,13 +88,7 @@ def nearest_polygons(
     if len(points) == 0 or len(polygons) == 0:
         return result
     tree = shapely.STRtree(list(polygons))
-    point_idx, poly_idx = tree.query_nearest(points)
-    order = np.lexsort((poly_idx, point_idx))
-    point_idx, poly_idx = point_idx[order], poly_idx[order]
-    first = np.ones(len(point_idx), dtype=bool)
-    first[1:] = point_idx[1:] != point_idx[:-1]
-    result[point_idx[first]] = poly_idx[first]
-    return result
+    return _lowest_per_point(result, *tree.query_nearest(points))
 
 
 def priogrid_neighbours(gid: int, ring: int = 1) -> list[int]:
