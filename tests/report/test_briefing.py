@@ -354,3 +354,16 @@ def test_regional_figures_name_their_boundaries(brief):
     assert context["boundaries"].startswith("OCHA COD-AB admin-1, valid on 2021-12-20")
     maps = [f for f in context["figures"]["security"] if "admin-1" in f.caption]
     assert maps and all("OCHA COD-AB" in f.caption for f in maps)
+
+
+@pytest.mark.slow
+def test_a_country_without_a_mission_says_what_does_not_apply(mali_store):
+    """`brief BFA`: Burkina Faso has no peace operation; each mission section says so."""
+    context = briefing.build_context(mali_store, "BFA")
+    text = context["text"]
+    for key in ("security", "cooperation", "withdrawal", "implications"):
+        assert any("has no UN peace operation" in s for s in text[key]), key
+    assert any("no peace operation in the data" in s for s in text["claims"])
+    assert not any("peacekeepers of the mission killed" in s for s in text["security"])
+    assert not any("state_forces" in s for sentences in text.values() for s in sentences)
+    assert len(context["judgements"]) >= 5

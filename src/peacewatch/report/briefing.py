@@ -692,7 +692,12 @@ def build_context(
         )
     apk = results["security.attacks_on_peacekeepers"]
     fa = apk.frame
-    if not fa.empty:
+    if not missions:
+        text["security"].append(
+            f"{name} has no UN peace operation in the loaded data: attacks on peacekeepers do "
+            "not apply."
+        )
+    elif not fa.empty:
         un_total = int(fa["un_deaths_malicious"].sum())
         text["security"].append(
             f"The UN fatalities file counts {un_total:,} peacekeepers of "
@@ -864,7 +869,9 @@ def build_context(
         worst = civ.frame.groupby("perpetrator_category")["civilian_fatalities"].sum()
         text["human-rights"].append(
             "Civilians killed in one-sided violence by perpetrator category: "
-            + ", ".join(f"{k} {_n(v)}" for k, v in worst.sort_values(ascending=False).items())
+            + ", ".join(
+                f"{_label(k)} {_n(v)}" for k, v in worst.sort_values(ascending=False).items()
+            )
             + "."
         )
         figures["human-rights"].append(
@@ -919,6 +926,20 @@ def build_context(
         )
 
     progress("withdrawal")
+    if not missions:
+        # A country without a peace operation: say, section by section, what does not apply.
+        note = f"{name} has no UN peace operation in the loaded data"
+        text["withdrawal"].append(f"{note}: there is no withdrawal to describe.")
+        text["implications"].insert(
+            0,
+            f"{note}: the comparison around vacated camps and the withdrawal-impact "
+            "estimate do not apply; the humanitarian and regional figures below do.",
+        )
+        text["cooperation"].insert(
+            0,
+            f"{note}: host cooperation with a mission does not apply; restrictions on "
+            "movement recorded in the timeline or in incident reports are still counted.",
+        )
     withdrawal = store.con.execute(
         "SELECT date, category, event FROM timeline WHERE country_iso3 = ? AND category IN "
         "('withdrawal', 'mandate') ORDER BY date",
