@@ -618,17 +618,20 @@ def brief(
             Progress(
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
+                BarColumn(),
                 TimeElapsedColumn(),
                 console=err,
                 transient=True,
                 disable=not err.is_terminal,
             ) as progress,
         ):
-            task = progress.add_task(f"briefing {country}")
+            steps = briefing.STEPS if pdf else briefing.STEPS[:-1]
+            task = progress.add_task(f"briefing {country}", total=len(steps))
             started = time.perf_counter()
 
             def step(name: str) -> None:
-                progress.update(task, description=f"briefing {country}: {name}")
+                done = steps.index(name) if name in steps else 0
+                progress.update(task, completed=done, description=f"briefing {country}: {name}")
                 if not err.is_terminal:  # a log, not a terminal: one line per section
                     elapsed = time.perf_counter() - started
                     err.print(f"briefing {country}: {name} ({elapsed:.0f} s)", highlight=False)

@@ -46,6 +46,21 @@ SECTIONS = (
 )
 
 Progress = Callable[[str], None]
+# The sections in the order the builder reports them (a progress bar per section).
+STEPS = (
+    "indicators",
+    "security",
+    "maps",
+    "political",
+    "cooperation",
+    "human rights",
+    "withdrawal",
+    "implications",
+    "impact",
+    "outlook",
+    "html",
+    "pdf",
+)
 
 
 @dataclass
