@@ -315,7 +315,13 @@ def test_key_judgements_carry_numbers_recounted_from_the_raw_file(mali_store):
     now, before = raw[year == 2023], raw[year == 2022]
     vacuum = briefing._vacuum_table(mali_store, "MLI", date(2023, 12, 31))
     judged = judgements.key_judgements(
-        mali_store, "MLI", "Mali", date(2023, 12, 31), vacuum, {"sentence": "a forecast."}
+        mali_store,
+        "MLI",
+        "Mali",
+        date(2023, 12, 31),
+        vacuum,
+        {"sentence": "a forecast."},
+        ("MINUSMA",),
     )
     assert 5 <= len(judged) <= 7
     by = {j.question: j.text for j in judged}
@@ -326,6 +332,14 @@ def test_key_judgements_carry_numbers_recounted_from_the_raw_file(mali_store):
     prior = before[before["type_of_violence"] == 3]["best_est"].sum()
     assert f"({one_sided:,} against {prior:,})" in by["against whom"]
     assert "Mopti" in by["where"] and "not an estimate" in by["where the mission left"]
+    from tests.conftest import UN_FATALITIES
+
+    un = pd.read_csv(UN_FATALITIES)
+    killed = int(
+        ((un["mission_acronym"] == "MINUSMA") & (un["type_of_incident"] == "Malicious Act")).sum()
+    )
+    assert f"{killed:,} peacekeepers of MINUSMA" in by["the mission and the people"]
+    assert "internally displaced in" in by["the mission and the people"]
     assert {j.section for j in judged} <= {"security", "human-rights", "implications", "outlook"}
 
 

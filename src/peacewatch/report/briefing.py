@@ -1235,6 +1235,7 @@ def build_context(
         end,
         vacuum,
         {"sentence": text["outlook"][0]} if text["outlook"] else None,
+        tuple(missions),
     )
     text["summary"] = [j.text for j in judged]
     return {

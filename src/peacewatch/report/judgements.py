@@ -42,6 +42,31 @@ def _words(code: object) -> str:
     return str(code).replace("_", " ")
 
 
+def _mission_and_humanitarian(store: Store, country: str, missions: tuple[str, ...]) -> str:
+    """Peacekeepers killed in malicious acts, and the latest count of displaced people."""
+    parts = []
+    if missions:
+        marks = ", ".join("?" for _ in missions)
+        row = store.con.execute(
+            f"SELECT count(*) FROM un_fatalities WHERE malicious AND mission IN ({marks})",
+            list(missions),
+        ).fetchone()
+        parts.append(
+            f"{int(row[0]) if row else 0:,} peacekeepers of {', '.join(missions)} were killed in "
+            "malicious acts (UN fatalities file)"
+        )
+    latest = store.con.execute(
+        "SELECT year, value, source_org FROM humanitarian WHERE country_iso3 = ? "
+        "AND indicator = 'idps' ORDER BY year DESC, as_of_date DESC NULLS LAST LIMIT 1",
+        [country],
+    ).fetchone()
+    if latest:
+        parts.append(
+            f"{latest[1]:,.0f} people were internally displaced in {latest[0]} ({latest[2]})"
+        )
+    return ("The mission and the people: " + "; ".join(parts) + ".") if parts else ""
+
+
 def key_judgements(
     store: Store,
     country: str,
@@ -49,6 +74,7 @@ def key_judgements(
     end: date,
     vacuum: pd.DataFrame | None = None,
     outlook: dict[str, object] | None = None,
+    missions: tuple[str, ...] = (),
 ) -> list[Judgement]:
     """The key judgements for the 12 months to `end` against the 12 months before."""
     last_start = (pd.Timestamp(end) - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date()
@@ -131,6 +157,9 @@ def key_judgements(
                     "implications",
                 )
             )
+    cost = _mission_and_humanitarian(store, country, missions)
+    if cost:
+        out.append(Judgement("the mission and the people", cost, "implications"))
     if outlook:
         out.append(
             Judgement(
