@@ -21,23 +21,22 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from peacewatch import geo
 from peacewatch.store import Store
 
 DAYS = 2
 KM = 50.0
 THRESHOLD = 0.60
+EARTH_KM = geo.EARTH_RADIUS_KM
 WEIGHTS = {"date": 0.30, "place": 0.30, "deaths": 0.25, "actors": 0.15}
-SOURCES = ("ucdp_ged", "acled", "incident")
-EARTH_KM = 6371.0088
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The matching rule's constants (the defaults are the documented rule)."""
+    """The candidate window (the defaults are the documented rule)."""
 
     days: int = DAYS
     km: float = KM
-    threshold: float = THRESHOLD
 
 
 def candidates(

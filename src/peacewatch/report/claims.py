@@ -15,6 +15,7 @@ from importlib import resources
 
 import pandas as pd
 
+from peacewatch.report.judgements import ged_deaths
 from peacewatch.store import Store
 
 SUPPORTED, MIXED, CONTRADICTED, NO_DATA = "supported", "mixed", "contradicted", "not enough data"
@@ -49,12 +50,7 @@ class Verdict:
 def _deaths(
     ctx: Context, start: date | pd.Timestamp, end: date | pd.Timestamp, extra: str = ""
 ) -> int:
-    row = ctx.store.con.execute(
-        "SELECT coalesce(sum(fatalities_best), 0) FROM events WHERE source = 'ucdp_ged' "
-        f"AND country_iso3 = ? AND date_start BETWEEN ? AND ? {extra}",
-        [ctx.country, pd.Timestamp(start).date(), pd.Timestamp(end).date()],
-    ).fetchone()
-    return int(row[0]) if row else 0
+    return ged_deaths(ctx.store, ctx.country, start, end, extra)
 
 
 def _change(new: float, old: float, rise: float = 0.25) -> str:
@@ -245,18 +241,10 @@ def spillover(ctx: Context) -> tuple[str, str]:
     ]
     if not others:
         return "No neighbouring country's events are loaded.", NO_DATA
-    marks = ", ".join("?" for _ in others)
-
-    def deaths(start: pd.Timestamp, end: pd.Timestamp) -> int:
-        row = ctx.store.con.execute(
-            "SELECT coalesce(sum(fatalities_best), 0) FROM events WHERE source = 'ucdp_ged' "
-            f"AND country_iso3 IN ({marks}) AND date_start BETWEEN ? AND ?",
-            [*others, start.date(), end.date()],
-        ).fetchone()
-        return int(row[0]) if row else 0
-
-    first = deaths(pd.Timestamp(ctx.start), pd.Timestamp(ctx.start) + pd.DateOffset(years=3))
-    last = deaths(pd.Timestamp(ctx.end) - pd.DateOffset(years=3), pd.Timestamp(ctx.end))
+    neighbours = tuple(others)
+    start, end = pd.Timestamp(ctx.start), pd.Timestamp(ctx.end)
+    first = ged_deaths(ctx.store, neighbours, start, start + pd.DateOffset(years=3))
+    last = ged_deaths(ctx.store, neighbours, end - pd.DateOffset(years=3), end)
     return (
         f"Deaths in {', '.join(others)}: {first:,} in the mission's first three years, {last:,} "
         "in its last three.",

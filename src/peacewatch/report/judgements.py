@@ -25,11 +25,20 @@ class Judgement:
     section: str
 
 
-def _deaths(store: Store, country: str, start: date, end: date, extra: str = "") -> int:
+def ged_deaths(
+    store: Store,
+    countries: str | tuple[str, ...],
+    start: date | pd.Timestamp,
+    end: date | pd.Timestamp,
+    extra: str = "",
+) -> int:
+    """UCDP GED deaths (best estimate) of these countries between two dates, `extra` SQL added."""
+    codes = (countries,) if isinstance(countries, str) else countries
+    marks = ", ".join("?" for _ in codes)
     row = store.con.execute(
         "SELECT coalesce(sum(fatalities_best), 0) FROM events WHERE source = 'ucdp_ged' "
-        f"AND country_iso3 = ? AND date_start BETWEEN ? AND ? {extra}",
-        [country, start, end],
+        f"AND country_iso3 IN ({marks}) AND date_start BETWEEN ? AND ? {extra}",
+        [*codes, pd.Timestamp(start).date(), pd.Timestamp(end).date()],
     ).fetchone()
     return int(row[0]) if row else 0
 
@@ -80,8 +89,8 @@ def key_judgements(
     last_start = (pd.Timestamp(end) - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date()
     prev_end = (pd.Timestamp(last_start) - pd.Timedelta(days=1)).date()
     prev_start = (pd.Timestamp(last_start) - pd.DateOffset(years=1)).date()
-    now = _deaths(store, country, last_start, end)
-    before = _deaths(store, country, prev_start, prev_end)
+    now = ged_deaths(store, country, last_start, end)
+    before = ged_deaths(store, country, prev_start, prev_end)
     out: list[Judgement] = []
     if now == 0 and before == 0:
         return [
@@ -128,8 +137,8 @@ def key_judgements(
                 "human-rights",
             )
         )
-    civilians_now = _deaths(store, country, last_start, end, "AND violence_type = 3")
-    civilians_before = _deaths(store, country, prev_start, prev_end, "AND violence_type = 3")
+    civilians_now = ged_deaths(store, country, last_start, end, "AND violence_type = 3")
+    civilians_before = ged_deaths(store, country, prev_start, prev_end, "AND violence_type = 3")
     out.append(
         Judgement(
             "against whom",

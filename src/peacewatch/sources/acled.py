@@ -185,6 +185,12 @@ def normalize_sql() -> str:
     """
 
 
+def _register_countries(con: duckdb.DuckDBPyConnection) -> None:
+    """The ISO numeric -> ISO3 look-up the normalising SQL joins (`_countries`)."""
+    table = country_table().dropna(subset=["iso_numeric"]).drop_duplicates("iso_numeric")
+    con.register("_countries", table)
+
+
 class Acled:
     """`peacewatch load acled PATH`: an ACLED CSV export (current or pre-2023 layout)."""
 
@@ -194,8 +200,7 @@ class Acled:
 
     def stage(self, con: duckdb.DuckDBPyConnection, path: Path, options: LoadOptions) -> Staged:
         """Stage an ACLED export; it replaces the stored ACLED rows of the countries it covers."""
-        table = country_table().dropna(subset=["iso_numeric"]).drop_duplicates("iso_numeric")
-        con.register("_countries", table)
+        _register_countries(con)
         head = read_csv_head(path)
         layout = detect_layout(path, SOURCE, head.columns, self.layouts)
         rejects, n_read = stage_csv(con, path, head)
@@ -237,8 +242,7 @@ class AcledApiSnapshot:
             fetched = datetime.fromisoformat(snapshot["fetched_at"])
         except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise PeacewatchError(f"{path}: not an ACLED API snapshot ({exc})") from exc
-        table = country_table().dropna(subset=["iso_numeric"]).drop_duplicates("iso_numeric")
-        con.register("_countries", table)
+        _register_countries(con)
         frame = pd.DataFrame(events)
         if frame.empty:
             frame = pd.DataFrame(columns=sorted(API_PAGE.required))

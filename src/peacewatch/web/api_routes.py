@@ -27,7 +27,6 @@ from peacewatch.schema import (
     INCIDENT_CATEGORIES,
     INCIDENT_STATUSES,
 )
-from peacewatch.store import Store
 from peacewatch.web.cache import memo
 from peacewatch.web.deps import CallerDep, StoreDep
 from peacewatch.web.security import AuthError, Caller, check_csrf, licensed, require
@@ -93,11 +92,6 @@ def health(store: StoreDep) -> dict[str, Any]:
 def may_see_licensed(request: Request, who: Caller) -> bool:
     """Whether the caller's role is granted raw rows of non-redistributable sources."""
     return licensed(who, request.app.state.settings.licensed_roles)
-
-
-def attribution(store: Store, sources: set[str] | None = None) -> dict[str, str]:
-    """Licence and citation of every event source an answer draws on."""
-    return store.attributions(sources)
 
 
 @router.get("/events", response_model=None)
@@ -191,7 +185,7 @@ def panels(
         frame = frame[["unit", "unit_name", "month", *dict.fromkeys(wanted)]]
     page: dict[str, Any] = {"total": len(frame), "limit": limit, "offset": offset}
     names = set(panel.SOURCE_GROUPS.get(source, (source,)))
-    page["attribution"] = attribution(store, names)
+    page["attribution"] = store.attributions(names)
     cov = vintages.coverage(store, country)
     page["releases"] = _records(
         cov[cov["source"].isin(names)][["source", "release", "first_month", "last_month", "months"]]
@@ -217,7 +211,7 @@ def indicator_values(
     results = indicators.compute_all(store, country, date_from, end, may_see_licensed(request, who))
     return {
         "country": country.upper(),
-        "attribution": attribution(store),
+        "attribution": store.attributions(),
         "items": [
             {
                 "name": name,
@@ -278,7 +272,7 @@ def admin1_map(
                 },
             }
         )
-    body = {"type": "FeatureCollection", "features": features, "attribution": attribution(store)}
+    body = {"type": "FeatureCollection", "features": features, "attribution": store.attributions()}
     return Response(json.dumps(body), media_type="application/geo+json")
 
 

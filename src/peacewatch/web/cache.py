@@ -20,6 +20,8 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from peacewatch.web.security import SESSION_COOKIE
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -141,9 +143,12 @@ class CacheAndHeaders:
         await self.app(scope, receive, capture)
 
 
+_SESSION = SESSION_COOKIE.encode() + b"="
+
+
 def _anonymous(scope: Scope) -> bool:
     """No credentials at all: neither an Authorization header nor a session cookie."""
     for name, value in scope.get("headers", []):
-        if name == b"authorization" or (name == b"cookie" and b"pw_session=" in value):
+        if name == b"authorization" or (name == b"cookie" and _SESSION in value):
             return False
     return True
