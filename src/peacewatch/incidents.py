@@ -110,11 +110,7 @@ def resolve_place(store: Store, place: str | None, lat: Any, lon: Any) -> Place:
     if not located.empty and located.iloc[0]["admin1_code"] is not None:
         admin1, admin1_code = located.iloc[0]["admin1"], located.iloc[0]["admin1_code"]
         # The region's own country (a P-code such as ML05 does not spell the ISO3 code).
-        found = con.execute(
-            "SELECT any_value(country_iso3) FROM admin_boundaries WHERE admin_code = ?",
-            [admin1_code],
-        ).fetchone()
-        country = found[0] if found else None
+        country = located.iloc[0]["admin1_country"]
     return Place(latitude, longitude, place, admin1, admin1_code, country, source)
 
 

@@ -308,6 +308,7 @@ def admin_map(store: Store, coords_sql: str, by_country: bool = False) -> pd.Dat
     event belongs to that country - and a point outside that country's polygons (border
     simplification) to the nearest of them, `admin1_method = 'nearest'`. Otherwise (or where the
     country is unknown) any polygon containing the point; a point inside none gets NULLs.
+    `admin1_country` is the country of the region found.
     """
     con = store.con
     cols = "latitude, longitude" + (", country_iso3" if by_country else "")
@@ -316,7 +317,9 @@ def admin_map(store: Store, coords_sql: str, by_country: bool = False) -> pd.Dat
         "WHERE latitude IS NOT NULL AND longitude IS NOT NULL"
     ).df()
     bounds = store.admin1_polygons()
-    out = coords.assign(admin1=None, admin1_code=None, admin1_boundary=None, admin1_method=None)
+    out = coords.assign(
+        admin1=None, admin1_code=None, admin1_boundary=None, admin1_method=None, admin1_country=None
+    )
     if bounds.empty or coords.empty:
         return out
     if not by_country:
@@ -349,6 +352,7 @@ def _assign(out: pd.DataFrame, rows: pd.Index, bounds: pd.DataFrame, nearest: bo
     out.loc[target, "admin1_code"] = bounds["admin_code"].to_numpy()[idx[hit]]
     out.loc[target, "admin1_boundary"] = bounds["boundary_version"].to_numpy()[idx[hit]]
     out.loc[target, "admin1_method"] = method[hit]
+    out.loc[target, "admin1_country"] = bounds["country_iso3"].to_numpy()[idx[hit]]
 
 
 def _actor_categories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
