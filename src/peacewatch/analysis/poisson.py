@@ -4,7 +4,8 @@ Shared by the withdrawal-impact event study and the presence analysis. Inference
 cluster (score) bootstrap by unit (Kline & Santos 2012): Webb six-point weights on each unit's
 summed influence on the coefficients, a sqrt(G/(G-1)) factor, and the draws widened by
 t(G_t - 1)/z where G_t is the number of treated units that inform the coefficient. One fit, no
-refits.
+refits. The fit concentrates the fixed effects out (ADR 018): the same estimates as a GLM with
+every dummy, in a tenth of the time.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 
 REPLICATIONS = 999
@@ -51,21 +51,81 @@ class Estimate:
         return "increase" if rr > 1 else "decrease"
 
 
-def _design(data: pd.DataFrame, regressors: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-    units = pd.get_dummies(data["unit"], drop_first=True, dtype=float)
-    months = pd.get_dummies(
-        data["month"].dt.strftime("%Y-%m"), prefix="m", drop_first=True, dtype=float
-    )
-    design = pd.concat(
-        [
-            regressors.reset_index(drop=True),
-            units.reset_index(drop=True),
-            months.reset_index(drop=True),
-        ],
-        axis=1,
-    )
-    design.insert(0, "const", 1.0)
-    return design.to_numpy(dtype=float), list(design.columns)
+def _group_sum(values: np.ndarray, codes: np.ndarray, groups: int) -> np.ndarray:
+    """Sums of `values` (n or n x k) by group code."""
+    if values.ndim == 1:
+        return np.bincount(codes, weights=values, minlength=groups)
+    columns = [np.bincount(codes, weights=col, minlength=groups) for col in values.T]
+    return np.stack(columns, axis=1)
+
+
+def _fixed_effects(
+    eta: np.ndarray, y: np.ndarray, unit: np.ndarray, month: np.ndarray, fe: np.ndarray
+) -> np.ndarray:
+    """Unit and month effects that make the fitted counts add up to the observed ones.
+
+    The first-order conditions of the fixed effects: for every unit and every month, the sum of
+    the fitted means equals the sum of the counts. Solved by raking (iterative proportional
+    fitting) from the last solution `fe` (the log of the combined effect of each row).
+    """
+    n_u, n_m = unit.max() + 1, month.max() + 1
+    y_u, y_m = _group_sum(y, unit, n_u), _group_sum(y, month, n_m)
+    log_mu = eta + fe
+    for _ in range(1000):
+        shift = np.log(y_u) - np.log(_group_sum(np.exp(log_mu), unit, n_u))
+        log_mu = log_mu + shift[unit]
+        shift_m = np.log(y_m) - np.log(_group_sum(np.exp(log_mu), month, n_m))
+        log_mu = log_mu + shift_m[month]
+        if np.abs(shift_m).max() < 1e-12:
+            break
+    return log_mu - eta
+
+
+def _demean(x: np.ndarray, w: np.ndarray, unit: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """`x` less its weighted projection on unit and month dummies (alternating projections)."""
+    n_u, n_m = unit.max() + 1, month.max() + 1
+    w_u, w_m = _group_sum(w, unit, n_u)[:, None], _group_sum(w, month, n_m)[:, None]
+    out = x.copy()
+    for _ in range(10_000):
+        out -= (_group_sum(out * w[:, None], unit, n_u) / w_u)[unit]
+        step = (_group_sum(out * w[:, None], month, n_m) / w_m)[month]
+        out -= step
+        if np.abs(step).max() < 1e-13 * max(1.0, np.abs(x).max()):
+            break
+    return out
+
+
+def _two_way_poisson(
+    y: np.ndarray, x: np.ndarray, unit: np.ndarray, month: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Poisson MLE of log mu = x b + unit effect + month effect: (b, mu, x residualised).
+
+    Newton steps on b with the fixed effects concentrated out (their first-order conditions are
+    solved exactly at every step), so the cost grows with the rows and the regressors, not with
+    the thousands of dummies a dense fit would invert. The same estimates as a GLM with the
+    dummies (tested against statsmodels).
+    """
+    beta = np.zeros(x.shape[1])
+    fe = np.zeros(len(y))
+    fe = _fixed_effects(x @ beta, y, unit, month, fe)
+    loglik = float(np.sum(y * (x @ beta + fe)))
+    for _ in range(100):
+        mu = np.exp(x @ beta + fe)
+        resid = _demean(x, mu, unit, month)
+        step = np.linalg.lstsq(resid.T @ (resid * mu[:, None]), x.T @ (y - mu), rcond=None)[0]
+        for _half in range(30):
+            trial = beta + step
+            trial_fe = _fixed_effects(x @ trial, y, unit, month, fe)
+            # With the effects solved, sum(mu) = sum(y): the log-likelihood is sum(y log mu) + c.
+            trial_ll = float(np.sum(y * (x @ trial + trial_fe)))
+            if trial_ll >= loglik - 1e-12:
+                break
+            step /= 2
+        beta, fe, gain, loglik = trial, trial_fe, trial_ll - loglik, trial_ll
+        if np.abs(step).max() < 1e-10 or abs(gain) < 1e-12:
+            break
+    mu = np.exp(x @ beta + fe)
+    return beta, mu, _demean(x, mu, unit, month)
 
 
 def fit(
@@ -83,20 +143,20 @@ def fit(
             c: Estimate(float("nan"), float("nan"), float("nan"), float("nan"), 0)
             for c in regressors.columns
         }
-    design, names = _design(data, regressors[live])
+    # Months without a single event carry no information (their effect is minus infinity).
+    keep = (data.groupby("month")["y"].transform("sum") > 0).to_numpy()
+    data, regressors = data[keep], regressors[keep]
     y = data["y"].to_numpy(dtype=float)
-    model = sm.GLM(y, design, family=sm.families.Poisson())
-    res = model.fit(maxiter=100, tol=1e-10)
-    beta = np.asarray(res.params)
-    mu = np.exp(np.clip(design @ beta, -50, 50))
-    hessian = design.T @ (design * mu[:, None])
-    hinv = np.linalg.pinv(hessian)
-    idx = [names.index(c) for c in live]
-    influence = (design * (y - mu)[:, None]) @ hinv[:, idx]
+    x = regressors[live].to_numpy(dtype=float)
+    unit = pd.factorize(data["unit"])[0]
+    month = pd.factorize(data["month"])[0]
+    beta, mu, resid = _two_way_poisson(y, x, unit, month)
+    # Each row's influence on b (the regressors' block of the inverse Hessian, by Frisch-Waugh).
+    influence = (resid * (y - mu)[:, None]) @ np.linalg.pinv(resid.T @ (resid * mu[:, None]))
     clusters = pd.Series(data["unit"].to_numpy())
     codes, uniques = pd.factorize(clusters)
     g = len(uniques)
-    summed = np.zeros((g, len(idx)))
+    summed = np.zeros((g, len(live)))
     np.add.at(summed, codes, influence)
     summed *= np.sqrt(g / (g - 1))
     rng = np.random.default_rng(seed)
@@ -105,7 +165,7 @@ def fit(
     out = {}
     site_units = data["kind"].to_numpy() == "site"
     for j, name in enumerate(live):
-        b = float(beta[names.index(name)])
+        b = float(beta[j])
         # Few treated clusters: widen by t(G_t - 1) / z, G_t = sites informing this coefficient.
         g_t = len(set(codes[site_units & (regressors[name].to_numpy() > 0)]))
         scale = float(stats.t.ppf(0.975, max(g_t - 1, 1)) / stats.norm.ppf(0.975))
