@@ -277,7 +277,7 @@ def test_brief_says_each_section_as_it_goes_when_not_on_a_terminal(env, monkeypa
     assert runner.invoke(app, ["load", "ucdp-ged", str(GED_BFA)], env=env).exit_code == 0
     seen = []
 
-    def fake_write(_st, _country, out, _pdf, _a, _b, progress, licensed=True):
+    def fake_write(_st, _country, out, _pdf, _a, _b, progress, licensed=True, _lang="en"):
         for name in ("indicators", "security", "outlook"):
             progress(name)
         seen.append(licensed)

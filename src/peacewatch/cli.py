@@ -27,7 +27,7 @@ from peacewatch.errors import PeacewatchError, RowError, StoreError
 from peacewatch.forecast import backtest, outlook, views
 from peacewatch.loading import REGISTRY, LoadReport, load_file
 from peacewatch.report import backtest as backtest_report
-from peacewatch.report import briefing
+from peacewatch.report import briefing, i18n
 from peacewatch.report import impact as impact_report
 from peacewatch.schema import CATEGORIES
 from peacewatch.settings import Settings
@@ -609,10 +609,19 @@ def brief(
             "them on (ACLED); aggregates stay.",
         ),
     ] = False,
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang",
+            help="Language of the briefing: en or fr (sentences, headings, labels, charts; "
+            "numbers and dates in its conventions).",
+        ),
+    ] = "en",
     store: StoreOpt = None,
 ) -> None:
     """Write the country briefing: self-contained HTML (and PDF), every figure traceable."""
     try:
+        i18n.get(lang)  # an unknown language fails before any work
         with (
             _store(store, read_only=True) as st,
             Progress(
@@ -637,7 +646,7 @@ def brief(
                     err.print(f"briefing {country}: {name} ({elapsed:.0f} s)", highlight=False)
 
             briefing.write(
-                st, country, out_path, pdf, date_from, date_to, step, licensed=not public
+                st, country, out_path, pdf, date_from, date_to, step, not public, lang
             )
         out.print(f"wrote {out_path}" + (f" and {pdf}" if pdf else ""), highlight=False)
     except PeacewatchError as exc:
@@ -810,7 +819,7 @@ def forecast_cmd(
                 frame = outlook.withdrawal_scenario(st, country, removed_from, unit, horizon, model)
                 err.print(outlook.SCENARIO_NOTE)
             else:
-                frame = outlook.forecast(st, country, unit, horizon, model, target)
+                frame = outlook.cached_forecast(st, country, unit, horizon, model, target)
         export.export(frame, "csv", out_path)
         if out_path is not None:
             err.print(f"wrote {len(frame)} unit-months to {out_path}")

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from peacewatch.report import briefing
+from peacewatch.analysis import vacuum
+from peacewatch.report import briefing, i18n
+from peacewatch.report.sections import outlook
 from tests.conftest import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -149,7 +151,7 @@ def test_tables_and_sentences_read_as_prose(brief):
     assert ">state forces<" in text
     assert "00:00:00" not in text
     assert not re.search(r"([\d,]+ in \d{4}), \1", text)
-    hum = [f for f in context["figures"]["implications"] if f.title.startswith("Displacement")]
+    hum = [f for f in context["figures"]["humanitarian"] if f.title.startswith("Displacement")]
     assert hum and "<th>confidence</th>" in hum[0].table
 
 
@@ -241,7 +243,7 @@ def test_the_vacuum_counts_from_the_handover_day(store):
     load_file(store, "ucdp-ged", GED_MALI)
     load_file(store, "camps", REFERENCE / "minusma_camps.csv")
     load_file(store, "timeline", REFERENCE / "mali_timeline.csv")
-    table = briefing._vacuum_table(store, "MLI", pd.Timestamp("2023-12-31").date())
+    table = vacuum.vacuum_table(store, "MLI", pd.Timestamp("2023-12-31").date())
     row = table.set_index("camp").loc["Menaka"]
     raw = pd.read_csv(GED_MALI, index_col=False)
     raw = raw[raw["date_prec"] != 5]
@@ -262,8 +264,9 @@ def test_the_vacuum_counts_from_the_handover_day(store):
     month = near[(day[km <= 25] >= "2023-08-01") & (day[km <= 25] <= "2023-12-31")]
     assert month["best_est"].sum() > row["fatalities_after"]  # the whole month counted more
     gossi = table.set_index("camp").loc["Gossi"]
-    assert gossi["note"].startswith("no handover date: Absent from Geo-PKO after 2018-06")
-    followed = briefing._after_handovers(store, "MLI")
+    assert gossi["note"] == "no handover date"
+    assert gossi["reason"].startswith("Absent from Geo-PKO after 2018-06")
+    followed = vacuum.after_handovers(store, "MLI")
     events = " ".join(followed["event"])
     assert "seize Kidal" in events and "Bourem" in events and "Lere" in events
 
@@ -288,7 +291,7 @@ def test_forecast_table_is_sorted_and_formatted_and_empty_panels_start_at_zero()
     p_any = pd.DataFrame(
         {"unit": ["A", "B"], "unit_name": ["Alpha", "Beta"], "p_any": [0.08, 0.88]}
     )
-    table = briefing._forecast_table(regions, p_any)
+    table = outlook.forecast_table(regions, p_any, i18n.ENGLISH)
     assert list(table["region"]) == ["Beta", "Beta", "Alpha", "Alpha"]
     assert list(table["month"]) == ["2024-01", "2024-02", "2024-01", "2024-02"]
     assert list(table["5-95% range"])[:2] == ["4-120", "10-161"]
@@ -313,13 +316,13 @@ def test_key_judgements_carry_numbers_recounted_from_the_raw_file(mali_store):
     raw = pd.read_csv(GED_MALI, index_col=False)
     year = pd.to_datetime(raw["date_start"], format="%m/%d/%Y %H:%M:%S").dt.year
     now, before = raw[year == 2023], raw[year == 2022]
-    vacuum = briefing._vacuum_table(mali_store, "MLI", date(2023, 12, 31))
+    table = vacuum.vacuum_table(mali_store, "MLI", date(2023, 12, 31))
     judged = judgements.key_judgements(
         mali_store,
         "MLI",
         "Mali",
         date(2023, 12, 31),
-        vacuum,
+        table,
         {"sentence": "a forecast."},
         ("MINUSMA",),
     )
@@ -340,7 +343,8 @@ def test_key_judgements_carry_numbers_recounted_from_the_raw_file(mali_store):
     )
     assert f"{killed:,} peacekeepers of MINUSMA" in by["the mission and the people"]
     assert "internally displaced in" in by["the mission and the people"]
-    assert {j.section for j in judged} <= {"security", "human-rights", "implications", "outlook"}
+    sections = {"security", "human-rights", "vacuum", "humanitarian", "outlook"}
+    assert {j.section for j in judged} <= sections
 
 
 def test_the_briefing_summary_is_the_key_judgements(brief):
@@ -375,7 +379,7 @@ def test_a_country_without_a_mission_says_what_does_not_apply(mali_store):
     """`brief BFA`: Burkina Faso has no peace operation; each mission section says so."""
     context = briefing.build_context(mali_store, "BFA")
     text = context["text"]
-    for key in ("security", "cooperation", "withdrawal", "implications"):
+    for key in ("security", "cooperation", "withdrawal", "vacuum"):
         assert any("has no UN peace operation" in s for s in text[key]), key
     assert any("no peace operation in the data" in s for s in text["claims"])
     assert not any("peacekeepers of the mission killed" in s for s in text["security"])

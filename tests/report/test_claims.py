@@ -5,7 +5,8 @@ from datetime import date
 import pandas as pd
 
 from peacewatch import indicators
-from peacewatch.report import briefing, claims
+from peacewatch.analysis.vacuum import vacuum_table
+from peacewatch.report import claims
 from tests.conftest import GED_MALI, UN_FATALITIES
 
 
@@ -13,7 +14,7 @@ def _verdicts(mali_store):
     tracker = indicators.compute(
         mali_store, "cooperation.tracker", "MLI", "2012-01-01", "2023-12-31"
     ).frame
-    vacuum = briefing._vacuum_table(mali_store, "MLI", date(2023, 12, 31))
+    vacuum = vacuum_table(mali_store, "MLI", date(2023, 12, 31))
     return {v.claim_id: v for v in claims.judge(mali_store, "MLI", "MINUSMA", tracker, vacuum)}
 
 

@@ -5,10 +5,24 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from peacewatch import geo
+from peacewatch import geo, results
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import backtest, models, scoring
 from peacewatch.store import Store
+
+
+def cached_forecast(
+    store: Store,
+    country: str,
+    unit: str = "country",
+    horizon: int = 12,
+    model: str = "gbm_hurdle",
+    target: str = "sb",
+) -> pd.DataFrame:
+    """`forecast`, computed once per store generation (the briefing, web pages and CLI share it)."""
+    args = (country.upper(), unit, horizon, model, target)
+    frame = results.cached(store, "forecast", lambda: forecast(store, *args), *args)
+    return frame.copy()
 
 
 def forecast(

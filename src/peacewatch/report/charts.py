@@ -13,8 +13,11 @@ import geopandas as gpd
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
+from babel.numbers import format_decimal
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
+
+from peacewatch.report.i18n import current
 
 plt.rcParams.update(
     {
@@ -41,10 +44,13 @@ PALETTE = [
 
 
 def _plain_tick(value: float, _pos: object = None) -> str:
-    """Tick labels as readers write numbers: 1,200,000 (not 1.2 x 1e6), 0.25, 40."""
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:g}"
+    """Tick labels as readers write numbers: 1,200,000 (not 1.2 x 1e6), 0.25, 40 (or 1 200 000)."""
+    return format_decimal(value, "#,##0.###", locale=current().code)
+
+
+def _month_tick(value: float, _pos: object = None) -> str:
+    """A date tick as a short month in the report's language (janv. 2021)."""
+    return current().short_month(mdates.num2date(value))
 
 
 def to_svg(fig: Figure) -> str:
@@ -117,7 +123,7 @@ def stacked(frame: pd.DataFrame, index: str, columns: str, values: str, title: s
             wide.index,
             wide[col],
             bottom=bottom,
-            label=str(col).replace("_", " "),  # a category code as words
+            label=current()._(str(col).replace("_", " ")),  # a category code as words
             color=PALETTE[i % len(PALETTE)],
         )
         bottom = wide[col] if bottom is None else bottom + wide[col]
@@ -162,7 +168,7 @@ def choropleth(
         edgecolor="#777",
         legend=True,
         ax=ax,
-        legend_kwds={"shrink": 0.6, "label": column.replace("_", " ")},
+        legend_kwds={"shrink": 0.6, "label": current()._(column.replace("_", " "))},
     )
     if outline is not None:
         outline.boundary.plot(ax=ax, color="#222", linewidth=0.8)
@@ -190,10 +196,11 @@ def fan(
 ) -> str:
     """History as a line, forecast as 50% and 90% bands around the median."""
     fig, ax = plt.subplots(figsize=(7.5, 3.0))
-    ax.plot(hist_x, hist_y, color=PALETTE[0], lw=1.3, label="observed")
-    ax.fill_between(x, q05, q95, color=PALETTE[1], alpha=0.18, label="90% interval")
-    ax.fill_between(x, q25, q75, color=PALETTE[1], alpha=0.35, label="50% interval")
-    ax.plot(x, median, color=PALETTE[1], lw=1.2, label="median forecast")
+    lang = current()
+    ax.plot(hist_x, hist_y, color=PALETTE[0], lw=1.3, label=lang._("observed"))
+    ax.fill_between(x, q05, q95, color=PALETTE[1], alpha=0.18, label=lang._("90% interval"))
+    ax.fill_between(x, q25, q75, color=PALETTE[1], alpha=0.35, label=lang._("50% interval"))
+    ax.plot(x, median, color=PALETTE[1], lw=1.2, label=lang._("median forecast"))
     tidy_counts_axis(ax)
     ax.set_title(title, loc="left", fontsize=10)
     ax.legend(fontsize=7, frameon=False)
@@ -207,7 +214,10 @@ def tidy_counts_axis(ax: plt.Axes, dates: bool = True) -> None:
     if dates:
         locator = mdates.AutoDateLocator(minticks=2, maxticks=4)
         ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        if current().code == "en":
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        else:
+            ax.xaxis.set_major_formatter(FuncFormatter(_month_tick))
 
 
 def fans(panels: list[tuple[str, pd.Series, pd.Series, pd.DataFrame]], title: str) -> str:

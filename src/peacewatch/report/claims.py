@@ -15,6 +15,7 @@ from importlib import resources
 
 import pandas as pd
 
+from peacewatch.report.i18n import ENGLISH, Lang
 from peacewatch.report.judgements import ged_deaths
 from peacewatch.store import Store
 
@@ -34,6 +35,7 @@ class Context:
     end: date
     tracker: pd.DataFrame
     vacuum: pd.DataFrame
+    lang: Lang = ENGLISH
 
 
 @dataclass(frozen=True)
@@ -70,15 +72,21 @@ def un_deaths_rank(ctx: Context) -> tuple[str, str]:
         "SELECT mission, count(*) FILTER (WHERE malicious) AS n FROM un_fatalities "
         "GROUP BY 1 ORDER BY 2 DESC, 1"
     ).fetchall()
-    names = [r[0] for r in rows]
+    names, lang = [r[0] for r in rows], ctx.lang
     if ctx.mission not in names:
-        return f"{ctx.mission} is not in the UN fatalities file.", NO_DATA
+        return lang._("{mission} is not in the UN fatalities file.", mission=ctx.mission), NO_DATA
     rank = names.index(ctx.mission) + 1
     killed = dict(rows)[ctx.mission]
     verdict = SUPPORTED if rank == 1 else (MIXED if rank <= 3 else CONTRADICTED)
     return (
-        f"{killed:,} peacekeepers of {ctx.mission} killed in malicious acts: rank {rank} of "
-        f"{len(names)} missions in the UN fatalities file.",
+        lang._(
+            "{killed} peacekeepers of {mission} killed in malicious acts: rank {rank} of "
+            "{missions} missions in the UN fatalities file.",
+            killed=lang.n(killed),
+            mission=ctx.mission,
+            rank=rank,
+            missions=len(names),
+        ),
         verdict,
     )
 
@@ -93,23 +101,38 @@ def coups_and_violence(ctx: Context) -> tuple[str, str]:
             [ctx.country, ctx.start, ctx.end],
         ).fetchall()
     ]
+    lang = ctx.lang
     if not days:
-        return "No successful coup during the mission (Powell & Thyne).", CONTRADICTED
+        return lang._("No successful coup during the mission (Powell & Thyne)."), CONTRADICTED
     parts, rose = [], False
     for day in days:
         before = _deaths(ctx, day - pd.DateOffset(years=1), day - pd.Timedelta(days=1))
         after = _deaths(ctx, day, day + pd.DateOffset(years=1) - pd.Timedelta(days=1))
         rose |= after > before
-        parts.append(f"{day:%d %b %Y}: {before:,} deaths in the year before, {after:,} after")
-    return "Successful coups: " + "; ".join(parts) + ".", SUPPORTED if rose else MIXED
+        parts.append(
+            lang._(
+                "{day}: {before} deaths in the year before, {after} after",
+                day=lang.day(day),
+                before=lang.n(before),
+                after=lang.n(after),
+            )
+        )
+    listed = "; ".join(parts)
+    return lang._("Successful coups: {listed}.", listed=listed), SUPPORTED if rose else MIXED
 
 
 def cooperation_trend(ctx: Context) -> tuple[str, str]:
     """Records of restrictions and hostile statements a year: the last two years against before."""
-    frame = ctx.tracker
+    frame, lang = ctx.tracker, ctx.lang
     if frame.empty or frame["events"].sum() < 3:
         n = int(frame["events"].sum()) if not frame.empty else 0
-        return f"{n} records of restrictions, denials, expulsions or hostile statements.", NO_DATA
+        return (
+            lang._(
+                "{count} records of restrictions, denials, expulsions or hostile statements.",
+                count=lang.n(n),
+            ),
+            NO_DATA,
+        )
     years = pd.to_datetime(frame["month"]).dt.year
     cut = ctx.end.year - 1
     recent = frame.loc[years >= cut, "events"].sum() / 2
@@ -117,7 +140,13 @@ def cooperation_trend(ctx: Context) -> tuple[str, str]:
     earlier = frame.loc[years < cut, "events"].sum() / earlier_years
     verdict = SUPPORTED if recent > earlier else (CONTRADICTED if recent < earlier else MIXED)
     return (
-        f"{recent:.1f} records a year in {cut}-{ctx.end.year} against {earlier:.1f} a year before.",
+        lang._(
+            "{recent} records a year in {first}-{last} against {earlier} a year before.",
+            recent=lang.fixed(recent, 1),
+            first=cut,
+            last=ctx.end.year,
+            earlier=lang.fixed(earlier, 1),
+        ),
         verdict,
     )
 
@@ -132,16 +161,22 @@ def abuses_by_both(ctx: Context) -> tuple[str, str]:
             [ctx.country, ctx.start, ctx.end],
         ).fetchall()
     )
-    total = sum(rows.values())
+    total, lang = sum(rows.values()), ctx.lang
     if not total:
-        return "No one-sided violence recorded.", NO_DATA
+        return lang._("No one-sided violence recorded."), NO_DATA
     state = sum(v for k, v in rows.items() if k in STATE)
     other = total - state
     verdict = SUPPORTED if min(state, other) / total >= 0.10 else MIXED
     return (
-        f"Of {total:,} civilians killed in one-sided violence, {state:,} "
-        f"({state / total:.0%}) by state and allied forces, {other:,} ({other / total:.0%}) by "
-        "armed groups.",
+        lang._(
+            "Of {total} civilians killed in one-sided violence, {state} ({state_share}) by state "
+            "and allied forces, {other} ({other_share}) by armed groups.",
+            total=lang.n(total),
+            state=lang.n(state),
+            state_share=lang.pct(state / total),
+            other=lang.n(other),
+            other_share=lang.pct(other / total),
+        ),
         verdict,
     )
 
@@ -155,7 +190,7 @@ def host_request(ctx: Context) -> tuple[str, str]:
         else frame
     )
     if hits.empty:
-        return "The timeline records no request to leave.", NO_DATA
+        return ctx.lang._("The timeline records no request to leave."), NO_DATA
     return str(hits["listed"].iloc[0]), SUPPORTED
 
 
@@ -164,7 +199,11 @@ def violence_trend(ctx: Context) -> tuple[str, str]:
     first = _deaths(ctx, ctx.start, pd.Timestamp(ctx.start) + pd.DateOffset(years=3))
     last = _deaths(ctx, pd.Timestamp(ctx.end) - pd.DateOffset(years=3), ctx.end)
     return (
-        f"{first:,} deaths in the mission's first three years, {last:,} in its last three.",
+        ctx.lang._(
+            "{first} deaths in the mission's first three years, {last} in its last three.",
+            first=ctx.lang.n(first),
+            last=ctx.lang.n(last),
+        ),
         _change(last, first),
     )
 
@@ -176,8 +215,12 @@ def foreign_actor(ctx: Context) -> tuple[str, str]:
         "'foreign_private_military' IN (actor1_category, coalesce(actor2_category, ''))",
         [ctx.country],
     ).fetchone()
+    lang = ctx.lang
     if row is None or row[0] is None:
-        return "No event involves a foreign private military actor in the loaded data.", NO_DATA
+        return (
+            lang._("No event involves a foreign private military actor in the loaded data."),
+            NO_DATA,
+        )
     first = pd.Timestamp(row[0])
     cats = ", ".join(f"'{c}'" for c in STATE)
     extra = f"AND violence_type = 3 AND actor1_category IN ({cats})"
@@ -185,25 +228,33 @@ def foreign_actor(ctx: Context) -> tuple[str, str]:
     after = _deaths(ctx, first, first + pd.DateOffset(years=1) - pd.Timedelta(days=1), extra)
     verdict = SUPPORTED if _change(after, before) == SUPPORTED else MIXED
     return (
-        f"First event with a foreign private military actor: {first:%d %b %Y}. Civilians killed "
-        f"by state and foreign forces: {before:,} in the year before, {after:,} in the year after.",
+        lang._(
+            "First event with a foreign private military actor: {day}. Civilians killed by state "
+            "and foreign forces: {before} in the year before, {after} in the year after.",
+            day=lang.day(first),
+            before=lang.n(before),
+            after=lang.n(after),
+        ),
         verdict,
     )
 
 
 def vacuum(ctx: Context) -> tuple[str, str]:
     """Deaths near vacated camps per camp-month, before and after the handovers."""
-    frame = ctx.vacuum
+    frame, lang = ctx.vacuum, ctx.lang
     if frame.empty or "fatalities_after" not in frame:
-        return "No camp with a handover date and coordinates.", NO_DATA
+        return lang._("No camp with a handover date and coordinates."), NO_DATA
     counted = frame.dropna(subset=["fatalities_after"])
     mean_days = counted["days_after_in_data"].mean()
     after = counted["fatalities_after"].sum() / max(counted["days_after_in_data"].sum(), 1) * 30
     before = counted["fatalities_182d_before"].sum() / (182 * len(counted)) * 30
-    text = (
-        f"Within 25 km of {len(counted)} vacated camps: {after:.1f} deaths a camp-month after the "
-        f"handovers, {before:.1f} before; {mean_days:.0f} days after a handover in the data on "
-        "average."
+    text = lang._(
+        "Within 25 km of {camps} vacated camps: {after} deaths a camp-month after the handovers, "
+        "{before} before; {days} days after a handover in the data on average.",
+        camps=lang.n(len(counted)),
+        after=lang.fixed(after, 1),
+        before=lang.fixed(before, 1),
+        days=lang.fixed(mean_days, 0),
     )
     if mean_days < 182:
         return text, NO_DATA
@@ -217,14 +268,20 @@ def humanitarian_trend(ctx: Context) -> tuple[str, str]:
         "GROUP BY 1 ORDER BY 1",
         [ctx.country],
     ).fetchall()
-    values = dict(rows)
+    values, lang = dict(rows), ctx.lang
     base_year = ctx.end.year
     if not rows or base_year not in values or rows[-1][0] <= base_year:
-        return "No displacement figures for the withdrawal year and after.", NO_DATA
+        return lang._("No displacement figures for the withdrawal year and after."), NO_DATA
     latest_year, latest = rows[-1]
     return (
-        f"Internally displaced people: {values[base_year]:,.0f} in {base_year} (highest figure), "
-        f"{latest:,.0f} in {latest_year}.",
+        lang._(
+            "Internally displaced people: {base} in {base_year} (highest figure), {latest} in "
+            "{latest_year}.",
+            base=lang.fixed(values[base_year], 0),
+            base_year=base_year,
+            latest=lang.fixed(latest, 0),
+            latest_year=latest_year,
+        ),
         _change(latest, values[base_year], rise=0.10),
     )
 
@@ -239,15 +296,21 @@ def spillover(ctx: Context) -> tuple[str, str]:
             [ctx.country],
         ).fetchall()
     ]
+    lang = ctx.lang
     if not others:
-        return "No neighbouring country's events are loaded.", NO_DATA
+        return lang._("No neighbouring country's events are loaded."), NO_DATA
     neighbours = tuple(others)
     start, end = pd.Timestamp(ctx.start), pd.Timestamp(ctx.end)
     first = ged_deaths(ctx.store, neighbours, start, start + pd.DateOffset(years=3))
     last = ged_deaths(ctx.store, neighbours, end - pd.DateOffset(years=3), end)
     return (
-        f"Deaths in {', '.join(others)}: {first:,} in the mission's first three years, {last:,} "
-        "in its last three.",
+        lang._(
+            "Deaths in {countries}: {first} in the mission's first three years, {last} in its "
+            "last three.",
+            countries=", ".join(others),
+            first=lang.n(first),
+            last=lang.n(last),
+        ),
         _change(last, first),
     )
 
@@ -269,6 +332,12 @@ MEASURES: dict[str, Callable[[Context], tuple[str, str]]] = {
 }
 
 
+def _in(row: dict, column: str, lang: Lang) -> str:
+    """The column in the report's language where the file has it, else in English."""
+    local = row.get(f"{column}_{lang.code}")
+    return local if isinstance(local, str) and local else str(row[column])
+
+
 def claims_file(mission: str) -> pd.DataFrame | None:
     """The mission's claims (None if it has no claims file)."""
     path = resources.files("peacewatch.data").joinpath("claims", f"{mission}.csv")
@@ -279,9 +348,18 @@ def claims_file(mission: str) -> pd.DataFrame | None:
 
 
 def judge(
-    store: Store, country: str, mission: str, tracker: pd.DataFrame, vacuum_table: pd.DataFrame
+    store: Store,
+    country: str,
+    mission: str,
+    tracker: pd.DataFrame,
+    vacuum_table: pd.DataFrame,
+    lang: Lang = ENGLISH,
 ) -> list[Verdict]:
-    """Every claim of the mission's file with its evidence and verdict (empty: no file)."""
+    """Every claim of the mission's file with its evidence and verdict (empty: no file).
+
+    The claim and the rule are read in the report's language where the file has them
+    (`claim_fr`, `rule_fr`); the evidence is written by the measure in that language.
+    """
     claims = claims_file(mission)
     if claims is None:
         return []
@@ -295,7 +373,16 @@ def judge(
             date.fromisoformat(row["mission_end"]),
             tracker,
             vacuum_table,
+            lang,
         )
         evidence, verdict = MEASURES[row["measure"]](ctx)
-        out.append(Verdict(row["claim_id"], row["claim"], evidence, verdict, row["rule"]))
+        out.append(
+            Verdict(
+                row["claim_id"],
+                _in(row, "claim", lang),
+                evidence,
+                verdict,
+                _in(row, "rule", lang),
+            )
+        )
     return out

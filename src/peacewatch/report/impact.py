@@ -13,6 +13,7 @@ import pandas as pd
 from peacewatch import csvsafe, panel
 from peacewatch.analysis.impact import ImpactResult
 from peacewatch.report.charts import PALETTE, tidy_counts_axis, to_svg
+from peacewatch.report.i18n import current
 from peacewatch.store import Store
 
 PUBLISHED_SHORT = "UN troops go with less violence against civilians"
@@ -31,7 +32,7 @@ TABLES = (
 
 def event_study_svg(result: ImpactResult) -> str:
     """Event-study coefficients (rate ratios, log scale) with 95% intervals, one panel a radius."""
-    radii = list(result.spec.radii)
+    radii, lang = list(result.spec.radii), current()
     fig, axes = plt.subplots(
         1, len(radii), figsize=(3.2 * len(radii), 3.0), sharey=True, squeeze=False
     )
@@ -53,11 +54,13 @@ def event_study_svg(result: ImpactResult) -> str:
         ax.axhline(1, color="#444", lw=0.8)
         ax.axvline(-0.5, color=PALETTE[1], lw=0.8, ls="--")
         ax.set_yscale("log")
-        ax.set_title(f"within {radius:g} km", fontsize=9)
-        ax.set_xlabel("months from handover")
-    axes[0][0].set_ylabel(f"rate ratio of {result.spec.outcome}")
+        ax.set_title(lang._("within {radius} km", radius=f"{radius:g}"), fontsize=9)
+        ax.set_xlabel(lang._("months from handover"))
+    axes[0][0].set_ylabel(
+        lang._("rate ratio of {outcome}", outcome=lang._(result.spec.outcome.replace("_", " ")))
+    )
     fig.suptitle(
-        "Event study around camp handovers (95% wild-cluster bootstrap intervals)",
+        lang._("Event study around camp handovers (95% wild-cluster bootstrap intervals)"),
         fontsize=9,
         x=0.01,
         ha="left",
@@ -88,7 +91,11 @@ def sparklines_svg(store: Store, result: ImpactResult) -> str:
         ax.xaxis.set_major_locator(mdates.YearLocator())
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     fig.suptitle(
-        f"{result.spec.outcome} per month within {radius:g} km (dashed: handover)",
+        current()._(
+            "{outcome} per month within {radius} km (dashed: handover)",
+            outcome=current()._(result.spec.outcome.replace("_", " ")),
+            radius=f"{radius:g}",
+        ),
         fontsize=9,
         x=0.01,
         ha="left",

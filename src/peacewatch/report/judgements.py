@@ -13,6 +13,7 @@ from datetime import date
 
 import pandas as pd
 
+from peacewatch.report.i18n import ENGLISH, Lang
 from peacewatch.store import Store
 
 
@@ -43,15 +44,13 @@ def ged_deaths(
     return int(row[0]) if row else 0
 
 
-def _pct(part: float, whole: float) -> str:
-    return f"{part / whole:.0%}" if whole else "n/a"
+def _pct(part: float, whole: float, lang: Lang) -> str:
+    return lang.pct(part / whole) if whole else lang._("n/a")
 
 
-def _words(code: object) -> str:
-    return str(code).replace("_", " ")
-
-
-def _mission_and_humanitarian(store: Store, country: str, missions: tuple[str, ...]) -> str:
+def _mission_and_humanitarian(
+    store: Store, country: str, missions: tuple[str, ...], lang: Lang
+) -> str:
     """Peacekeepers killed in malicious acts, and the latest count of displaced people."""
     parts = []
     if missions:
@@ -61,8 +60,12 @@ def _mission_and_humanitarian(store: Store, country: str, missions: tuple[str, .
             list(missions),
         ).fetchone()
         parts.append(
-            f"{int(row[0]) if row else 0:,} peacekeepers of {', '.join(missions)} were killed in "
-            "malicious acts (UN fatalities file)"
+            lang._(
+                "{killed} peacekeepers of {missions} were killed in malicious acts (UN fatalities "
+                "file)",
+                killed=lang.n(int(row[0]) if row else 0),
+                missions=", ".join(missions),
+            )
         )
     latest = store.con.execute(
         "SELECT year, value, source_org FROM humanitarian WHERE country_iso3 = ? "
@@ -71,9 +74,16 @@ def _mission_and_humanitarian(store: Store, country: str, missions: tuple[str, .
     ).fetchone()
     if latest:
         parts.append(
-            f"{latest[1]:,.0f} people were internally displaced in {latest[0]} ({latest[2]})"
+            lang._(
+                "{people} people were internally displaced in {year} ({source})",
+                people=lang.fixed(latest[1], 0),
+                year=latest[0],
+                source=latest[2],
+            )
         )
-    return ("The mission and the people: " + "; ".join(parts) + ".") if parts else ""
+    if not parts:
+        return ""
+    return lang._("The mission and the people: {listed}.", listed="; ".join(parts))
 
 
 def key_judgements(
@@ -84,6 +94,7 @@ def key_judgements(
     vacuum: pd.DataFrame | None = None,
     outlook: dict[str, object] | None = None,
     missions: tuple[str, ...] = (),
+    lang: Lang = ENGLISH,
 ) -> list[Judgement]:
     """The key judgements for the 12 months to `end` against the 12 months before."""
     last_start = (pd.Timestamp(end) - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date()
@@ -96,30 +107,45 @@ def key_judgements(
         return [
             Judgement(
                 "how violent",
-                f"UCDP GED records no deaths in organised violence in {name} in the two years "
-                f"to {end:%d %b %Y}.",
+                lang._(
+                    "UCDP GED records no deaths in organised violence in {country} in the two "
+                    "years to {end}.",
+                    country=name,
+                    end=lang.day(end),
+                ),
                 "security",
             )
         ]
-    change = f"{(now - before) / before:+.0%}" if before else "from none"
+    change = lang.pct((now - before) / before, signed=True) if before else lang._("from none")
     out.append(
         Judgement(
             "how violent",
-            f"Violence: {now:,} deaths in organised violence in the 12 months to "
-            f"{end:%d %b %Y} (UCDP GED, best estimate), against {before:,} in the 12 months "
-            f"before ({change}).",
+            lang._(
+                "Violence: {now} deaths in organised violence in the 12 months to {end} (UCDP "
+                "GED, best estimate), against {before} in the 12 months before ({change}).",
+                now=lang.n(now),
+                end=lang.day(end),
+                before=lang.n(before),
+                change=change,
+            ),
             "security",
         )
     )
     regions: list[tuple[str, int]] = store.con.execute(
-        "SELECT coalesce(admin1, '(no region)'), CAST(sum(fatalities_best) AS BIGINT) "
+        "SELECT admin1, CAST(sum(fatalities_best) AS BIGINT) "
         "FROM events WHERE source = 'ucdp_ged' AND country_iso3 = ? "
         "AND date_start BETWEEN ? AND ? GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3",
         [country, last_start, end],
     ).fetchall()
     if regions and now:
-        listed = ", ".join(f"{r} {d:,} ({_pct(d, now)})" for r, d in regions)
-        out.append(Judgement("where", f"Where: {listed} of those deaths.", "security"))
+        listed = ", ".join(
+            f"{r or lang._('(no region)')} {lang.n(d)} ({_pct(d, now, lang)})" for r, d in regions
+        )
+        out.append(
+            Judgement(
+                "where", lang._("Where: {listed} of those deaths.", listed=listed), "security"
+            )
+        )
     sides: list[tuple[str, int]] = store.con.execute(
         "SELECT actor1_category, CAST(sum(fatalities_best) AS BIGINT) FROM events "
         "WHERE source = 'ucdp_ged' AND country_iso3 = ? AND date_start BETWEEN ? AND ? "
@@ -128,12 +154,19 @@ def key_judgements(
     ).fetchall()
     one_sided = sum(d for _s, d in sides)
     if one_sided:
-        listed = ", ".join(f"{_words(s)} {d:,} ({_pct(d, one_sided)})" for s, d in sides[:3])
+        listed = ", ".join(
+            f"{lang._(str(s).replace('_', ' '))} {lang.n(d)} ({_pct(d, one_sided, lang)})"
+            for s, d in sides[:3]
+        )
         out.append(
             Judgement(
                 "by whom",
-                f"By whom: of {one_sided:,} deaths in one-sided violence against civilians, the "
-                f"perpetrators were {listed}.",
+                lang._(
+                    "By whom: of {deaths} deaths in one-sided violence against civilians, the "
+                    "perpetrators were {listed}.",
+                    deaths=lang.n(one_sided),
+                    listed=listed,
+                ),
                 "human-rights",
             )
         )
@@ -142,10 +175,15 @@ def key_judgements(
     out.append(
         Judgement(
             "against whom",
-            f"Against whom: civilians killed deliberately (one-sided violence) were "
-            f"{_pct(civilians_now, now)} of the deaths in the last 12 months and "
-            f"{_pct(civilians_before, before)} in the 12 months before "
-            f"({civilians_now:,} against {civilians_before:,}).",
+            lang._(
+                "Against whom: civilians killed deliberately (one-sided violence) were {now} of "
+                "the deaths in the last 12 months and {before} in the 12 months before ({a} "
+                "against {b}).",
+                now=_pct(civilians_now, now, lang),
+                before=_pct(civilians_before, before, lang),
+                a=lang.n(civilians_now),
+                b=lang.n(civilians_before),
+            ),
             "human-rights",
         )
     )
@@ -158,22 +196,28 @@ def key_judgements(
             out.append(
                 Judgement(
                     "where the mission left",
-                    f"Where the mission left: within 25 km of the {len(counted)} vacated camps, "
-                    f"{rate_after:,.1f} deaths a month per camp since the handovers against "
-                    f"{rate_before:,.1f} in the six months before - a description over "
-                    f"{int(days_after / len(counted))} days on average, not an estimate of the "
-                    "withdrawal's effect (see the impact estimate and its interval).",
-                    "implications",
+                    lang._(
+                        "Where the mission left: within 25 km of the {camps} vacated camps, "
+                        "{after} deaths a month per camp since the handovers against {before} in "
+                        "the six months before - a description over {days} days on average, not "
+                        "an estimate of the withdrawal's effect (see the impact estimate and its "
+                        "interval).",
+                        camps=lang.n(len(counted)),
+                        after=lang.fixed(rate_after, 1),
+                        before=lang.fixed(rate_before, 1),
+                        days=lang.n(int(days_after / len(counted))),
+                    ),
+                    "vacuum",
                 )
             )
-    cost = _mission_and_humanitarian(store, country, missions)
+    cost = _mission_and_humanitarian(store, country, missions, lang)
     if cost:
-        out.append(Judgement("the mission and the people", cost, "implications"))
+        out.append(Judgement("the mission and the people", cost, "humanitarian"))
     if outlook:
         out.append(
             Judgement(
                 "what comes next",
-                f"Next: {outlook['sentence']}",
+                lang._("Next: {sentence}", sentence=outlook["sentence"]),
                 "outlook",
             )
         )

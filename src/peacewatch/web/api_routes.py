@@ -289,7 +289,9 @@ def forecasts(
         request.app.state,
         ("forecast", country.upper(), unit, horizon),
         lambda: _records(
-            outlook.forecast(store, country, unit, horizon).replace([np.inf, -np.inf], np.nan)
+            outlook.cached_forecast(store, country, unit, horizon).replace(
+                [np.inf, -np.inf], np.nan
+            )
         ),
     )
     return {"country": country.upper(), "unit": unit, "model": "gbm_hurdle", "items": items}

@@ -129,7 +129,7 @@ def forecast_page(request: Request, store: StoreDep, who: CallerDep, iso3: str) 
 
 def _fan_charts(store: Any, iso3: str) -> str:
     """Regional fan charts for the next 3 months, regions by their highest P(>= 25) first."""
-    ahead = outlook.forecast(store, iso3, "admin1", 3)
+    ahead = outlook.cached_forecast(store, iso3, "admin1", 3)
     history = backtest.unit_series(store, [iso3], "sb", "admin1")
     history = history[history["month"] > ahead["origin"].iloc[0] - pd.DateOffset(months=36)]
     risk = ahead.groupby(["unit", "unit_name"])["p_ge_25"].max().sort_values(ascending=False)
