@@ -645,9 +645,7 @@ def brief(
                     elapsed = time.perf_counter() - started
                     err.print(f"briefing {country}: {name} ({elapsed:.0f} s)", highlight=False)
 
-            briefing.write(
-                st, country, out_path, pdf, date_from, date_to, step, not public, lang
-            )
+            briefing.write(st, country, out_path, pdf, date_from, date_to, step, not public, lang)
         out.print(f"wrote {out_path}" + (f" and {pdf}" if pdf else ""), highlight=False)
     except PeacewatchError as exc:
         _fail(exc)
