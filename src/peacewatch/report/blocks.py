@@ -109,7 +109,9 @@ def table_html(frame: pd.DataFrame, lang: Lang, max_rows: int = 40) -> str:
         elif shown[col].dtype == object or pd.api.types.is_string_dtype(shown[col]):
             shown[col] = shown[col].map(_cell_date).map(lambda v: label(v, lang))
     # Column names as words, so a header can wrap in a narrow column (PDF) and reads as prose.
-    shown.columns = [lang._(str(c).replace("_", " ")) for c in shown.columns]
+    shown.columns = [
+        str(c) if str(c).isdigit() else lang._(str(c).replace("_", " ")) for c in shown.columns
+    ]
     html = shown.to_html(index=False, border=0, classes="data", na_rep="", escape=True)
     if len(frame) > max_rows:
         html += (

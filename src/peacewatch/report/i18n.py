@@ -88,12 +88,14 @@ class Lang:
 
     def pct(self, share: float, signed: bool = False) -> str:
         """A share as a percentage without decimals (52% / 52 %)."""
-        text = format_percent(share, "#,##0%", locale=self.code)
+        text = format_percent(share, locale=self.code)  # the locale's pattern: 52% / 52 %
         return "+" + text if signed and share >= 0 else text
 
     def day(self, value: date | datetime | pd.Timestamp | str) -> str:
-        """A day: 24 May 2021 / 24 mai 2021."""
-        return format_date(pd.Timestamp(value).date(), DAY[self.code], locale=self.code)
+        """A day: 24 May 2021 / 24 mai 2021 (1er janvier: French writes the first as an ordinal)."""
+        day = pd.Timestamp(value).date()
+        text = format_date(day, DAY[self.code], locale=self.code)
+        return "1er" + text[1:] if self.code == "fr" and day.day == 1 else text
 
     def month(self, value: date | datetime | pd.Timestamp | str) -> str:
         """A month: May 2021 / mai 2021."""
