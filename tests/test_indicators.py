@@ -172,3 +172,43 @@ def test_the_cooperation_tracker_counts_timeline_and_incident_reports(store):
     assert "incident report" in rows[("2023-07", "flight or rotation restriction")]["listed"]
     # The 2017 sanctions' "travel ban" is not a movement restriction on the mission.
     assert not any(m.startswith("2017") for m, _k in rows)
+
+
+def test_attacks_on_peacekeepers_by_month_count_one_attack_once(mali_store):
+    """Recounted from the raw UN fatalities file and the raw ACLED sample with plain pandas:
+    an ACLED attack on MINUSMA within 2 days of a UN fatality day is that day's attack."""
+    import pandas as pd
+
+    from tests.conftest import ACLED_SAMPLE, UN_FATALITIES
+
+    result = indicators.compute(
+        mali_store, "security.attacks_on_peacekeepers_monthly", "MLI", "2019-01-01", "2020-12-31"
+    )
+    frame = result.frame.set_index("month")
+    assert len(frame) == 24
+    un = pd.read_csv(UN_FATALITIES)
+    un = un[(un["mission_acronym"] == "MINUSMA") & (un["type_of_incident"] == "Malicious Act")]
+    un_days = pd.to_datetime(un["incident_date"])
+    un_days = un_days[(un_days >= "2019-01-01") & (un_days <= "2020-12-31")]
+    acled = pd.read_csv(ACLED_SAMPLE)
+    unname = "MINUSMA: United Nations Multidimensional"
+    on_un = (acled["event_type"] == "Battles") & (
+        acled["actor1"].str.startswith(unname) | acled["actor2"].fillna("").str.startswith(unname)
+    ) | acled["event_type"].isin(["Explosions/Remote violence", "Violence against civilians"]) & (
+        acled["actor2"].fillna("").str.startswith(unname)
+    )
+    attacks = pd.to_datetime(acled.loc[on_un, "event_date"], format="mixed")
+    days = set(un_days)
+    matched = set()
+    for day in attacks:
+        near = [u for u in set(un_days) if abs((u - day).days) <= 2]
+        if near:
+            matched.add(min(near, key=lambda u: (abs((u - day).days), u)))
+        else:
+            days.add(day)
+    assert int(frame["un_deaths_malicious"].sum()) == len(un_days)
+    assert int(frame["un_fatality_days"].sum()) == un_days.nunique()
+    assert int(frame["acled_attacks"].sum()) == len(attacks)
+    assert int(frame["matched_days"].sum()) == len(matched) > 0
+    assert int(frame["attack_days"].sum()) == len(days)
+    assert int(frame["attack_days"].sum()) < un_days.nunique() + len(attacks)  # folded

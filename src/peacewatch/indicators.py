@@ -187,6 +187,53 @@ _register(
         ("un_fatalities", "acled", "ucdp_ged", "incident"),
     ),
     Indicator(
+        "security.attacks_on_peacekeepers_monthly",
+        "security",
+        "Attacks on peacekeepers by month, one attack counted once across sources",
+        "Per month: days with peacekeepers killed by malicious acts (UN fatalities file, which "
+        "has dates but no places) and the deaths; ACLED attacks on the mission; published "
+        "incident reports of attacks; and `attack_days`, the days on which any source records an "
+        "attack, where an ACLED or incident-report attack within 2 days of a UN fatality day is "
+        "the same attack (folded into that day: `matched_days` counts them). Months ACLED does "
+        "not cover have no ACLED figure (n/a, not zero).",
+        """WITH months AS (
+             SELECT strftime(m, '%Y-%m') AS month FROM range(
+               date_trunc('month', CAST($date_from AS DATE)),
+               date_trunc('month', CAST($date_to AS DATE)) + INTERVAL 1 MONTH,
+               INTERVAL 1 MONTH) t(m)),
+           un AS (SELECT incident_date AS day, count(*) AS deaths FROM un_fatalities
+                  WHERE mission IN (SELECT unnest($missions)) AND malicious
+                    AND incident_date BETWEEN $date_from AND $date_to GROUP BY 1),
+           other AS (SELECT source, date_start AS day FROM events
+                     WHERE source IN ('acled', 'incident') AND country_iso3 = $country
+                       AND category = 'attack_on_peacekeepers'
+                       AND date_start BETWEEN $date_from AND $date_to),
+           folded AS (SELECT o.source, o.day,
+                        (SELECT u.day FROM un u WHERE abs(date_diff('day', u.day, o.day)) <= 2
+                         ORDER BY abs(date_diff('day', u.day, o.day)), u.day LIMIT 1) AS un_day
+                      FROM other o),
+           days AS (SELECT day FROM un
+                    UNION SELECT day FROM folded WHERE un_day IS NULL),
+           acled_months AS (SELECT DISTINCT strftime(date_start, '%Y-%m') AS month FROM events
+                            WHERE source = 'acled' AND country_iso3 = $country)
+           SELECT mo.month,
+             (SELECT count(*) FROM un WHERE strftime(un.day, '%Y-%m') = mo.month)
+               AS un_fatality_days,
+             (SELECT coalesce(sum(deaths), 0) FROM un WHERE strftime(un.day, '%Y-%m') = mo.month)
+               AS un_deaths_malicious,
+             CASE WHEN mo.month IN (SELECT month FROM acled_months) THEN
+               (SELECT count(*) FROM folded f WHERE f.source = 'acled'
+                 AND strftime(f.day, '%Y-%m') = mo.month) END AS acled_attacks,
+             (SELECT count(*) FROM folded f WHERE f.source = 'incident'
+               AND strftime(f.day, '%Y-%m') = mo.month) AS incident_reports,
+             (SELECT count(DISTINCT un_day) FROM folded f
+               WHERE strftime(f.un_day, '%Y-%m') = mo.month) AS matched_days,
+             (SELECT count(*) FROM days WHERE strftime(days.day, '%Y-%m') = mo.month)
+               AS attack_days
+           FROM months mo ORDER BY mo.month""",
+        ("un_fatalities", "acled", "incident"),
+    ),
+    Indicator(
         "political.coups",
         "political",
         "Coups d'état (Powell & Thyne, and the timeline)",

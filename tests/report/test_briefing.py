@@ -343,6 +343,22 @@ def test_key_judgements_carry_numbers_recounted_from_the_raw_file(mali_store):
     )
     assert f"{killed:,} peacekeepers of MINUSMA" in by["the mission and the people"]
     assert "internally displaced in" in by["the mission and the people"]
+    # Troop strength: Geo-PKO's yearly rows, one per location and map; a location's yearly
+    # average (ave.no.troops) counted once, summed over locations, for the mission's last year.
+    from tests.conftest import GEOPKO
+
+    geo = pd.read_csv(GEOPKO / "FrontMap_v.2.3.csv")
+    geo = geo[(geo["mission"] == "MINUSMA") & (geo["year"] <= 2023)]
+    per_year = geo.drop_duplicates(["year", "location"]).groupby("year")["ave.no.troops"].sum()
+    assert (
+        f"strength at {round(per_year[2023]):,} troops at "
+        f"{geo[geo['year'] == 2023]['location'].nunique()} locations in 2023"
+        in by["the mission and the people"]
+    )
+    assert (
+        f"peak: {round(per_year.max()):,} in {per_year.idxmax()}"
+        in by["the mission and the people"]
+    )
     sections = {"security", "human-rights", "vacuum", "humanitarian", "outlook"}
     assert {j.section for j in judged} <= sections
 

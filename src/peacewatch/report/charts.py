@@ -43,6 +43,9 @@ PALETTE = [
 ]
 
 
+RASTER_ABOVE = 150  # polygons in a map beyond which the fills are drawn as an image
+
+
 def _plain_tick(value: float, _pos: object = None) -> str:
     """Tick labels as readers write numbers: 1,200,000 (not 1.2 x 1e6), 0.25, 40 (or 1 200 000)."""
     return format_decimal(value, "#,##0.###", locale=current().code)
@@ -63,7 +66,7 @@ def to_svg(fig: Figure) -> str:
         if ax.get_yscale() == "linear" and kind not in ("NullFormatter", "FixedFormatter"):
             ax.yaxis.set_major_formatter(FuncFormatter(_plain_tick))
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None}, dpi=150)
     plt.close(fig)
     text = buf.getvalue()
     return text[text.index("<svg") :]
@@ -159,7 +162,12 @@ def choropleth(
     outline: gpd.GeoDataFrame | None = None,
     cmap: str = "OrRd",
 ) -> str:
-    """A map of polygons coloured by `column` (drawn from the store's own geometries)."""
+    """A map of polygons coloured by `column` (drawn from the store's own geometries).
+
+    Outlines are simplified to a tolerance under a pixel of the drawn map (1/1000 of its extent):
+    the same picture, a fraction of the SVG the PDF renderer has to lay out.
+    """
+    frame, outline = _simplified(frame), _simplified(outline) if outline is not None else None
     fig, ax = plt.subplots(figsize=(6.5, 5.0))
     frame.plot(
         column=column,
@@ -170,6 +178,11 @@ def choropleth(
         ax=ax,
         legend_kwds={"shrink": 0.6, "label": current()._(column.replace("_", " "))},
     )
+    if len(frame) > RASTER_ABOVE:
+        # Hundreds of grid cells: the filled cells as one embedded image (outlines, labels and
+        # legend stay vector), so a PDF renderer lays out one image, not hundreds of paths.
+        for collection in ax.collections[:1]:
+            collection.set_rasterized(True)
     if outline is not None:
         outline.boundary.plot(ax=ax, color="#222", linewidth=0.8)
     if label_column:
@@ -181,6 +194,14 @@ def choropleth(
     ax.set_title(title, loc="left", fontsize=10)
     ax.set_axis_off()
     return to_svg(fig)
+
+
+def _simplified(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if frame.empty:
+        return frame
+    x0, y0, x1, y1 = frame.total_bounds
+    tolerance = max(x1 - x0, y1 - y0) / 1000
+    return frame.set_geometry(frame.geometry.simplify(tolerance, preserve_topology=True))
 
 
 def fan(

@@ -49,9 +49,9 @@ def _pct(part: float, whole: float, lang: Lang) -> str:
 
 
 def _mission_and_humanitarian(
-    store: Store, country: str, missions: tuple[str, ...], lang: Lang
+    store: Store, country: str, missions: tuple[str, ...], end: date, lang: Lang
 ) -> str:
-    """Peacekeepers killed in malicious acts, and the latest count of displaced people."""
+    """Peacekeepers killed in malicious acts, troop strength, the latest count of displaced."""
     parts = []
     if missions:
         marks = ", ".join("?" for _ in missions)
@@ -67,6 +67,27 @@ def _mission_and_humanitarian(
                 missions=", ".join(missions),
             )
         )
+        strength = store.con.execute(
+            f"""SELECT year, CAST(round(sum(troops)) AS BIGINT), count(*) FROM (
+                  SELECT year, location, max(ave_no_troops) AS troops FROM deployments
+                  WHERE mission IN ({marks}) AND month IS NULL AND year <= ?
+                  GROUP BY ALL) GROUP BY 1 ORDER BY 1""",
+            [*missions, end.year],
+        ).fetchall()
+        if strength:
+            peak = max(strength, key=lambda r: (r[1], r[0]))
+            last = strength[-1]
+            parts.append(
+                lang._(
+                    "Geo-PKO's UN deployment maps put its average deployed strength at {troops} "
+                    "troops at {locations} locations in {year} (peak: {peak} in {peak_year})",
+                    troops=lang.n(last[1]),
+                    locations=lang.n(last[2]),
+                    year=last[0],
+                    peak=lang.n(peak[1]),
+                    peak_year=peak[0],
+                )
+            )
     latest = store.con.execute(
         "SELECT year, value, source_org FROM humanitarian WHERE country_iso3 = ? "
         "AND indicator = 'idps' ORDER BY year DESC, as_of_date DESC NULLS LAST LIMIT 1",
@@ -210,7 +231,7 @@ def key_judgements(
                     "vacuum",
                 )
             )
-    cost = _mission_and_humanitarian(store, country, missions, lang)
+    cost = _mission_and_humanitarian(store, country, missions, end, lang)
     if cost:
         out.append(Judgement("the mission and the people", cost, "humanitarian"))
     if outlook:

@@ -260,3 +260,34 @@ def _peacekeepers(brief: Brief, out: Section) -> None:
         caption=brief.caption(apk) + brief.coverage_note(("acled",)),
         indicators=[apk.indicator.name],
     )
+    monthly = brief.results["security.attacks_on_peacekeepers_monthly"]
+    fm = monthly.frame
+    if fm.empty or not fm["attack_days"].sum():
+        return
+    out.say(
+        lang._(
+            "Counted once across the sources (an ACLED or incident-report attack within 2 days of "
+            "a UN fatality day is the same attack), {days} days saw an attack on the mission; "
+            "{matched} of the {un_days} days with peacekeepers killed are also in ACLED or an "
+            "incident report.",
+            days=lang.n(int(fm["attack_days"].sum())),
+            matched=lang.n(int(fm["matched_days"].sum())),
+            un_days=lang.n(int(fm["un_fatality_days"].sum())),
+        )
+    )
+    out.figure(
+        lang._("Attacks on peacekeepers by month, each attack once"),
+        svg=charts.lines(
+            fm.assign(month=pd.to_datetime(fm["month"])),
+            "month",
+            {
+                "attack_days": lang._("days with an attack (all sources, reconciled)"),
+                "un_fatality_days": lang._("UN: days with peacekeepers killed"),
+                "acled_attacks": lang._("ACLED: attacks on the mission"),
+            },
+            lang._("Attacks on peacekeepers per month"),
+        ),
+        table=fm[fm["attack_days"] > 0],
+        caption=brief.caption(monthly) + brief.coverage_note(("acled",)),
+        indicators=[monthly.indicator.name],
+    )
