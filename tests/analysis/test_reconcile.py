@@ -78,3 +78,22 @@ def test_one_event_counted_once_in_the_mass_casualty_list(mali_store):
     assert len(ogossagou) == 1 and ogossagou["source"].iloc[0] == "ucdp_ged"
     assert "(164 deaths)" in ogossagou["also_in"].iloc[0]
     assert ogossagou["disagreement"].iloc[0] == 164 - 145
+
+
+def test_events_once_counts_a_matched_acled_row_as_its_ged_event(mali_store):
+    """GED and ACLED rows of 2019-2020 recounted from the raw files with pandas; the list keeps
+    every GED row and every unmatched ACLED row, and folds each matched one."""
+    import pandas as pd
+
+    from tests.conftest import ACLED_SAMPLE, GED_MALI
+
+    once = reconcile.events_once(mali_store, "MLI", "2019-01-01", "2020-12-31")
+    ged = pd.read_csv(GED_MALI, index_col=False)
+    ged_days = pd.to_datetime(ged["date_start"], format="%m/%d/%Y %H:%M:%S")
+    n_ged = int(((ged_days >= "2019-01-01") & (ged_days <= "2020-12-31")).sum())
+    acled = pd.read_csv(ACLED_SAMPLE)
+    n_acled = int((acled["iso"] == 466).sum()) if "iso" in acled else len(acled)
+    folded = int(once["also_in"].str.count(r"\(").sum())
+    assert folded > 100
+    assert (once["source"] == "ucdp_ged").sum() == n_ged
+    assert len(once) == n_ged + n_acled - folded

@@ -150,3 +150,18 @@ def dedupe(frame: pd.DataFrame, linked: pd.DataFrame) -> pd.DataFrame:
     out["also_in"] = out["event_id"].map(lambda e: "; ".join(also.get(e, [])))
     out["disagreement"] = out["event_id"].map(lambda e: spread.get(e, 0))
     return out.reset_index(drop=True)
+
+
+def events_once(store: Store, country: str, start: object, end: object) -> pd.DataFrame:
+    """The country's events of every source in the period, each real event once.
+
+    GED, ACLED and incident-report rows; a row matched to a GED row (`matches`) is folded into
+    it (`dedupe`), so a map or a count over the result counts the real event once.
+    """
+    rows = store.con.execute(
+        "SELECT event_id, source, date_start, admin1, admin1_code, fatalities_best FROM events "
+        "WHERE country_iso3 = ? AND source IN ('ucdp_ged', 'acled', 'incident') "
+        "AND date_start BETWEEN ? AND ? ORDER BY event_id",
+        [country, start, end],
+    ).df()
+    return dedupe(rows, matches(store, country))

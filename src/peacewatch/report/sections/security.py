@@ -7,6 +7,7 @@ import pandas as pd
 import shapely
 
 from peacewatch import geo
+from peacewatch.analysis import reconcile
 from peacewatch.report import charts
 from peacewatch.report.blocks import Brief, Section
 
@@ -150,6 +151,7 @@ def build(brief: Brief) -> Section:
             indicators=[by_admin.indicator.name],
         )
     _maps(brief, out)
+    _mixed_map(brief, out)
     _remote(brief, out)
     _peacekeepers(brief, out)
     return out
@@ -193,6 +195,63 @@ def _maps(brief: Brief, out: Section) -> None:
             ),
             indicators=[by_admin.indicator.name],
         )
+
+
+def _mixed_map(brief: Brief, out: Section) -> None:
+    """Events by region from every source, each real event once, over the months the other
+    sources (ACLED, incident reports) cover."""
+    lang, store = brief.lang, brief.store
+    span = store.con.execute(
+        "SELECT min(date_start), max(date_start) FROM events WHERE country_iso3 = ? "
+        "AND source IN ('acled', 'incident') AND date_start BETWEEN ? AND ?",
+        [brief.country, brief.start, brief.end],
+    ).fetchone()
+    if span is None or span[0] is None or brief.admin_map.empty:
+        return
+    once = reconcile.events_once(store, brief.country, span[0], span[1])
+    folded = int((once["also_in"] != "").sum())
+    counts = once.groupby("admin1_code").size().rename("events").reset_index()
+    codes = store.admin1_polygons(brief.country)[["admin_code", "name", "geometry"]]
+    shapes = gpd.GeoDataFrame(
+        codes.merge(counts, left_on="admin_code", right_on="admin1_code", how="left").fillna(
+            {"events": 0}
+        ),
+        geometry="geometry",
+        crs=4326,
+    )
+    months = f"{span[0]:%Y-%m}..{span[1]:%Y-%m}"
+    by_source = once["source"].value_counts().to_dict()
+    out.say(
+        lang._(
+            "All sources together, {months}: {events} events, each real event once ({folded} GED "
+            "events also recorded by ACLED or an incident report are counted once).",
+            months=months,
+            events=lang.n(len(once)),
+            folded=lang.n(folded),
+        )
+    )
+    out.figure(
+        lang._("Map: events by region, every source, each event once, {months}", months=months),
+        svg=charts.choropleth(
+            shapes,
+            "events",
+            lang._(
+                "Events by admin-1 region (GED, ACLED, incident reports), {months}", months=months
+            ),
+            label_column="name",
+            cmap="Greens",
+        ),
+        table=pd.DataFrame(
+            {"source": list(by_source), "events": [int(v) for v in by_source.values()]}
+        ),
+        caption=lang._(
+            "Rows of every source in the store for the country; a row matched to a GED row "
+            "(peacewatch.analysis.reconcile: date, place, deaths, actors) is that GED event. "
+            "Regions: {boundaries}.",
+            boundaries=brief.boundary_note,
+        ),
+        indicators=["events (all sources, reconciled)"],
+    )
 
 
 def _remote(brief: Brief, out: Section) -> None:
