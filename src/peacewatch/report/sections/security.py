@@ -198,8 +198,7 @@ def _maps(brief: Brief, out: Section) -> None:
 
 
 def _mixed_map(brief: Brief, out: Section) -> None:
-    """Events by region from every source, each real event once, over the months the other
-    sources (ACLED, incident reports) cover."""
+    """Events by region from every source, each real event once (ACLED's months)."""
     lang, store = brief.lang, brief.store
     span = store.con.execute(
         "SELECT min(date_start), max(date_start) FROM events WHERE country_iso3 = ? "
