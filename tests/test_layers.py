@@ -23,6 +23,7 @@ LAYERS = {
     "accounts": 3,
     "incidents": 3,
     "panel": 4,
+    "results": 4,
     "indicators": 5,
     "analysis": 5,
     "forecast": 5,
