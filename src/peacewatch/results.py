@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import os
 import pickle
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,6 +39,8 @@ _TABLES = (
     "un_fatalities",
 )
 _memory: dict[str, Any] = {}
+_locks: dict[str, threading.Lock] = {}
+_guard = threading.Lock()
 
 
 def generation(store: Store) -> str:
@@ -66,9 +69,20 @@ def folder(store: Store) -> Path | None:
 def cached(store: Store, name: str, compute: Callable[[], T], *args: object) -> T:
     """`compute()` for this store generation and these arguments, computed at most once."""
     where = folder(store)
-    owner = str(store.path.resolve()) if where else str(id(store))
+    # In memory: no path; the generation (every load, with its time) tells stores apart.
+    owner = str(store.path.resolve()) if where else ":memory:"
     asked = hashlib.sha256(repr((owner, name, args)).encode()).hexdigest()[:16]
     key = f"{name}-{asked}-{generation(store)[:16]}"
+    with _lock(key):  # a second caller of the same result waits for the first
+        return _get(store, key, where, compute)
+
+
+def _lock(key: str) -> threading.Lock:
+    with _guard:
+        return _locks.setdefault(key, threading.Lock())
+
+
+def _get(store: Store, key: str, where: Path | None, compute: Callable[[], T]) -> T:
     if key in _memory:
         return _memory[key]
     path = where / f"{key}.pkl" if where else None
@@ -79,6 +93,9 @@ def cached(store: Store, name: str, compute: Callable[[], T], *args: object) -> 
             _memory[key] = value
             return value
     value = compute()
+    stem = key.rsplit("-", 1)[0] + "-"
+    for old in [k for k in _memory if k.startswith(stem)]:
+        del _memory[old]  # the same result of an older generation
     _memory[key] = value
     if path is not None:
         _save(path, value)
