@@ -13,6 +13,7 @@ LAYERS = {
     "csvsafe": 0,
     "schema": 0,
     "countries": 1,
+    "missions": 1,
     "geo": 1,
     "actors": 1,
     "data": 1,

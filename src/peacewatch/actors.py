@@ -4,7 +4,7 @@ Rules, in order: the first row of the curated table that matches the name (case-
 `exact`, `prefix`, `contains` or `regex`); then, for ACLED, the actor's `inter` code; else
 `unknown`.
 A row with a `state_iso3` names a state's own forces: they are `state_forces` in events in that
-country and `foreign_state_forces` elsewhere (Burkina Faso's army in Mali, say).
+country and `foreign_state_forces` elsewhere (a neighbour's army across the border, say).
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from functools import lru_cache
 from importlib import resources
 
 import pandas as pd
+
+from peacewatch.countries import iso3_from_name
+from peacewatch.missions import hosts
 
 # ACLED inter codes (SOURCES.md 4.1) used when no curated row matches.
 INTER_FALLBACK = {
@@ -68,8 +71,56 @@ def rules() -> tuple[ActorRule, ...]:
     )
 
 
-def categorize(name: str | None, country_iso3: str | None = None, inter: int | None = None) -> str:
-    """Category of actor `name` in an event in `country_iso3` (ACLED `inter` code as fallback)."""
+# What the sources' own names say (UCDP and ACLED name forms), for any country.
+STATE = re.compile(
+    r"^(?:Government|Military Forces|Police Forces|Gendarmerie|Armed Forces)\s+of\s+(?:the\s+)?"
+    r"(?P<country>[^(:,]+)",
+    re.IGNORECASE,
+)
+CIVILIANS = re.compile(r"^Civilians\b", re.IGNORECASE)
+UNIDENTIFIED = re.compile(r"^Unidentified\b", re.IGNORECASE)
+UN_MISSION = re.compile(
+    r"\bUnited Nations\b.*\b(?:Mission|Force|Operation|Observer)", re.IGNORECASE
+)
+
+
+def from_name(name: str, country_iso3: str | None) -> str | None:
+    """The category a source's name form gives, or None (the rules, in order).
+
+    `Government of X` (UCDP), `Military Forces of X` / `Police Forces of X` (ACLED, with or
+    without a period in brackets): state forces where X is the event's country, foreign state
+    forces elsewhere; `Civilians` / `Civilians (X)`: civilians; a UN mission's name or acronym
+    (data/missions.csv): peacekeepers. `Unidentified ...` names no one: None.
+    """
+    text = name.strip()
+    if UNIDENTIFIED.match(text):
+        return None
+    state = STATE.match(text)
+    if state:
+        iso3 = iso3_from_name(state.group("country").strip())
+        if iso3:
+            return "state_forces" if iso3 == country_iso3 else "foreign_state_forces"
+    if CIVILIANS.match(text):
+        return "civilians"
+    acronym = re.split(r"[:\s(]", text, maxsplit=1)[0].upper()
+    if UN_MISSION.search(text) or acronym in hosts():
+        return "peacekeepers"
+    return None
+
+
+def categorize(
+    name: str | None,
+    country_iso3: str | None = None,
+    inter: int | None = None,
+    source: str | None = None,
+) -> str:
+    """Category of actor `name` in an event in `country_iso3`.
+
+    In order: the curated table (what rules cannot know: JNIM, IS Sahel, CMA, Dozo, Wagner in a
+    Russian uniform ...); the sources' own name forms (`from_name`); ACLED's `inter` code; and
+    for UCDP, a named side that is no government and no civilians is a non-state armed group
+    (`other`). `unknown` only where the source names no one (or a name no rule knows).
+    """
     if name is None or not str(name).strip():
         return "unknown"
     for rule in rules():
@@ -77,23 +128,33 @@ def categorize(name: str | None, country_iso3: str | None = None, inter: int | N
             if rule.state_iso3 and country_iso3 and rule.state_iso3 != country_iso3:
                 return "foreign_state_forces"
             return rule.category
+    found = from_name(str(name), country_iso3)
+    if found:
+        return found
     if inter is not None and inter in INTER_FALLBACK:
+        if inter == 1 and country_iso3:  # ACLED's state forces: whose state?
+            return "state_forces"
         return INTER_FALLBACK[inter]
+    if source in ("ucdp_ged", "ucdp_candidate") and not UNIDENTIFIED.match(str(name)):
+        return "other"
     return "unknown"
 
 
 def categorize_frame(actors: pd.DataFrame) -> pd.Series:
-    """Categories for a frame with columns `name`, `country_iso3`, `inter` (distinct rows)."""
+    """Categories for a frame of distinct `name`, `country_iso3`, `inter` (and `source`)."""
+    sources = actors["source"].tolist() if "source" in actors else [None] * len(actors)
     cats = [
         categorize(
             name if isinstance(name, str) else None,
             iso3 if isinstance(iso3, str) else None,
             int(inter) if pd.notna(inter) else None,
+            source if isinstance(source, str) else None,
         )
-        for name, iso3, inter in zip(
+        for name, iso3, inter, source in zip(
             actors["name"].tolist(),
             actors["country_iso3"].tolist(),
             actors["inter"].tolist(),
+            sources,
             strict=True,
         )
     ]

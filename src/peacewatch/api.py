@@ -82,7 +82,9 @@ def event_filter(
     if country:
         codes = [c.strip().upper() for c in country.split(",") if c.strip()]
         if any(len(c) != 3 or not c.isalpha() for c in codes):
-            raise PeacewatchError(f"country: {country!r} is not a list of ISO3 codes (e.g. MLI)")
+            raise PeacewatchError(
+                f"country: {country!r} is not a list of ISO3 codes (three letters, comma-separated)"
+            )
         where.append(f"country_iso3 IN ({', '.join('?' for _ in codes)})")
         params.extend(codes)
     start, end = parse_date(date_from, "from"), parse_date(date_to, "to")

@@ -26,6 +26,7 @@ from peacewatch.dates import parse_date
 from peacewatch.errors import PeacewatchError, RowError, StoreError
 from peacewatch.forecast import backtest, outlook, views
 from peacewatch.loading import REGISTRY, LoadReport, load_file
+from peacewatch.missions import missions_of
 from peacewatch.report import backtest as backtest_report
 from peacewatch.report import briefing, i18n
 from peacewatch.report import impact as impact_report
@@ -33,7 +34,6 @@ from peacewatch.schema import CATEGORIES
 from peacewatch.settings import Settings
 from peacewatch.sources import acled_api, ucdp
 from peacewatch.sources.base import LoadOptions
-from peacewatch.sources.reference import MISSIONS
 from peacewatch.store import Store
 
 app = typer.Typer(
@@ -73,6 +73,11 @@ def _fail(exc: Exception) -> None:
 
 StoreOpt = Annotated[
     Path | None, typer.Option("--store", help="Store file (default: PEACEWATCH_STORE).")
+]
+# Every command that takes one country takes it as --country; brief, forecast and indicators
+# also as their first argument (`peacewatch brief NER`).
+CountryOpt = Annotated[
+    str | None, typer.Option("--country", help="ISO3 code of the country.", show_default=False)
 ]
 AsOfOpt = Annotated[
     str | None,
@@ -260,7 +265,7 @@ def _sync_acled(
     if source != "acled":
         raise PeacewatchError("--api works with acled only")
     if not country:
-        raise PeacewatchError("--api needs --country ISO3 (e.g. --country MLI)")
+        raise PeacewatchError("--api needs --country ISO3 (the country to sync)")
     table = country_table()
     hit = table[table["iso3"] == country.upper()].dropna(subset=["iso_numeric"])
     if hit.empty:
@@ -312,18 +317,19 @@ def manifest() -> pd.DataFrame:
 @app.command("load-shared")
 def load_shared(
     countries: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="Comma-separated ISO3 codes whose files to load ('*' rows are always loaded)."
+            help="Comma-separated ISO3 codes whose files to load ('*' rows are always loaded; "
+            "default: every country of the manifest)."
         ),
-    ] = "MLI,BFA,NER,DZA,MRT,SEN,GIN,CIV",
+    ] = None,
     store: StoreOpt = None,
 ) -> None:
     """Load every real dataset in PEACEWATCH_SHARED/data for these countries (the main job)."""
     settings = _settings()
-    wanted = {c.strip().upper() for c in countries.split(",") if c.strip()}
     listed = manifest()
     known = sorted(set(listed["countries"]) - {"*"})
+    wanted = {c.strip().upper() for c in (countries or ",".join(known)).split(",") if c.strip()}
     rows = [
         {k: str(v) for k, v in r.items()}
         for r in listed.to_dict("records")
@@ -399,7 +405,7 @@ def summary(
         with _store(store, read_only=True) as st:
             _require_country(st, country)
             _print_frame(api.summary(st, country), "Events per source and year")
-            missions = [m for m, iso3 in MISSIONS.items() if country and iso3 == country.upper()]
+            missions = missions_of(country)
             if missions:
                 _print_frame(
                     api.un_fatalities_by_year(st, missions),
@@ -554,7 +560,10 @@ def _print_coverage(st: Store, country: str, source: str | None = None) -> None:
 
 @app.command("indicators")
 def indicators_cmd(
-    country: Annotated[str, typer.Argument(help="ISO3 code.")],
+    country: Annotated[
+        str | None, typer.Argument(help="ISO3 code of the country (or --country).")
+    ] = None,
+    country_opt: CountryOpt = None,
     name: Annotated[
         str | None, typer.Option(help="One indicator (default: list them all).")
     ] = None,
@@ -568,6 +577,7 @@ def indicators_cmd(
     store: StoreOpt = None,
 ) -> None:
     """List the indicators, or compute one for a country (with its sources and query)."""
+    country = _the_country(country, country_opt)
     try:
         with _store(store, read_only=True) as base:
             st = _vintage(base, as_of, release)
@@ -591,7 +601,10 @@ def indicators_cmd(
 
 @app.command()
 def brief(
-    country: Annotated[str, typer.Argument(help="ISO3 code, e.g. MLI.")],
+    country: Annotated[
+        str | None, typer.Argument(help="ISO3 code of the country (or --country).")
+    ] = None,
+    country_opt: CountryOpt = None,
     out_path: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path(
         "brief.html"
     ),
@@ -620,6 +633,7 @@ def brief(
     store: StoreOpt = None,
 ) -> None:
     """Write the country briefing: self-contained HTML (and PDF), every figure traceable."""
+    country = _the_country(country, country_opt)
     try:
         i18n.get(lang)  # an unknown language fails before any work
         with (
@@ -688,9 +702,52 @@ def impact(
         _fail(exc)
 
 
+def _the_country(positional: str | None, option: str | None) -> str:
+    """The country of a command: as its first argument or as --country (the same everywhere)."""
+    if positional and option and positional.upper() != option.upper():
+        raise typer.BadParameter(f"two countries given: {positional} and --country {option}")
+    given = positional or option
+    if not given:
+        raise typer.BadParameter("give the country: ISO3 as the first argument or --country")
+    return given.upper()
+
+
+def _countries_or_all(st: Store, given: str | None) -> list[str]:
+    """The ISO3 codes given, or every country with UCDP GED events in the store."""
+    if given:
+        return [c.strip().upper() for c in given.split(",") if c.strip()]
+    rows = st.con.execute(
+        "SELECT DISTINCT country_iso3 FROM events WHERE source = 'ucdp_ged' "
+        "AND country_iso3 IS NOT NULL ORDER BY 1"
+    ).fetchall()
+    if not rows:
+        raise PeacewatchError("no UCDP GED events in the store: load a GED file first")
+    return [r[0] for r in rows]
+
+
+def _withdrawal_month(st: Store, country: str) -> str:
+    """The month of the first withdrawal event of the country's timeline (the scenario's cut)."""
+    row = st.con.execute(
+        "SELECT min(date) FROM timeline WHERE country_iso3 = ? AND category = 'withdrawal'",
+        [country.upper()],
+    ).fetchone()
+    if row is None or row[0] is None:
+        raise PeacewatchError(
+            f"--removed-from: the timeline of {country.upper()} has no withdrawal event; give "
+            "the first month without UN presence (YYYY-MM-01)"
+        )
+    return f"{row[0]:%Y-%m}-01"
+
+
 @app.command("backtest")
 def backtest_cmd(
-    country: Annotated[str, typer.Option(help="ISO3 codes, comma-separated.")] = "MLI,BFA",
+    country: Annotated[
+        str | None,
+        typer.Option(
+            help="ISO3 codes, comma-separated (default: every country with UCDP GED events in "
+            "the store)."
+        ),
+    ] = None,
     unit: Annotated[
         str,
         typer.Option(help="country, admin1 or priogrid (0.5 degree cells, spatial lags)."),
@@ -737,9 +794,10 @@ def backtest_cmd(
     try:
         with _store(store, read_only=True) as base, err.status("backtesting ..."):
             st = _vintage(base, as_of, release)
+            countries = _countries_or_all(st, country)
             tables = backtest.run(
                 st,
-                [c.strip() for c in country.split(",")],
+                countries,
                 unit,
                 target,
                 years=_years(years),
@@ -765,7 +823,10 @@ def backtest_cmd(
             folder = _settings().data / "views_forecasts"
             with _store(store, read_only=True) as st:
                 peer = views.compare(
-                    st, folder / "views_ensemble_cm_2020.csv", folder / "views_countries_africa.csv"
+                    st,
+                    folder / "views_ensemble_cm_2020.csv",
+                    folder / "views_countries_africa.csv",
+                    tuple(countries),
                 )
             tables["views_comparison"] = peer
             _print_frame(peer.round(3), "Brier for P(>= 25), 2020-06..2023-07, data to May 2020")
@@ -791,7 +852,10 @@ def _years(text: str) -> list[int]:
 
 @app.command("forecast")
 def forecast_cmd(
-    country: Annotated[str, typer.Argument(help="ISO3 code.")],
+    country: Annotated[
+        str | None, typer.Argument(help="ISO3 code of the country (or --country).")
+    ] = None,
+    country_opt: CountryOpt = None,
     unit: Annotated[str, typer.Option(help="country, admin1 or priogrid.")] = "country",
     horizon: Annotated[int, typer.Option(help="Months after the last loaded month.")] = 12,
     model: Annotated[str, typer.Option(help="A model of the registry.")] = "gbm_hurdle",
@@ -801,20 +865,26 @@ def forecast_cmd(
         typer.Option(help="withdrawal: presence as it was vs removed from --removed-from."),
     ] = None,
     removed_from: Annotated[
-        str, typer.Option(help="withdrawal scenario: first month without UN presence.")
-    ] = "2023-07-01",
+        str | None,
+        typer.Option(
+            help="withdrawal scenario: first month without UN presence (default: the month of "
+            "the first withdrawal event in the country's timeline)."
+        ),
+    ] = None,
     out_path: Annotated[
         Path | None, typer.Option("--out", help="CSV file (default: stdout).")
     ] = None,
     store: StoreOpt = None,
 ) -> None:
     """Forecast fatalities for the months after the data: quantiles and P(>= 25) per unit."""
+    country = _the_country(country, country_opt)
     try:
         if scenario not in (None, "withdrawal"):
             raise PeacewatchError(f"scenario: {scenario!r} is not 'withdrawal'")
         with _store(store, read_only=True) as st, err.status("forecasting ..."):
             if scenario == "withdrawal":
-                frame = outlook.withdrawal_scenario(st, country, removed_from, unit, horizon, model)
+                removed = removed_from or _withdrawal_month(st, country)
+                frame = outlook.withdrawal_scenario(st, country, removed, unit, horizon, model)
                 err.print(outlook.SCENARIO_NOTE)
             else:
                 frame = outlook.cached_forecast(st, country, unit, horizon, model, target)

@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 
 from peacewatch.errors import PeacewatchError
-from peacewatch.sources.reference import MISSIONS
+from peacewatch.missions import missions_of
 from peacewatch.store import Store
 
 DIMENSIONS = ("security", "political", "cooperation", "human_rights", "humanitarian", "regional")
@@ -379,11 +379,15 @@ _register(
     Indicator(
         "regional.neighbours",
         "regional",
-        "Violence in the other countries loaded (UCDP GED)",
-        "Events and best fatalities per year in each other country in the store.",
+        "Violence in the neighbouring countries (UCDP GED)",
+        "Events and best fatalities per year in each neighbouring country: a country whose "
+        "loaded admin-1 polygons touch the country's outline, or with UCDP GED events within "
+        f"{BORDER_KM:.0f} km of it across the border (computed from the loaded boundaries: a "
+        "far-away country in the store is not a neighbour).",
         f"""SELECT country_iso3, year(date_start) AS year, count(*) AS events,
                sum(fatalities_best) AS fatalities_best
-           FROM events WHERE source = 'ucdp_ged' AND country_iso3 <> $country AND {_YEAR_RANGE}
+           FROM events WHERE source = 'ucdp_ged'
+             AND country_iso3 IN (SELECT unnest($neighbours)) AND {_YEAR_RANGE}
            GROUP BY ALL ORDER BY country_iso3, year""",
         ("ucdp_ged",),
     ),
@@ -427,6 +431,39 @@ def border_points(store: Store, country: str) -> pd.DataFrame:
     return coords[degrees * km_per_degree <= BORDER_KM].reset_index(drop=True)
 
 
+def neighbours(store: Store, country: str) -> list[str]:
+    """The country's neighbours, from the loaded boundaries (empty without its own).
+
+    A country whose admin-1 polygons touch the country's outline (within 0.05 degrees: the
+    outlines of two sources rarely meet exactly), or that has UCDP GED events within BORDER_KM
+    of the outline on the other side of it.
+    """
+    own = store.admin1_polygons(country)
+    if own.empty:
+        return []
+    outline = shapely.union_all(list(own["geometry"])).buffer(0.05)
+    found: set[str] = set()
+    others = store.admin1_polygons()
+    others = others[others["country_iso3"] != country]
+    for iso3, group in others.groupby("country_iso3"):
+        if shapely.intersects(outline, shapely.union_all(list(group["geometry"]))):
+            found.add(str(iso3))
+    points = border_points(store, country)
+    if not points.empty:
+        store.con.register("_nb_points", points)
+        try:
+            rows = store.con.execute(
+                "SELECT DISTINCT e.country_iso3 FROM events e JOIN _nb_points b "
+                "ON b.latitude = e.latitude AND b.longitude = e.longitude "
+                "WHERE e.source = 'ucdp_ged' AND e.country_iso3 <> ?",
+                [country],
+            ).fetchall()
+        finally:
+            store.con.unregister("_nb_points")
+        found |= {str(r[0]) for r in rows if r[0]}
+    return sorted(found)
+
+
 def _provenance(store: Store, indicator: Indicator, country: str) -> tuple[list[str], set[int]]:
     """`source: release (files)` for each source used: only the loads whose rows it read.
 
@@ -435,7 +472,8 @@ def _provenance(store: Store, indicator: Indicator, country: str) -> tuple[list[
     reference tables with a country column: the loads of that country's rows; others: every
     load still stored.
     """
-    others = "country_iso3 <> $country" in indicator.sql  # the neighbours' rows only
+    others = "$neighbours" in indicator.sql  # the neighbours' rows only
+    around = neighbours(store, country) if others else []
     everywhere = "_border_points" in indicator.sql  # both sides of the border
     out: list[str] = []
     used: set[int] = set()
@@ -450,8 +488,11 @@ def _provenance(store: Store, indicator: Indicator, country: str) -> tuple[list[
         where, params = "true", []
         if table == "events":
             where, params = "source = ?", [source]
-        if by_country and not everywhere:
-            where += " AND country_iso3 <> ?" if others else " AND country_iso3 = ?"
+        if by_country and others:
+            where += f" AND country_iso3 IN ({', '.join('?' for _ in around) or 'NULL'})"
+            params.extend(around)
+        elif by_country and not everywhere:
+            where += " AND country_iso3 = ?"
             params.append(country)
         if source == "incident":
             (n,) = store.con.execute(
@@ -497,7 +538,9 @@ def compute(
         "date_to": pd.Timestamp(date_to).date(),
     }
     if "$missions" in indicator.sql:
-        params["missions"] = [m for m, iso3 in MISSIONS.items() if iso3 == country] or ["-"]
+        params["missions"] = missions_of(country) or ["-"]
+    if "$neighbours" in indicator.sql:
+        params["neighbours"] = neighbours(store, country) or ["-"]
     con = store.con
     if "_border_points" in indicator.sql:
         con.register("_border_points", border_points(store, country))

@@ -357,9 +357,10 @@ def _assign(out: pd.DataFrame, rows: pd.Index, bounds: pd.DataFrame, nearest: bo
 
 def _actor_categories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     distinct = con.execute(
-        f"""SELECT DISTINCT actor1 AS name, country_iso3, actor1_inter AS inter FROM norm
-            WHERE {GOOD}
-           UNION SELECT DISTINCT actor2, country_iso3, actor2_inter FROM norm WHERE {GOOD}"""
+        f"""SELECT DISTINCT actor1 AS name, country_iso3, actor1_inter AS inter, source
+            FROM norm WHERE {GOOD}
+           UNION SELECT DISTINCT actor2, country_iso3, actor2_inter, source FROM norm
+            WHERE {GOOD}"""
     ).df()
     distinct["category"] = actors.categorize_frame(distinct)
     return distinct

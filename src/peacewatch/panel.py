@@ -141,6 +141,11 @@ def _units_and_assignment(store: Store, spec: PanelSpec) -> tuple[str, str]:
             "WHERE country_iso3 = ? AND admin_level = 1 ORDER BY admin_code",
             [spec.country],
         ).df()
+        if units.empty:
+            raise PeacewatchError(
+                f"no admin-1 boundaries of {spec.country} are loaded: load them (peacewatch "
+                "load boundaries FILE), or use --unit country or priogrid"
+            )
         extra = con.execute(
             "SELECT DISTINCT coalesce(admin1_code, '(outside loaded boundaries)') AS unit, "
             "coalesce(admin1, '(outside loaded boundaries)') AS unit_name FROM ev"

@@ -28,7 +28,7 @@ from peacewatch.store import Store
 
 T = TypeVar("T")
 # Bump when a cached analysis changes what it returns for the same data.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 _TABLES = (
     "admin_boundaries",
     "camps",

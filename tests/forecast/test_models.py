@@ -84,3 +84,20 @@ def test_restart_at_the_origin_changes_nothing_and_moves_the_origin():
     model.restart(earlier)
     assert model._origin == pd.Timestamp("2013-06-01")
     assert model.predict([pd.Timestamp("2013-07-01")])["u0"].shape == (1, models.DRAWS)
+
+
+def test_a_series_violent_every_month_is_not_forecast_as_zero():
+    """The classifier of a unit with deaths every month knows one class; P(y > 0) must be 1,
+    not scikit-learn's meaningless second column (which gave 0 deaths for 35 a month)."""
+    import numpy as np
+    import pandas as pd
+
+    from peacewatch.forecast import models
+
+    months = pd.date_range("2012-01-01", periods=144, freq="MS")
+    rng = np.random.default_rng(3)
+    history = pd.DataFrame({"unit": "X", "month": months, "y": rng.poisson(35, 144) + 1.0})
+    model = models.GradientBoostingHurdle(max_horizon=3).fit(history)
+    samples = model.predict(list(pd.date_range("2024-01-01", periods=3, freq="MS")))["X"]
+    assert (samples > 0).mean() > 0.99
+    assert 20 <= float(np.median(samples)) <= 60

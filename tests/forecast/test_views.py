@@ -19,7 +19,10 @@ def test_views_months_and_countries():
 
 def test_brier_comparison_with_views(mali_store):
     table = views.compare(
-        mali_store, VIEWS / "views_ensemble_cm_2020.csv", VIEWS / "views_countries_africa.csv"
+        mali_store,
+        VIEWS / "views_ensemble_cm_2020.csv",
+        VIEWS / "views_countries_africa.csv",
+        ("MLI", "BFA"),
     ).set_index("country")
     assert list(table.index) == ["MLI", "BFA"] and (table["months"] == 38).all()
     briers = table.filter(like="brier_")

@@ -19,7 +19,7 @@ from peacewatch import geo, panel
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import models, scoring
 from peacewatch.loading import admin_map
-from peacewatch.sources.reference import MISSIONS
+from peacewatch.missions import hosts, missions_of
 from peacewatch.store import Store
 
 TARGETS = {"sb": "fatalities_sb", "ns": "fatalities_ns", "os": "fatalities_os"}
@@ -139,8 +139,8 @@ def neighbour_series(
     `nb_y`: the target in the 8 touching cells; `nb2_y`: in the 16 cells around those;
     `nb_dist_km`: distance from the cell's centre to the nearest cell with a death in the last
     12 months up to that month (capped at FAR_KM). Built from every UCDP GED event in the store
-    with a cell (the panels' precision rule), so a Malian border cell sees the fighting across
-    the border in Burkina Faso or Niger when those countries are loaded. Month t uses months
+    with a cell (the panels' precision rule), so a border cell sees the fighting across
+    the border in the neighbouring countries when they are loaded. Month t uses months
     <= t only.
     """
     violence = {"sb": 1, "ns": 2, "os": 3}[target]
@@ -190,14 +190,14 @@ def _distance_to_recent(by_cell: pd.DataFrame, gids: list[int]) -> np.ndarray:
 
 def country_covariates(store: Store, countries: list[str]) -> pd.DataFrame:
     """country, month, un_fatalities (malicious acts), political_events (see POLITICAL)."""
-    missions = [m for m, iso3 in MISSIONS.items() if iso3 in countries]
+    missions = [m for c in countries for m in missions_of(c)]
     killed = store.con.execute(
         "SELECT mission, CAST(date_trunc('month', incident_date) AS DATE) AS month, "
         "count(*) AS un_fatalities FROM un_fatalities WHERE malicious "
         "AND mission IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL",
         [missions],
     ).df()
-    killed["country"] = killed["mission"].map(MISSIONS)
+    killed["country"] = killed["mission"].map(hosts())
     killed = pd.DataFrame(
         killed.groupby(["country", "month"], as_index=False)["un_fatalities"].sum()
     )

@@ -181,6 +181,21 @@ def features(history: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _p_positive(clf: HistGradientBoostingClassifier, x: np.ndarray) -> np.ndarray:
+    """P(y > 0) by the classifier, also when training saw one class only.
+
+    A unit violent every month trains a classifier that knows class 1 alone; scikit-learn then
+    returns a second, meaningless column, and column 1 read as P(y > 0) gave ~0 for the most
+    violent series (a forecast of 0 deaths for a country with 35 a month).
+    """
+    classes = list(clf.classes_)
+    if classes == [1]:
+        return np.ones(len(x))
+    if classes == [0]:
+        return np.zeros(len(x))
+    return clf.predict_proba(x)[:, classes.index(1)]
+
+
 @dataclass
 class GradientBoostingHurdle:
     """A hurdle model: P(y > 0) times a sampled positive part.
@@ -292,7 +307,7 @@ class GradientBoostingHurdle:
         at_cut = feats[feats["month"] == cut]
         x = self._design(at_cut, list(range(1, self.holdout + 1)))
         y = _long(wide.iloc[-self.holdout :][at_cut["unit"]])
-        logits = _logit(clf.predict_proba(x)[:, 1])
+        logits = _logit(_p_positive(clf, x))
         positive = y > 0
 
         def excess(shift: float) -> float:
@@ -344,7 +359,7 @@ class GradientBoostingHurdle:
         rng = np.random.default_rng(self.seed)
         hs = [(m.year - self._origin.year) * 12 + (m.month - self._origin.month) for m in months]
         x = self._design(self._last, hs)
-        p = self._clf.predict_proba(x)[:, 1]
+        p = _p_positive(self._clf, x)
         if self._logit_shift:
             p = expit(_logit(p) + self._logit_shift)
         p = p.reshape(len(self._last), len(hs))

@@ -38,9 +38,7 @@ def read_views(forecasts: Path, countries: Path) -> pd.DataFrame:
     )
 
 
-def compare(
-    store: Store, forecasts: Path, countries: Path, iso3s: tuple[str, ...] = ("MLI", "BFA")
-) -> pd.DataFrame:
+def compare(store: Store, forecasts: Path, countries: Path, iso3s: tuple[str, ...]) -> pd.DataFrame:
     """Brier scores per country: VIEWS, peacewatch's hurdle model, conflictology-12, base rate."""
     views = read_views(forecasts, countries)
     views = views[views["iso3"].isin(iso3s)]

@@ -8,6 +8,7 @@ leaves out an empty one and formats a table in the report's language.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -20,21 +21,31 @@ import shapely
 from peacewatch import indicators, vintages
 from peacewatch.analysis.vacuum import vacuum_table
 from peacewatch.countries import country_table
+from peacewatch.missions import missions_of
 from peacewatch.report.i18n import Lang
 from peacewatch.schema import ACTOR_CATEGORIES, CATEGORIES
-from peacewatch.sources.reference import MISSIONS
 from peacewatch.store import Store
 
 # Columns shown as they are (no thousands separator).
 PLAIN_NUMBERS = {"year", "lag_months", "months", "handover_order", "priogrid_gid"}
-# Humanitarian indicator codes as words (translated through the catalog).
+# Humanitarian indicator codes as words (translated through the catalog). Codes that name the
+# country (`<nationality>_refugees_neighbouring`, `refugees_hosted_in_<country>`) by pattern.
 LABELS = {
     "idps": "Internally displaced people",
     "people_in_need": "People in need",
-    "malian_refugees_neighbouring": "Refugees in neighbouring countries",
-    "refugees_hosted_in_mali": "Refugees hosted",
     "idps_plus_refugees_peak": "Displaced people and refugees (peak)",
 }
+PATTERNS = (
+    (re.compile(r"^[a-z]+_refugees_neighbouring$"), "Refugees in neighbouring countries"),
+    (re.compile(r"^refugees_hosted_in_[a-z_]+$"), "Refugees hosted"),
+)
+
+
+def indicator_label(code: str) -> str | None:
+    """The English words of a humanitarian indicator code (None if it has none)."""
+    if code in LABELS:
+        return LABELS[code]
+    return next((words for pattern, words in PATTERNS if pattern.match(code)), None)
 
 
 @dataclass
@@ -81,8 +92,9 @@ class Section:
 
 def label(value: object, lang: Lang) -> object:
     """A code as words (`state_forces` -> `state forces`), in the report's language."""
-    if isinstance(value, str) and value in LABELS:
-        return lang._(LABELS[value])
+    words = indicator_label(value) if isinstance(value, str) else None
+    if words:
+        return lang._(words)
     if isinstance(value, str) and value in ACTOR_CATEGORIES + CATEGORIES:
         return lang._(value.replace("_", " "))
     return value
@@ -157,7 +169,7 @@ class Brief:
     @cached_property
     def missions(self) -> list[str]:
         """The UN peace operations of the country in the reference table."""
-        return [m for m, iso3 in MISSIONS.items() if iso3 == self.country]
+        return missions_of(self.country)
 
     def section(self, key: str, title: str) -> Section:
         """An empty section in the report's language."""

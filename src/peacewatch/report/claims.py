@@ -15,6 +15,7 @@ from importlib import resources
 
 import pandas as pd
 
+from peacewatch import indicators
 from peacewatch.report.i18n import ENGLISH, Lang
 from peacewatch.report.judgements import ged_deaths
 from peacewatch.store import Store
@@ -288,14 +289,7 @@ def humanitarian_trend(ctx: Context) -> tuple[str, str]:
 
 def spillover(ctx: Context) -> tuple[str, str]:
     """Deaths in the other loaded countries: the mission's first three years against its last."""
-    others = [
-        r[0]
-        for r in ctx.store.con.execute(
-            "SELECT DISTINCT country_iso3 FROM events WHERE source = 'ucdp_ged' "
-            "AND country_iso3 <> ? ORDER BY 1",
-            [ctx.country],
-        ).fetchall()
-    ]
+    others = indicators.neighbours(ctx.store, ctx.country)
     lang = ctx.lang
     if not others:
         return lang._("No neighbouring country's events are loaded."), NO_DATA

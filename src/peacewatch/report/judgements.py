@@ -158,7 +158,22 @@ def key_judgements(
         "AND date_start BETWEEN ? AND ? GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3",
         [country, last_start, end],
     ).fetchall()
-    if regions and now:
+    bounded = store.con.execute(
+        "SELECT count(*) FROM admin_boundaries WHERE country_iso3 = ? AND admin_level = 1",
+        [country],
+    ).fetchone()
+    if not (bounded and bounded[0]):
+        out.append(
+            Judgement(
+                "where",
+                lang._(
+                    "Where: no admin-1 boundaries of the country are loaded, so the deaths "
+                    "cannot be placed by region."
+                ),
+                "security",
+            )
+        )
+    elif regions and now:
         listed = ", ".join(
             f"{r or lang._('(no region)')} {lang.n(d)} ({_pct(d, now, lang)})" for r, d in regions
         )

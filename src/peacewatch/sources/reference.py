@@ -13,6 +13,7 @@ import duckdb
 
 from peacewatch.countries import iso3_from_name, name_table
 from peacewatch.errors import PeacewatchError
+from peacewatch.missions import host_of
 from peacewatch.sources.base import (
     Layout,
     LoadOptions,
@@ -29,24 +30,6 @@ from peacewatch.sources.base import (
     text,
 )
 
-# UN missions whose host country is known; extend as missions are added.
-MISSIONS: dict[str, str] = {
-    "MINUSMA": "MLI",
-    "MONUSCO": "COD",
-    "MONUC": "COD",
-    "MINUSCA": "CAF",
-    "UNMISS": "SSD",
-    "UNAMID": "SDN",
-    "UNIFIL": "LBN",
-    "UNMIL": "LBR",
-    "UNOCI": "CIV",
-    "MINUSTAH": "HTI",
-    "UNDOF": "SYR",
-    "UNFICYP": "CYP",
-    "MINURSO": "ESH",
-    "UNISFA": "SDN",
-}
-
 REF_DATES = ("%Y-%m-%d", "%Y-%m")
 
 
@@ -61,8 +44,9 @@ def infer_country(path: Path, options: LoadOptions, mission: str | None = None) 
     """ISO3 from --country, from the mission, or from a country name in the file name."""
     if options.country:
         return options.country.upper()
-    if mission and mission in MISSIONS:
-        return MISSIONS[mission]
+    host = host_of(mission) if mission else None
+    if host:
+        return host
     for token in re.split(r"[_\-. ]+", path.stem):
         iso3 = iso3_from_name(token)
         if iso3:
@@ -77,7 +61,7 @@ def infer_mission(path: Path, options: LoadOptions) -> str:
     if options.mission:
         return options.mission.upper()
     for token in re.split(r"[_\-. ]+", path.stem):
-        if token.upper() in MISSIONS:
+        if host_of(token):
             return token.upper()
     raise PeacewatchError(
         f"{path}: cannot tell which mission these camps belong to; pass --mission"

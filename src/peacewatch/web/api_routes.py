@@ -281,10 +281,15 @@ def forecasts(
     request: Request,
     store: StoreDep,
     country: ISO3,
-    unit: Literal["country", "admin1"] = "admin1",
+    unit: Literal["country", "admin1"] | None = None,
     horizon: Annotated[int, Query(ge=1, le=12)] = 3,
 ) -> dict[str, Any]:
-    """Forecasts after the last loaded month (gbm_hurdle): quantiles and P(>= 25) per unit."""
+    """Forecasts after the last loaded month (gbm_hurdle): quantiles and P(>= 25) per unit.
+
+    Default unit: admin1 where the country's admin-1 boundaries are loaded, else country.
+    """
+    if unit is None:
+        unit = "admin1" if not store.admin1_polygons(country.upper()).empty else "country"
     items = memo(
         request.app.state,
         ("forecast", country.upper(), unit, horizon),
@@ -315,7 +320,7 @@ def impact_result(request: Request, store: StoreDep, country: str) -> Any:
 def impact_results(request: Request, store: StoreDep, country: ISO3) -> dict[str, Any]:
     """Camp-handover event study: sites, per-site and pooled estimates, placebo, limits.
 
-    Computed on first request (about 20 s for Mali), then kept.
+    Computed on first request (seconds for one country), then kept.
     """
     result = impact_result(request, store, country)
     return {

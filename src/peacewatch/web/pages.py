@@ -111,9 +111,19 @@ def overview(request: Request, store: StoreDep, who: CallerDep, iso3: str) -> HT
 
 
 @router.get("/map", response_class=HTMLResponse)
-def map_page(store: StoreDep, who: CallerDep, country: str = "MLI") -> HTMLResponse:
-    """Admin-1 boundaries and events from the app's GeoJSON, with a time slider and filters."""
-    return render("map.html.j2", who, country=country.upper(), countries=_countries(store))
+def map_page(store: StoreDep, who: CallerDep, country: str | None = None) -> HTMLResponse:
+    """Admin-1 boundaries and events from the app's GeoJSON, with a time slider and filters.
+
+    Without `?country=`, the country with the most events in the store.
+    """
+    known = _countries(store)
+    if country is None:
+        row = store.con.execute(
+            "SELECT country_iso3 FROM events WHERE country_iso3 IS NOT NULL "
+            "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+        ).fetchone()
+        country = row[0] if row else ""
+    return render("map.html.j2", who, country=country.upper(), countries=known)
 
 
 @router.get("/forecast/{iso3}", response_class=HTMLResponse)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from peacewatch.report import charts
-from peacewatch.report.blocks import LABELS, Brief, Section
+from peacewatch.report.blocks import Brief, Section, indicator_label
 
 KEY, TITLE = "humanitarian", "The humanitarian situation"
 
@@ -24,7 +24,7 @@ def build(brief: Brief) -> Section:
         return out
     for ind, group in hum.frame.groupby("indicator"):
         part = group.sort_values("year")
-        name = lang._(LABELS.get(str(ind), str(ind)))
+        name = lang._(indicator_label(str(ind)) or str(ind))
         values, years = list(part["value"]), [int(y) for y in part["year"]]
         if len(part) == 1:
             out.say(
@@ -54,7 +54,7 @@ def build(brief: Brief) -> Section:
         svg=charts.lines(
             wide,
             "year",
-            {c: lang._(LABELS.get(c, c)) for c in wide.columns if c != "year"},
+            {c: lang._(indicator_label(c) or c) for c in wide.columns if c != "year"},
             lang._("Humanitarian figures (latest per year)"),
         ),
         table=hum.frame,

@@ -38,14 +38,19 @@ def build(brief: Brief) -> Section:
     """The regional chances, the national median and interval, and the fan charts."""
     lang, store, country = brief.lang, brief.store, brief.country
     out = brief.section(KEY, lang._(TITLE))
+    polys = store.admin1_polygons(country)
     try:
-        regional = outlook.cached_forecast(store, country, "admin1", 12)
         national = outlook.cached_forecast(store, country, "country", 12)
+        # Regions only where the country's admin-1 boundaries are loaded.
+        regional = (
+            outlook.cached_forecast(store, country, "admin1", 12)
+            if not polys.empty
+            else national.iloc[0:0]
+        )
     except PeacewatchError as exc:
         out.say(lang._("No forecast in this briefing: {why}.", why=exc))
         return out
     # The country's own regions (by their codes: P-codes need not start with the ISO3 code).
-    polys = store.admin1_polygons(country)
     regional = regional[regional["unit"].isin(set(polys["admin_code"]))]
     regions = regional[regional["horizon"] <= 3]
     p_any = (
@@ -123,7 +128,8 @@ def build(brief: Brief) -> Section:
         caption=lang._("Bands: 50% and 90% central intervals of the forecast samples."),
         indicators=["panel country x month"],
     )
-    _region_fans(brief, out, regional, p_any, origin)
+    if not polys.empty:
+        _region_fans(brief, out, regional, p_any, origin)
     return out
 
 

@@ -134,7 +134,15 @@ def build(brief: Brief) -> Section:
                 indicators=[name],
             )
     by_admin = results["security.ged_by_admin1"]
-    if not by_admin.frame.empty:
+    if brief.admin_map.empty:
+        out.say(
+            lang._(
+                "No admin-1 boundaries of {country} are loaded: the figures and maps by region "
+                "need them (peacewatch load boundaries FILE).",
+                country=brief.name,
+            )
+        )
+    elif not by_admin.frame.empty:
         years = sorted(by_admin.frame["year"].unique())
         partial = len(years) > 1 and years[-1] == brief.end.year and brief.end.month < 12
         year_b = int(years[-2]) if partial else int(years[-1])
