@@ -74,3 +74,55 @@ def test_every_real_actor_name_is_categorised_and_only_true_unknowns_remain():
     names |= _names(ACLED_SAMPLE, ["actor1", "actor2"], skip_hxl=True)
     unknown = sorted(n for n in names if categorize(n, "MLI") == "unknown")
     assert unknown == ["Unidentified Armed Group (Mali)", "Unidentified Armed Group (Sudan)"]
+
+
+def test_one_actor_across_sources_with_dated_affiliations(mali_store):
+    """UCDP's `JNIM` and ACLED's `JNIM: Group for ...` are one actor; Ansar Dine counts as
+    JNIM from 2 March 2017; a state's forces are its government in both sources. The JNIM total
+    of the indicator is recounted from the raw GED file with pandas."""
+    import pandas as pd
+
+    from peacewatch import api, indicators
+    from tests.conftest import GED_MALI
+
+    crosswalk = api.actor_crosswalk(mali_store, "MLI")
+    jnim = crosswalk[crosswalk["actor"] == "JNIM"]
+    assert {"JNIM", "JNIM: Group for Support of Islam and Muslims"} <= set(jnim["name"])
+    assert {"ucdp_ged", "acled"} <= set(jnim["source"])
+    ansar = crosswalk[crosswalk["name"] == "Ansar Dine"]
+    assert set(ansar["actor"]) <= {"Ansar Dine", "JNIM"}
+    assert (pd.to_datetime(ansar.loc[ansar["actor"] == "Ansar Dine", "last"]) < "2017-03-02").all()
+    state = crosswalk[crosswalk["actor"] == "Government of Mali"]
+    assert {"Government of Mali", "Military Forces of Mali (2013-)"} <= set(state["name"])
+
+    result = indicators.compute(mali_store, "security.deaths_by_actor", "MLI", "2012-01-01",
+                                "2023-12-31")  # fmt: skip
+    got = result.frame[(result.frame["actor"] == "JNIM") & (result.frame["source"] == "ucdp_ged")]
+    raw = pd.read_csv(GED_MALI, index_col=False)
+    day = pd.to_datetime(raw["date_start"], format="%m/%d/%Y %H:%M:%S")
+    raw = raw[(day >= "2012-01-01") & (day <= "2023-12-31")]
+    day = day[raw.index]
+    merged = ("Ansar Dine", "Al Mourabitoun", "Katiba Macina")
+
+    def is_jnim(side: pd.Series) -> pd.Series:
+        later = day >= "2017-03-02"
+        return side.str.startswith("JNIM") | (side.str.contains("|".join(merged)) & later)
+
+    rows = raw[is_jnim(raw["side_a"].fillna("")) | is_jnim(raw["side_b"].fillna(""))]
+    assert int(got["events"].sum()) == len(rows)
+    assert int(got["fatalities_best"].sum()) == int(rows["best_est"].sum())
+
+
+def test_identities_follow_the_crosswalk_dates():
+    import pandas as pd
+
+    from peacewatch import actors
+
+    periods = actors.identities("Wagner Group", "MLI")
+    assert [p[0] for p in periods] == ["Wagner Group", "Africa Corps"]
+    assert periods[1][1] == pd.Timestamp("2024-01-01")
+    assert actors.identities("Dozos (Mali)", "MLI")[0][0] == "Dozo militias"
+    assert actors.identities("Dozo Communal Militia (Mali)", "MLI")[0][0] == "Dozo militias"
+    assert actors.identities("Police Forces of Niger (2011-)", "MLI")[0][0] == "Government of Niger"
+    both = "JNIM: Group for Support of Islam and Muslims and/or Islamic State (Greater Sahara)"
+    assert actors.identities(both, "MLI")[0][0] == both  # the source cannot tell: not JNIM

@@ -163,3 +163,82 @@ def categorize_frame(actors: pd.DataFrame) -> pd.Series:
         index=actors.index,
         dtype=object,
     )
+
+
+# One actor across sources: the crosswalk (data/actor_crosswalk.csv) first, with dated
+# affiliations (Ansar Dine -> JNIM from 2 March 2017, Wagner -> Africa Corps from 2024), then the
+# sources' own name forms.
+FAR_PAST, FAR_FUTURE = pd.Timestamp("1900-01-01"), pd.Timestamp("2100-12-31")
+
+
+@lru_cache(maxsize=1)
+def crosswalk_rules() -> tuple[tuple[ActorRule, pd.Timestamp, pd.Timestamp], ...]:
+    """The crosswalk's rows: (rule whose `category` is the actor, valid from, valid to)."""
+    with resources.files("peacewatch.data").joinpath("actor_crosswalk.csv").open() as fh:
+        table = pd.read_csv(fh, dtype=str, keep_default_na=False)
+    return tuple(
+        (
+            ActorRule(str(r["pattern"]), str(r["match"]), str(r["actor"]), None, str(r["note"])),
+            pd.Timestamp(r["valid_from"]) if r["valid_from"] else FAR_PAST,
+            pd.Timestamp(r["valid_to"]) if r["valid_to"] else FAR_FUTURE,
+        )
+        for r in table.to_dict("records")
+    )
+
+
+def _short(name: str) -> str:
+    """ACLED's `SHORT: long name (qualifier)` and UCDP's `Name (X)` as `SHORT` / `Name`."""
+    text = name.split(":", 1)[0] if ":" in name else name
+    return re.sub(r"\s*\([^)]*\)", "", text).strip()
+
+
+def identities(name: str, country_iso3: str | None) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]:
+    """The actor a name stands for, per period: [(actor, from, to), ...] covering every date.
+
+    The crosswalk's rows that match the name, each for its period; outside them (or without
+    any), the sources' own forms: a state's forces are `Government of X` (UCDP and ACLED alike),
+    civilians `Civilians`, a UN mission its acronym, an ACLED `SHORT: long name` its short name,
+    and `Name (X)` its name without the bracket. `Unidentified ...` stays as it is.
+    """
+    text = name.strip()
+    if " and/or " in text:  # the source itself cannot tell which: an actor of its own
+        return [(text, FAR_PAST, FAR_FUTURE)]
+    dated = [
+        (rule.category, start, end) for rule, start, end in crosswalk_rules() if rule.matches(text)
+    ]
+    state = STATE.match(text)
+    iso3 = iso3_from_name(state.group("country").strip()) if state else None
+    if iso3:
+        default = f"Government of {state.group('country').strip()}"  # type: ignore[union-attr]
+    elif CIVILIANS.match(text):
+        default = "Civilians"
+    else:
+        default = _short(text) if not UNIDENTIFIED.match(text) else text
+        acronym = re.split(r"[:\s(]", text, maxsplit=1)[0].upper()
+        if acronym in hosts():
+            default = acronym
+    if not dated:
+        return [(default, FAR_PAST, FAR_FUTURE)]
+    out: list[tuple[str, pd.Timestamp, pd.Timestamp]] = []
+    cursor = FAR_PAST
+    for actor, start, end in sorted(dated, key=lambda d: d[1]):
+        if start > cursor:
+            out.append((default, cursor, start - pd.Timedelta(days=1)))
+        out.append((actor, max(start, cursor), end))
+        cursor = max(cursor, end + pd.Timedelta(days=1))
+        if cursor > FAR_FUTURE:
+            break
+    if cursor <= FAR_FUTURE:
+        out.append((default, cursor, FAR_FUTURE))
+    return out
+
+
+def identity_table(names: pd.DataFrame) -> pd.DataFrame:
+    """For distinct `name`, `country_iso3`: name, country_iso3, actor, valid_from, valid_to."""
+    rows = [
+        {"name": name, "country_iso3": iso3, "actor": actor, "valid_from": a, "valid_to": b}
+        for name, iso3 in zip(names["name"], names["country_iso3"], strict=True)
+        if isinstance(name, str) and name.strip()
+        for actor, a, b in identities(name, iso3 if isinstance(iso3, str) else None)
+    ]
+    return pd.DataFrame(rows, columns=["name", "country_iso3", "actor", "valid_from", "valid_to"])

@@ -15,6 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from peacewatch import indicators
 from peacewatch.dates import parse_date
 from peacewatch.errors import PeacewatchError
 from peacewatch.loading import LoadReport, load_file
@@ -237,6 +238,38 @@ def table(store: Store, name: str) -> pd.DataFrame:
     if name not in TABLES:
         raise PeacewatchError(f"table: {name!r} is not one of {', '.join(sorted(TABLES))}")
     return store.con.execute(f'SELECT * FROM "{name}"').df()
+
+
+def actor_crosswalk(store: Store, country: str) -> pd.DataFrame:
+    """One row per actor, source and name: category, first and last event, events and deaths.
+
+    A name counts as the actor in the periods of the crosswalk (Ansar Dine as JNIM from 2017).
+    """
+    table = indicators.identity_table(store, country)
+    store.con.register("_identity", table)
+    try:
+        return store.con.execute(
+            """WITH sides AS (
+                 SELECT event_id, source, date_start, fatalities_best, actor1 AS name,
+                        actor1_category AS category FROM events WHERE country_iso3 = ?
+                 UNION ALL
+                 SELECT event_id, source, date_start, fatalities_best, actor2, actor2_category
+                 FROM events WHERE country_iso3 = ? AND actor2 IS NOT NULL)
+               , rows AS (
+                 SELECT i.actor, s.source, s.name, any_value(s.category) AS category,
+                     CAST(min(s.date_start) AS DATE) AS first,
+                     CAST(max(s.date_start) AS DATE) AS last,
+                     count(DISTINCT s.event_id) AS events,
+                     CAST(sum(s.fatalities_best) AS BIGINT) AS fatalities
+                 FROM sides s JOIN _identity i ON i.name = s.name
+                   AND s.date_start BETWEEN i.valid_from AND i.valid_to
+                 GROUP BY ALL)
+               SELECT * FROM rows ORDER BY sum(fatalities) OVER (PARTITION BY actor) DESC,
+                   actor, source, events DESC""",
+            [country, country],
+        ).df()
+    finally:
+        store.con.unregister("_identity")
 
 
 def actor_table(store: Store, unknown_only: bool = False) -> pd.DataFrame:

@@ -457,11 +457,22 @@ def actors(
     unknown: Annotated[
         bool, typer.Option("--unknown", help="Only actors of category unknown.")
     ] = False,
+    country: Annotated[
+        str | None,
+        typer.Option(
+            help="Show the crosswalk of this country: each actor with the names every source "
+            "gives it, their periods (Ansar Dine -> JNIM from 2017), events and deaths."
+        ),
+    ] = None,
     store: StoreOpt = None,
 ) -> None:
     """Actor names in the store with their category (curated table + rules)."""
     try:
         with _store(store, read_only=True) as st:
+            if country:
+                _require_country(st, country)
+                _print_frame(api.actor_crosswalk(st, country.upper()), f"Actors of {country}")
+                return
             _print_frame(api.actor_table(st, unknown), "Actors")
     except PeacewatchError as exc:
         _fail(exc)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from peacewatch import actors
 from peacewatch.errors import PeacewatchError
 from peacewatch.missions import missions_of
 from peacewatch.store import Store
@@ -234,6 +235,29 @@ _register(
         ("un_fatalities", "acled", "incident"),
     ),
     Indicator(
+        "security.deaths_by_actor",
+        "security",
+        "Deaths in events involving each actor, one actor across sources",
+        "Per actor (the crosswalk: UCDP's `JNIM` and ACLED's `JNIM: Group for Support of Islam "
+        "and Muslims` are one actor; Ansar Dine counts as JNIM from 2 March 2017, Wagner as "
+        "Africa Corps from 2024; a state's forces are its government in both sources), year and "
+        "source: events involving the actor on either side, and their best fatalities.",
+        f"""WITH sides AS (
+             SELECT e.event_id, e.source, e.date_start, e.fatalities_best, e.actor1 AS name
+             FROM events e WHERE e.country_iso3 = $country AND {_YEAR_RANGE}
+             UNION ALL
+             SELECT e.event_id, e.source, e.date_start, e.fatalities_best, e.actor2
+             FROM events e WHERE e.country_iso3 = $country AND {_YEAR_RANGE}
+               AND e.actor2 IS NOT NULL)
+           SELECT i.actor, year(s.date_start) AS year, s.source,
+               count(DISTINCT s.event_id) AS events,
+               sum(s.fatalities_best) AS fatalities_best
+           FROM sides s JOIN _identity i ON i.name = s.name
+             AND s.date_start BETWEEN i.valid_from AND i.valid_to
+           GROUP BY ALL ORDER BY i.actor, year, s.source""",
+        ("ucdp_ged", "acled", "incident"),
+    ),
+    Indicator(
         "political.coups",
         "political",
         "Coups d'état (Powell & Thyne, and the timeline)",
@@ -431,6 +455,20 @@ def border_points(store: Store, country: str) -> pd.DataFrame:
     return coords[degrees * km_per_degree <= BORDER_KM].reset_index(drop=True)
 
 
+def identity_table(store: Store, country: str) -> pd.DataFrame:
+    """The crosswalk of the country's actor names: name, actor, valid_from, valid_to."""
+    names = store.con.execute(
+        "SELECT DISTINCT actor1 AS name, country_iso3 FROM events WHERE country_iso3 = ? "
+        "UNION SELECT DISTINCT actor2, country_iso3 FROM events WHERE country_iso3 = ? "
+        "AND actor2 IS NOT NULL",
+        [country, country],
+    ).df()
+    table = actors.identity_table(names)
+    for col in ("valid_from", "valid_to"):
+        table[col] = pd.to_datetime(table[col]).dt.date
+    return table
+
+
 def neighbours(store: Store, country: str) -> list[str]:
     """The country's neighbours, from the loaded boundaries (empty without its own).
 
@@ -544,12 +582,16 @@ def compute(
     con = store.con
     if "_border_points" in indicator.sql:
         con.register("_border_points", border_points(store, country))
+    if "_identity" in indicator.sql:
+        con.register("_identity", identity_table(store, country))
     try:
         used = {k: v for k, v in params.items() if f"${k}" in indicator.sql}
         frame = con.execute(indicator.sql, used).df()
     finally:
         if "_border_points" in indicator.sql:
             con.unregister("_border_points")
+        if "_identity" in indicator.sql:
+            con.unregister("_identity")
     for col in frame.columns:
         if frame[col].dtype.kind == "f" and frame[col].dropna().mod(1).eq(0).all():
             frame[col] = frame[col].astype("Int64")

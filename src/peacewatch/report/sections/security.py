@@ -133,6 +133,7 @@ def build(brief: Brief) -> Section:
                 caption=brief.caption(result),
                 indicators=[name],
             )
+    _actors(brief, out)
     by_admin = results["security.ged_by_admin1"]
     if brief.admin_map.empty:
         out.say(
@@ -203,6 +204,34 @@ def _maps(brief: Brief, out: Section) -> None:
             ),
             indicators=[by_admin.indicator.name],
         )
+
+
+def _actors(brief: Brief, out: Section) -> None:
+    """The ten actors involved in the most deaths, one actor across sources, by source."""
+    lang, result = brief.lang, brief.results["security.deaths_by_actor"]
+    frame = result.frame
+    if frame.empty:
+        return
+    wide = frame.pivot_table(
+        index="actor", columns="source", values="fatalities_best", aggfunc="sum", fill_value=0
+    )
+    events = frame.groupby("actor")["events"].sum()
+    key = "ucdp_ged" if "ucdp_ged" in wide else str(wide.columns[0])
+    table = wide.assign(events=events).sort_values(key, ascending=False).head(10).reset_index()
+    table.columns = [str(c) for c in table.columns]
+    out.figure(
+        lang._("Actors involved in the most deaths, one actor across sources"),
+        table=table,
+        caption=brief.caption(result)
+        + " "
+        + lang._(
+            "Deaths in events involving the actor on either side, per source (an event counts "
+            "for each of its actors). The names each source gives an actor: `peacewatch actors "
+            "--country {country}`.",
+            country=brief.country,
+        ),
+        indicators=[result.indicator.name],
+    )
 
 
 def _mixed_map(brief: Brief, out: Section) -> None:
