@@ -112,6 +112,10 @@ def test_the_briefing_of_a_new_country(caf):
     assert "no camps for CAF in the store" in text
     assert "No humanitarian figures for Central African Republic" in text
     assert "No neighbouring country&#39;s events are loaded" in text
+    assert "No camps of MINUSCA are loaded" in text
+    assert "No mandate or withdrawal events of Central African Republic" in text
+    assert "No coups file is loaded" in text
+    assert "No data in the store for this section." not in text  # each section says what
     # Only this country's files among the sources.
     assert "ged_caf_140.csv" in text and "ged_mali" not in text and "burkina" not in text
 

@@ -55,7 +55,17 @@ def build(brief: Brief) -> Section:
     lang, results = brief.lang, brief.results
     out = brief.section(KEY, lang._(TITLE))
     coups = results["political.coups"]
-    if not coups.frame.empty:
+    if coups.frame.empty:
+        loaded = brief.store.con.execute("SELECT count(*) FROM coups").fetchone()
+        out.say(
+            lang._(
+                "Powell & Thyne record no coup attempt in {country} in the period.",
+                country=brief.name,
+            )
+            if loaded and loaded[0]
+            else lang._("No coups file is loaded (Powell & Thyne: peacewatch load coups FILE).")
+        )
+    else:
         listed = "; ".join(
             f"{lang.day(d)} ({lang._(coup_state(ok))}"
             + ("; " + lang._("the timeline dates it {day}", day=lang.day(t)) if pd.notna(t) else "")

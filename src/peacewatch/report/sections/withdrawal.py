@@ -26,6 +26,15 @@ def build(brief: Brief) -> Section:
         "('withdrawal', 'mandate') ORDER BY date",
         [brief.country],
     ).df()
+    if withdrawal.empty and brief.missions:
+        out.say(
+            lang._(
+                "No mandate or withdrawal events of {country} are in the loaded timeline: load "
+                "the country's timeline (peacewatch load timeline FILE --country {iso3}).",
+                country=brief.name,
+                iso3=brief.country,
+            )
+        )
     if not withdrawal.empty:
         out.say(
             lang._(
@@ -46,6 +55,15 @@ def build(brief: Brief) -> Section:
         "ORDER BY closure_date NULLS LAST",
         [brief.country],
     ).df()
+    if camps.empty and brief.missions:
+        out.say(
+            lang._(
+                "No camps of {missions} are loaded: the handovers need the mission's camps table "
+                "(peacewatch load camps FILE --mission {mission}).",
+                missions=", ".join(brief.missions),
+                mission=brief.missions[0],
+            )
+        )
     if not camps.empty:
         dated = camps["closure_date"].notna()
         out.say(
