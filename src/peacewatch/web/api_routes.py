@@ -199,16 +199,20 @@ def indicator_values(
     who: CallerDep,
     store: StoreDep,
     country: ISO3,
-    date_from: date = date(2012, 1, 1),
+    date_from: date | None = None,
     date_to: date | None = None,
 ) -> dict[str, Any]:
     """Every indicator for the country and period, with its provenance and query.
 
+    Default period: the country's loaded data (`panel.default_range`), not a fixed year.
+
     Indicators that list events row by row leave out ACLED's rows unless the caller's role is
     granted them (`withheld` counts them).
     """
-    end = date_to or date.today()
-    results = indicators.compute_all(store, country, date_from, end, may_see_licensed(request, who))
+    first, last = panel.default_range(store, country.upper())
+    results = indicators.compute_all(
+        store, country, date_from or first, date_to or last, may_see_licensed(request, who)
+    )
     return {
         "country": country.upper(),
         "attribution": store.attributions(),

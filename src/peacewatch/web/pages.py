@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hmac
 import secrets
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from peacewatch import accounts, incidents, indicators
+from peacewatch import accounts, incidents, indicators, panel
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import backtest, outlook
 from peacewatch.report import briefing, charts
@@ -81,9 +80,8 @@ def overview(request: Request, store: StoreDep, who: CallerDep, iso3: str) -> HT
     iso3 = iso3.upper()
     if iso3 not in _countries(store):
         return render("error.html.j2", who, 404, message=f"no events for {iso3!r} in the store")
-    results = indicators.compute_all(
-        store, iso3, date(2012, 1, 1), date.today(), may_see_licensed(request, who)
-    )
+    first, last = panel.default_range(store, iso3)
+    results = indicators.compute_all(store, iso3, first, last, may_see_licensed(request, who))
     cards = []
     for name, result in results.items():
         frame = result.frame
