@@ -140,3 +140,29 @@ def test_site_panel_needs_camps(store):
     assert isinstance(
         panel.panel(store, "site:50", "MLI", "2023-01-01", "2023-02-28"), pd.DataFrame
     )
+
+
+def test_a_panel_of_one_actor_across_sources_and_its_affiliations(mali_store):
+    """`--actor JNIM`: UCDP's JNIM, and Ansar Dine, al-Mourabitoun and Katiba Macina from
+    2 March 2017 (the crosswalk), recounted from the raw GED file with pandas."""
+    import pandas as pd
+
+    from peacewatch import panel
+    from tests.conftest import GED_MALI
+
+    frame = panel.panel(mali_store, "country", "MLI", "2012-01-01", "2023-12-31", actor="JNIM")
+    raw = pd.read_csv(GED_MALI, index_col=False)
+    day = pd.to_datetime(raw["date_start"], format="%m/%d/%Y %H:%M:%S")
+    keep = (day >= "2012-01-01") & (day <= "2023-12-31")
+    raw, day = raw[keep], day[keep]
+    later = day >= "2017-03-02"
+
+    def is_jnim(side: pd.Series) -> pd.Series:
+        merged = side.str.contains("Ansar Dine|Al Mourabitoun|Katiba Macina")
+        return side.str.startswith("JNIM") | (merged & later)
+
+    rows = raw[is_jnim(raw["side_a"].fillna("")) | is_jnim(raw["side_b"].fillna(""))]
+    total = frame["fatalities_best"].sum() + frame["imprecise_fatalities_best"].sum()
+    assert int(total) == int(rows["best_est"].sum()) > 0
+    with pytest.raises(PeacewatchError, match="no events of 'Nobody'"):
+        panel.panel(mali_store, "country", "MLI", actor="Nobody")

@@ -528,6 +528,13 @@ def panel_cmd(
         str,
         typer.Option(help="Event source: ucdp_ged, ucdp_candidate, ucdp (both), acled, incident."),
     ] = "ucdp_ged",
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            help="Only events involving this actor, one actor across sources (e.g. JNIM: "
+            "`peacewatch actors --country X` lists them)."
+        ),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
     out_path: Annotated[
         Path | None, typer.Option("--out", help="Output file (default: stdout).")
@@ -545,7 +552,7 @@ def panel_cmd(
             raise PeacewatchError(f"format: {fmt!r} is not csv or parquet")
         with _store(store, read_only=True) as st:
             view = _vintage(st, as_of, release)
-            frame = panel.panel(view, unit, country, date_from, date_to, source)
+            frame = panel.panel(view, unit, country, date_from, date_to, source, (), actor)
             _print_coverage(view, country, source)
         export.export(frame, fmt, out_path)
         if out_path is not None:

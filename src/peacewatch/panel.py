@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from peacewatch import geo
+from peacewatch import actors, geo
 from peacewatch.dates import parse_date
 from peacewatch.errors import PeacewatchError
 from peacewatch.schema import ACTOR_CATEGORIES, CATEGORIES
@@ -47,6 +47,7 @@ class PanelSpec:
     source: str = "ucdp_ged"
     radius_km: float | None = None
     measures: tuple[str, ...] = ()  # empty: every measure column
+    actor: str | None = None  # only events involving this actor (the crosswalk's name)
 
 
 def parse_unit(unit: str) -> tuple[str, float | None]:
@@ -198,6 +199,34 @@ def _units_and_assignment(store: Store, spec: PanelSpec) -> tuple[str, str]:
     )
 
 
+def _actor_scope(store: Store, spec: PanelSpec, scope: str) -> str:
+    """SQL keeping the events that involve `spec.actor` (either side), in the crosswalk's periods.
+
+    The actor is one identity across sources (actors.identities): `JNIM` takes UCDP's `JNIM`,
+    ACLED's `JNIM: Group for ...` and Ansar Dine from 2 March 2017.
+    """
+    names = store.con.execute(
+        f"SELECT DISTINCT actor1 AS name, country_iso3 FROM events WHERE {scope} "
+        f"UNION SELECT DISTINCT actor2, country_iso3 FROM events WHERE {scope} "
+        "AND actor2 IS NOT NULL"
+    ).df()
+    table = actors.identity_table(names)
+    wanted = str(spec.actor).casefold()
+    table = table[table["actor"].str.casefold() == wanted]
+    if table.empty:
+        raise PeacewatchError(
+            f"actor: no events of {spec.actor!r} for {spec.country} in the period (the actors "
+            f"and their names: peacewatch actors --country {spec.country})"
+        )
+    for col in ("valid_from", "valid_to"):
+        table[col] = pd.to_datetime(table[col]).dt.date
+    store.con.register("_panel_actor", table)
+    return (
+        " AND EXISTS (SELECT 1 FROM _panel_actor p WHERE p.name IN (events.actor1, "
+        "coalesce(events.actor2, '')) AND events.date_start BETWEEN p.valid_from AND p.valid_to)"
+    )
+
+
 def build(store: Store, spec: PanelSpec) -> pd.DataFrame:
     """The balanced panel: one row per unit and month, zeros where nothing happened.
 
@@ -212,6 +241,8 @@ def build(store: Store, spec: PanelSpec) -> pd.DataFrame:
     # Site panels take events from any country (a camp near a border sees both sides).
     if spec.unit != "site":
         scope += f" AND country_iso3 = {sql_str(spec.country)}"
+    if spec.actor:
+        scope += _actor_scope(store, spec, scope)
     con.execute(f"CREATE OR REPLACE TEMP VIEW ev AS SELECT * FROM events WHERE {scope}")
     try:
         units_sql, assign_sql = _units_and_assignment(store, spec)
@@ -246,7 +277,7 @@ def build(store: Store, spec: PanelSpec) -> pd.DataFrame:
         agg = con.execute(query).df()
     finally:
         con.execute("DROP VIEW IF EXISTS ev")
-        for name in ("_units", "_units_geo"):
+        for name in ("_units", "_units_geo", "_panel_actor"):
             with contextlib.suppress(duckdb.Error):  # not registered for this unit kind
                 con.unregister(name)
     frame = _densify(units, agg, spec, [*measures, "imprecise_events", "imprecise_fatalities_best"])
@@ -327,10 +358,11 @@ def panel(
     date_to: date | str | None = None,
     source: str = "ucdp_ged",
     measures: tuple[str, ...] = (),
+    actor: str | None = None,
 ) -> pd.DataFrame:
     """Build the `unit` x month panel of `country` (see the module docstring).
 
-    `measures`: only these measure columns (default: all).
+    `measures`: only these measure columns (default: all); `actor`: only events involving it.
     """
     kind, radius = parse_unit(unit)
     country = country.upper()
@@ -339,4 +371,5 @@ def panel(
     end = parse_date(date_to, "to") or last
     if end < start:
         raise PeacewatchError(f"--to {end} is before --from {start}")
-    return build(store, PanelSpec(kind, country, start, end, source, radius, tuple(measures)))
+    spec = PanelSpec(kind, country, start, end, source, radius, tuple(measures), actor)
+    return build(store, spec)

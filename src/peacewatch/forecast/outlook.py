@@ -64,7 +64,7 @@ def forecast(
             )
     frame = pd.DataFrame(rows)
     names = dict(store.con.execute("SELECT admin_code, name FROM admin_boundaries").fetchall())
-    frame.insert(1, "unit_name", frame["unit"].map(names).fillna(frame["unit"]))
+    frame.insert(1, "unit_name", [names.get(u, u) for u in frame["unit"]])
     if unit == "priogrid":
         # Cell centres, so the CSV drops straight into QGIS as points.
         centres = frame["unit"].map(lambda gid: geo.priogrid_centroid(int(gid)))
