@@ -225,4 +225,9 @@ def test_impact_results_and_pages(client):
     brief = client.get("/briefing/MLI")
     assert brief.status_code == 200 and "<script" not in brief.text
     assert "default-src 'none'" in brief.headers["content-security-policy"]
+    french = client.get("/briefing/MLI", params={"lang": "fr"})
+    assert french.status_code == 200 and '<html lang="fr">' in french.text
+    assert "Principaux constats" in french.text
+    unknown = client.get("/briefing/MLI", params={"lang": "xx"})
+    assert unknown.status_code == 404 and "--lang xx: not one of en, fr" in unknown.text
     assert client.get("/impact/ZZZ").status_code == 404

@@ -183,14 +183,21 @@ def _html_table(frame: Any) -> dict[str, Any]:
 
 
 @router.get("/briefing/{iso3}", response_class=HTMLResponse)
-def briefing_page(request: Request, store: StoreDep, who: CallerDep, iso3: str) -> HTMLResponse:
-    """The country briefing (the same self-contained page `peacewatch brief` writes)."""
+def briefing_page(
+    request: Request, store: StoreDep, who: CallerDep, iso3: str, lang: str = "en"
+) -> HTMLResponse:
+    """The country briefing (the same self-contained page `peacewatch brief` writes).
+
+    `?lang=fr`: in French (the languages of `peacewatch brief --lang`).
+    """
     granted = may_see_licensed(request, who)
     try:
         html = memo(
             request.app.state,
-            ("briefing", iso3.upper(), granted),
-            lambda: briefing.render_html(briefing.build_context(store, iso3, licensed=granted)),
+            ("briefing", iso3.upper(), granted, lang),
+            lambda: briefing.render_html(
+                briefing.build_context(store, iso3, licensed=granted, lang=lang)
+            ),
         )
     except PeacewatchError as exc:
         return render("error.html.j2", who, 404, message=str(exc))
