@@ -234,9 +234,15 @@ def identities(name: str, country_iso3: str | None) -> list[tuple[str, pd.Timest
 
 
 def identity_table(names: pd.DataFrame) -> pd.DataFrame:
-    """For distinct `name`, `country_iso3`: name, country_iso3, actor, valid_from, valid_to."""
+    """Per distinct `name`, `country_iso3`: actor, valid_from, valid_to (dates)."""
     rows = [
-        {"name": name, "country_iso3": iso3, "actor": actor, "valid_from": a, "valid_to": b}
+        {
+            "name": name,
+            "country_iso3": iso3,
+            "actor": actor,
+            "valid_from": a.date(),
+            "valid_to": b.date(),
+        }
         for name, iso3 in zip(names["name"], names["country_iso3"], strict=True)
         if isinstance(name, str) and name.strip()
         for actor, a, b in identities(name, iso3 if isinstance(iso3, str) else None)

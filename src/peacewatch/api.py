@@ -15,7 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from peacewatch import indicators
+from peacewatch import panel
 from peacewatch.dates import parse_date
 from peacewatch.errors import PeacewatchError
 from peacewatch.loading import LoadReport, load_file
@@ -245,7 +245,7 @@ def actor_crosswalk(store: Store, country: str) -> pd.DataFrame:
 
     A name counts as the actor in the periods of the crosswalk (Ansar Dine as JNIM from 2017).
     """
-    table = indicators.identity_table(store, country)
+    table = panel.actor_identities(store, "country_iso3 = ?", [country])
     store.con.register("_identity", table)
     try:
         return store.con.execute(

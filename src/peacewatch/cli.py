@@ -745,16 +745,13 @@ def _countries_or_all(st: Store, given: str | None) -> list[str]:
 
 def _withdrawal_month(st: Store, country: str) -> str:
     """The month of the first withdrawal event of the country's timeline (the scenario's cut)."""
-    row = st.con.execute(
-        "SELECT min(date) FROM timeline WHERE country_iso3 = ? AND category = 'withdrawal'",
-        [country.upper()],
-    ).fetchone()
-    if row is None or row[0] is None:
+    day = panel.first_withdrawal(st, country.upper())
+    if day is None:
         raise PeacewatchError(
             f"--removed-from: the timeline of {country.upper()} has no withdrawal event; give "
             "the first month without UN presence (YYYY-MM-01)"
         )
-    return f"{row[0]:%Y-%m}-01"
+    return f"{day:%Y-%m}-01"
 
 
 @app.command("backtest")

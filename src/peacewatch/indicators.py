@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from peacewatch import actors
 from peacewatch.errors import PeacewatchError
 from peacewatch.missions import missions_of
+from peacewatch.panel import actor_identities
 from peacewatch.store import Store
 
 DIMENSIONS = ("security", "political", "cooperation", "human_rights", "humanitarian", "regional")
@@ -455,20 +455,6 @@ def border_points(store: Store, country: str) -> pd.DataFrame:
     return coords[degrees * km_per_degree <= BORDER_KM].reset_index(drop=True)
 
 
-def identity_table(store: Store, country: str) -> pd.DataFrame:
-    """The crosswalk of the country's actor names: name, actor, valid_from, valid_to."""
-    names = store.con.execute(
-        "SELECT DISTINCT actor1 AS name, country_iso3 FROM events WHERE country_iso3 = ? "
-        "UNION SELECT DISTINCT actor2, country_iso3 FROM events WHERE country_iso3 = ? "
-        "AND actor2 IS NOT NULL",
-        [country, country],
-    ).df()
-    table = actors.identity_table(names)
-    for col in ("valid_from", "valid_to"):
-        table[col] = pd.to_datetime(table[col]).dt.date
-    return table
-
-
 def neighbours(store: Store, country: str) -> list[str]:
     """The country's neighbours, from the loaded boundaries (empty without its own).
 
@@ -583,7 +569,7 @@ def compute(
     if "_border_points" in indicator.sql:
         con.register("_border_points", border_points(store, country))
     if "_identity" in indicator.sql:
-        con.register("_identity", identity_table(store, country))
+        con.register("_identity", actor_identities(store, "country_iso3 = ?", [country]))
     try:
         used = {k: v for k, v in params.items() if f"${k}" in indicator.sql}
         frame = con.execute(indicator.sql, used).df()

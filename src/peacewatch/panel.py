@@ -199,18 +199,42 @@ def _units_and_assignment(store: Store, spec: PanelSpec) -> tuple[str, str]:
     )
 
 
+def first_withdrawal(
+    store: Store, country: str, after: date | None = None, before: date | None = None
+) -> date | None:
+    """The day of the country's first withdrawal event, None without one.
+
+    Strictly between `after` and `before` when they are given.
+    """
+    row = store.con.execute(
+        "SELECT min(date) FROM timeline WHERE country_iso3 = ? AND category = 'withdrawal' "
+        "AND date > coalesce(?, DATE '0001-01-01') AND date < coalesce(?, DATE '9999-12-31')",
+        [country, after, before],
+    ).fetchone()
+    return row[0] if row and row[0] is not None else None
+
+
+def actor_identities(store: Store, scope: str, params: list[object] | None = None) -> pd.DataFrame:
+    """The actors of the events matching `scope` (SQL over `events`), one across sources.
+
+    Columns name, country_iso3, actor, valid_from, valid_to (actors.identities).
+    """
+    names = store.con.execute(
+        f"SELECT DISTINCT actor1 AS name, country_iso3 FROM events WHERE {scope} "
+        f"UNION SELECT DISTINCT actor2, country_iso3 FROM events WHERE {scope} "
+        "AND actor2 IS NOT NULL",
+        [*(params or []), *(params or [])],
+    ).df()
+    return actors.identity_table(names)
+
+
 def _actor_scope(store: Store, spec: PanelSpec, scope: str) -> str:
     """SQL keeping the events that involve `spec.actor` (either side), in the crosswalk's periods.
 
     The actor is one identity across sources (actors.identities): `JNIM` takes UCDP's `JNIM`,
     ACLED's `JNIM: Group for ...` and Ansar Dine from 2 March 2017.
     """
-    names = store.con.execute(
-        f"SELECT DISTINCT actor1 AS name, country_iso3 FROM events WHERE {scope} "
-        f"UNION SELECT DISTINCT actor2, country_iso3 FROM events WHERE {scope} "
-        "AND actor2 IS NOT NULL"
-    ).df()
-    table = actors.identity_table(names)
+    table = actor_identities(store, scope)
     wanted = str(spec.actor).casefold()
     table = table[table["actor"].str.casefold() == wanted]
     if table.empty:
@@ -218,8 +242,6 @@ def _actor_scope(store: Store, spec: PanelSpec, scope: str) -> str:
             f"actor: no events of {spec.actor!r} for {spec.country} in the period (the actors "
             f"and their names: peacewatch actors --country {spec.country})"
         )
-    for col in ("valid_from", "valid_to"):
-        table[col] = pd.to_datetime(table[col]).dt.date
     store.con.register("_panel_actor", table)
     return (
         " AND EXISTS (SELECT 1 FROM _panel_actor p WHERE p.name IN (events.actor1, "

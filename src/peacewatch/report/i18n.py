@@ -24,7 +24,6 @@ from importlib import resources
 import pandas as pd
 from babel import Locale
 from babel.dates import format_date
-from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -59,13 +58,6 @@ class Lang:
             self.missing.add(message)
         text = self.translations.gettext(message)
         return text.format(**values) if values else text
-
-    def plural(self, singular: str, plural: str, count: int, /, **values: object) -> str:
-        """The singular or plural form for `count` (`{count}` is filled in, formatted)."""
-        if self.code != "en" and singular not in self.known:
-            self.missing.add(singular)
-        text = self.translations.ngettext(singular, plural, count)
-        return text.format(count=self.n(count), **values)
 
     def n(self, value: object) -> str:
         """A number as this language writes it: whole numbers grouped, two or one decimals."""
@@ -104,10 +96,6 @@ class Lang:
     def short_month(self, value: date | datetime | pd.Timestamp) -> str:
         """A month on a chart axis: May 2021 / mai 2021 (abbreviated where the language does)."""
         return format_date(pd.Timestamp(value).date(), "MMM y", locale=self.code)
-
-    def join(self, items: list[str]) -> str:
-        """A list in prose: 'a, b and c' / 'a, b et c'."""
-        return format_list(items, locale=self.code) if items else ""
 
     @property
     def locale(self) -> Locale:

@@ -32,13 +32,11 @@ def periods(brief: Brief) -> list[tuple[date, date, str]]:
             [brief.country, brief.start, brief.end],
         ).fetchall()
     ]
-    row = store.con.execute(
-        "SELECT min(date) FROM timeline WHERE country_iso3 = ? AND category = 'withdrawal' "
-        "AND date > ? AND date < ?",
-        [brief.country, brief.start, brief.end],
-    ).fetchone()
-    if row and row[0] is not None:
-        cuts.append((row[0], lang._("after the withdrawal began ({day})", day=lang.day(row[0]))))
+    withdrawal = panel.first_withdrawal(store, brief.country, brief.start, brief.end)
+    if withdrawal is not None:
+        cuts.append(
+            (withdrawal, lang._("after the withdrawal began ({day})", day=lang.day(withdrawal)))
+        )
     cuts.sort()
     out = []
     first, label = brief.start, lang._("start of the period")

@@ -6,10 +6,11 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from peacewatch import geo
+from peacewatch import geo, panel
 from peacewatch.analysis import reconcile
 from peacewatch.report import charts
 from peacewatch.report.blocks import Brief, Section
+from peacewatch.report.sections.political import coup_state
 
 KEY, TITLE = "security", "The security environment"
 
@@ -44,15 +45,12 @@ def year_marks(brief: Brief) -> list[tuple[float, str]]:
     marks = []
     coups = brief.results["political.coups"].frame
     for d, ok in zip(coups["date"], coups["successful"], strict=True):
-        if ok is not None and not pd.isna(ok) and bool(ok):  # successful (not failed, not NA)
+        if coup_state(ok) == "successful":
             day = pd.Timestamp(d)
             marks.append((day.year + day.day_of_year / 366, brief.lang._("coup")))
-    row = brief.store.con.execute(
-        "SELECT min(date) FROM timeline WHERE country_iso3 = ? AND category = 'withdrawal'",
-        [brief.country],
-    ).fetchone()
-    if row and row[0] is not None:
-        day = pd.Timestamp(row[0])
+    first = panel.first_withdrawal(brief.store, brief.country)
+    if first is not None:
+        day = pd.Timestamp(first)
         marks.append((day.year + day.day_of_year / 366, brief.lang._("withdrawal")))
     return marks
 
