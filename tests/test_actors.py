@@ -1,4 +1,5 @@
 import csv
+import re
 
 import pytest
 
@@ -59,7 +60,47 @@ def test_curated_table_is_well_formed():
     table = rules()
     assert len(table) > 50
     assert {r.category for r in table} <= set(ACTOR_CATEGORIES)
-    assert {r.match for r in table} <= {"exact", "prefix", "contains", "regex"}
+    assert {r.match for r in table} <= {"exact", "prefix", "contains", "regex", "id"}
+    ids = [r.pattern for r in table if r.match == "id"]
+    assert all(re.fullmatch(r"[a-z_]+:\S+", p) for p in ids)  # `ucdp:1`: source family, id
+
+
+def test_the_sources_own_codes_come_first():
+    """A side's Gleditsch-Ward code decides before any name; a source id before the name."""
+    assert categorize("Some State", "CAF", gw=482) == "state_forces"
+    assert categorize("Some State", "CAF", gw=490) == "foreign_state_forces"  # DR Congo
+    assert categorize("Government of Mali", "CAF", gw=482) == "state_forces"  # the code wins
+    assert categorize("Some Name", "CAF", source="ucdp_ged", key="ucdp:1") == "civilians"
+    assert categorize("Some Name", "CAF", source="ucdp_ged") == "other"
+    assert categorize(None, "CAF", source="ucdp_ged", key="ucdp:1") == "civilians"
+
+
+def test_ucdp_side_ids_join_names_the_sources_spell_differently():
+    """UCDP's `FLM` and `al-Murabitun` are ACLED's Katiba Macina and Al Mourabitoun (by side
+    id), and JNIM from the merger of 2 March 2017."""
+    import pandas as pd
+
+    from peacewatch import actors
+
+    for name, key, before in (
+        ("FLM", "ucdp:6267", "Katiba Macina"),
+        ("al-Murabitun", "ucdp:4376", "Al Mourabitoun"),
+    ):
+        assert actors.identities(name, "MLI")[0][0] == name  # the name alone: its own actor
+        periods = actors.identities(name, "MLI", key)
+        assert [p[0] for p in periods] == [before, "JNIM"]
+        assert periods[1][1] == pd.Timestamp("2017-03-02")
+        assert periods[0][2] == pd.Timestamp("2017-03-01")
+    # a name row and an id row for the same periods give each period once
+    assert [p[0] for p in actors.identities("Ansar Dine", "MLI", "ucdp:1157")] == [
+        "Ansar Dine",
+        "JNIM",
+    ]
+    assert actors.identities("JNIM", "MLI", "ucdp:6716") == [
+        ("JNIM", actors.FAR_PAST, actors.FAR_FUTURE)
+    ]
+    assert actors.actor_key("ucdp_candidate", "6716") == "ucdp:6716"
+    assert actors.actor_key("acled", None) is None
 
 
 def _names(path, columns, skip_hxl=False):
@@ -94,6 +135,19 @@ def test_one_actor_across_sources_with_dated_affiliations(mali_store):
     assert (pd.to_datetime(ansar.loc[ansar["actor"] == "Ansar Dine", "last"]) < "2017-03-02").all()
     state = crosswalk[crosswalk["actor"] == "Government of Mali"]
     assert {"Government of Mali", "Military Forces of Mali (2013-)"} <= set(state["name"])
+    # UCDP's own side ids join what the names do not: FLM is Katiba Macina, al-Murabitun is
+    # ACLED's Al Mourabitoun (before the merger); recounted from the raw file's side ids
+    raw_ids = pd.read_csv(GED_MALI, index_col=False)
+    for name, key, actor in (
+        ("FLM", "ucdp:6267", "Katiba Macina"),
+        ("al-Murabitun", "ucdp:4376", "Al Mourabitoun"),
+    ):
+        row = crosswalk[(crosswalk["name"] == name) & (crosswalk["source"] == "ucdp_ged")]
+        assert row["actor"].tolist() == [actor] and row["source_id"].tolist() == [key]
+        side_id = int(key.split(":")[1])
+        either = (raw_ids["side_a_new_id"] == side_id) | (raw_ids["side_b_new_id"] == side_id)
+        assert int(row["events"].sum()) == int(either.sum())
+    assert set(crosswalk.loc[crosswalk["name"] == "JNIM", "source_id"]) == {"ucdp:6716"}
 
     result = indicators.compute(mali_store, "security.deaths_by_actor", "MLI", "2012-01-01",
                                 "2023-12-31")  # fmt: skip
@@ -104,11 +158,15 @@ def test_one_actor_across_sources_with_dated_affiliations(mali_store):
     day = day[raw.index]
     merged = ("Ansar Dine", "Al Mourabitoun", "Katiba Macina")
 
-    def is_jnim(side: pd.Series) -> pd.Series:
+    def is_jnim(side: pd.Series, side_id: pd.Series) -> pd.Series:
         later = day >= "2017-03-02"
-        return side.str.startswith("JNIM") | (side.str.contains("|".join(merged)) & later)
+        by_name = side.str.startswith("JNIM") | (side.str.contains("|".join(merged)) & later)
+        return by_name | (side_id == 6716) | (side_id.isin([1157, 4376, 6267]) & later)
 
-    rows = raw[is_jnim(raw["side_a"].fillna("")) | is_jnim(raw["side_b"].fillna(""))]
+    rows = raw[
+        is_jnim(raw["side_a"].fillna(""), raw["side_a_new_id"])
+        | is_jnim(raw["side_b"].fillna(""), raw["side_b_new_id"])
+    ]
     assert int(got["events"].sum()) == len(rows)
     assert int(got["fatalities_best"].sum()) == int(rows["best_est"].sum())
 

@@ -90,6 +90,12 @@ def test_load_shared_then_summary(env):
     assert "ucdp_ged" in result.output and "2022" in result.output and "3650" in result.output
     assert "un_fatalities -> un_fatalities: 4429 rows" in result.output
     assert "UN peacekeeper fatalities (MINUSMA)" in result.output
+    wide = {**env, "COLUMNS": "200"}
+    result = runner.invoke(app, ["actors", "--country", "MLI"], env=wide)
+    assert result.exit_code == 0, result.output
+    flm = next(line for line in result.output.splitlines() if "│ FLM " in line)
+    assert "Katiba Macina" in flm and "ucdp:6267" in flm and "2015-01-01" in flm
+    assert "00:00:00" not in result.output  # dates as dates
 
 
 def test_rejected_rows_are_named_in_the_output(env, tmp_path):

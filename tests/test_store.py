@@ -29,3 +29,41 @@ def test_newer_schema_is_refused(tmp_path):
 def test_read_only_open_of_a_missing_store_says_what_to_do(tmp_path):
     with pytest.raises(StoreError, match="load data first"):
         Store.open(tmp_path / "none.duckdb", read_only=True)
+
+
+def test_a_schema_3_store_gains_the_side_ids_and_a_reload_fills_them(tmp_path):
+    """Schema 3 -> 4: the columns appear (NULL); the same file, loaded again, is read again
+    (its earlier load was read under schema 3) and fills them from the raw file's side ids,
+    nothing added or removed; a further load changes nothing."""
+    import pandas as pd
+
+    from peacewatch.loading import load_file
+    from tests.conftest import GED_MALI
+
+    path = tmp_path / "v3.duckdb"
+    with Store.open(path) as st:
+        load_file(st, "ucdp-ged", GED_MALI)
+        for table in ("events", "event_versions"):
+            st.con.execute(f"ALTER TABLE {table} DROP COLUMN actor1_id")
+            st.con.execute(f"ALTER TABLE {table} DROP COLUMN actor2_id")
+        st.con.execute("ALTER TABLE loads DROP COLUMN schema_version")
+        st.con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    with Store.open(path) as st:
+        assert st.schema_version() == SCHEMA_VERSION == 4
+        assert st.con.execute("SELECT count(actor1_id) FROM events").fetchone() == (0,)
+        report = load_file(st, "ucdp-ged", GED_MALI)
+        assert not report.already_loaded and (report.added, report.removed) == (0, 0)
+        assert st.con.execute("SELECT count(*), count(actor1_id) FROM events").fetchone() == (
+            2120,
+            2120,
+        )
+        again = load_file(st, "ucdp-ged", GED_MALI)
+        assert again.already_loaded and (again.added, again.updated) == (0, 0)
+        stored = st.con.execute(
+            "SELECT source_event_id, actor1_id, actor2_id FROM events ORDER BY 1"
+        ).df()
+    raw = pd.read_csv(GED_MALI, index_col=False, dtype=str)
+    raw = raw.sort_values("id").reset_index(drop=True)
+    assert stored["source_event_id"].tolist() == raw["id"].str.strip().tolist()
+    assert stored["actor1_id"].tolist() == raw["side_a_new_id"].str.strip().tolist()
+    assert stored["actor2_id"].tolist() == raw["side_b_new_id"].str.strip().tolist()

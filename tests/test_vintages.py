@@ -14,6 +14,7 @@ import pytest
 from peacewatch import panel, vintages
 from peacewatch.errors import PeacewatchError
 from peacewatch.loading import PAUSE_ENV, load_file
+from peacewatch.schema import SCHEMA_VERSION
 from peacewatch.sources.base import LoadOptions
 from peacewatch.store import Store
 from tests.conftest import GED_BFA, GED_MALI, ROOT
@@ -207,9 +208,11 @@ def test_an_old_store_is_migrated_to_vintages(tmp_path):
         con = st.con
         con.execute("DROP TABLE event_versions; DROP TABLE load_scopes; DROP TABLE event_deletions")
         con.execute("ALTER TABLE loads DROP COLUMN known_at")
+        con.execute("ALTER TABLE events DROP COLUMN actor1_id; ALTER TABLE events DROP actor2_id")
+        con.execute("ALTER TABLE loads DROP COLUMN schema_version")
         con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     with Store.open(path) as st:
-        assert st.schema_version() == 3
+        assert st.schema_version() == SCHEMA_VERSION
         assert st.con.execute("SELECT count(*) FROM event_versions").fetchone()[0] == 1504
         report = load_file(st, "ucdp-ged", GED_MALI)
         assert report.added == 2120

@@ -1,8 +1,10 @@
 """Actor names -> actor categories, from a curated table (data/actor_categories.csv) plus rules.
 
-Rules, in order: the first row of the curated table that matches the name (case-insensitive;
-`exact`, `prefix`, `contains` or `regex`); then, for ACLED, the actor's `inter` code; else
-`unknown`.
+Rules, in order: what the source's own codes say (a UCDP side's Gleditsch-Ward code: the
+government of the event's country -> state forces, another state's -> foreign state forces);
+the first row of the curated table that matches the source's actor id (`id`, e.g. `ucdp:1`
+for UCDP's Civilians) or the name (case-insensitive; `exact`, `prefix`, `contains` or
+`regex`); the sources' name forms; for ACLED, the actor's `inter` code; else `unknown`.
 A row with a `state_iso3` names a state's own forces: they are `state_forces` in events in that
 country and `foreign_state_forces` elsewhere (a neighbour's army across the border, say).
 """
@@ -16,7 +18,7 @@ from importlib import resources
 
 import pandas as pd
 
-from peacewatch.countries import iso3_from_name
+from peacewatch.countries import iso3_from_gw, iso3_from_name
 from peacewatch.missions import hosts
 
 # ACLED inter codes (SOURCES.md 4.1) used when no curated row matches.
@@ -42,8 +44,10 @@ class ActorRule:
     state_iso3: str | None
     note: str
 
-    def matches(self, name: str) -> bool:
-        """Whether `name` fits this rule."""
+    def matches(self, name: str, actor_key: str | None = None) -> bool:
+        """Whether `name` (or the source's actor id, `actor_key`) fits this rule."""
+        if self.match == "id":
+            return actor_key is not None and actor_key.casefold() == self.pattern.casefold()
         n, p = name.casefold(), self.pattern.casefold()
         if self.match == "exact":
             return n == p
@@ -108,23 +112,50 @@ def from_name(name: str, country_iso3: str | None) -> str | None:
     return None
 
 
+def actor_key(source: str | None, actor_id: str | None) -> str | None:
+    """A source's actor id as one key across files: UCDP side id 6716 -> `ucdp:6716`."""
+    if actor_id is None or not str(actor_id).strip() or not source:
+        return None
+    family = "ucdp" if source.startswith("ucdp") else source
+    return f"{family}:{str(actor_id).strip()}"
+
+
+def actor_key_sql(side: int) -> str:
+    """SQL over `events` for `actor_key` of side 1 or 2."""
+    col = f"actor{side}_id"
+    return (
+        f"CASE WHEN {col} IS NULL THEN NULL ELSE (CASE WHEN source LIKE 'ucdp%' THEN 'ucdp' "
+        f"ELSE source END) || ':' || {col} END"
+    )
+
+
 def categorize(
     name: str | None,
     country_iso3: str | None = None,
     inter: int | None = None,
     source: str | None = None,
+    key: str | None = None,
+    gw: int | None = None,
 ) -> str:
     """Category of actor `name` in an event in `country_iso3`.
 
-    In order: the curated table (what rules cannot know: JNIM, IS Sahel, CMA, Dozo, Wagner in a
-    Russian uniform ...); the sources' own name forms (`from_name`); ACLED's `inter` code; and
-    for UCDP, a named side that is no government and no civilians is a non-state armed group
-    (`other`). `unknown` only where the source names no one (or a name no rule knows).
+    In order: the side's Gleditsch-Ward code where the source gives one (UCDP `gwnoa` /
+    `gwnob`: the event country's government -> state forces, another's -> foreign state
+    forces); the curated table, by the source's actor id (`key`, see `actor_key`) or by name
+    (what rules cannot know: JNIM, IS Sahel, CMA, Dozo, Wagner in a Russian uniform ...); the
+    sources' own name forms (`from_name`); ACLED's `inter` code; and for UCDP, a named side
+    that is no government and no civilians is a non-state armed group (`other`). `unknown`
+    only where the source names no one (or a name no rule knows).
     """
-    if name is None or not str(name).strip():
+    if gw is not None:
+        state = iso3_from_gw(gw)
+        if state:
+            return "state_forces" if state == country_iso3 else "foreign_state_forces"
+    if (name is None or not str(name).strip()) and key is None:
         return "unknown"
+    name = "" if name is None else str(name)
     for rule in rules():
-        if rule.matches(str(name)):
+        if rule.matches(name, key):
             if rule.state_iso3 and country_iso3 and rule.state_iso3 != country_iso3:
                 return "foreign_state_forces"
             return rule.category
@@ -141,20 +172,32 @@ def categorize(
 
 
 def categorize_frame(actors: pd.DataFrame) -> pd.Series:
-    """Categories for a frame of distinct `name`, `country_iso3`, `inter` (and `source`)."""
-    sources = actors["source"].tolist() if "source" in actors else [None] * len(actors)
+    """Categories for a frame of distinct `name`, `country_iso3`, `inter`.
+
+    Optional columns `source`, `actor_id` (the source's own actor id) and `gw` (the side's
+    Gleditsch-Ward code).
+    """
+    blank: list[object] = [None] * len(actors)
+
+    def column(name: str) -> list[object]:
+        return actors[name].tolist() if name in actors else blank
+
     cats = [
         categorize(
             name if isinstance(name, str) else None,
             iso3 if isinstance(iso3, str) else None,
             int(inter) if pd.notna(inter) else None,
             source if isinstance(source, str) else None,
+            actor_key(source, actor_id) if isinstance(source, str) and pd.notna(actor_id) else None,
+            int(gw) if gw is not None and pd.notna(gw) else None,
         )
-        for name, iso3, inter, source in zip(
+        for name, iso3, inter, source, actor_id, gw in zip(
             actors["name"].tolist(),
             actors["country_iso3"].tolist(),
             actors["inter"].tolist(),
-            sources,
+            column("source"),
+            column("actor_id"),
+            column("gw"),
             strict=True,
         )
     ]
@@ -192,10 +235,13 @@ def _short(name: str) -> str:
     return re.sub(r"\s*\([^)]*\)", "", text).strip()
 
 
-def identities(name: str, country_iso3: str | None) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]:
+def identities(
+    name: str, country_iso3: str | None, key: str | None = None
+) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]:
     """The actor a name stands for, per period: [(actor, from, to), ...] covering every date.
 
-    The crosswalk's rows that match the name, each for its period; outside them (or without
+    The crosswalk's rows that match the name or the source's actor id (`key`, e.g.
+    `ucdp:6716`), each for its period; outside them (or without
     any), the sources' own forms: a state's forces are `Government of X` (UCDP and ACLED alike),
     civilians `Civilians`, a UN mission its acronym, an ACLED `SHORT: long name` its short name,
     and `Name (X)` its name without the bracket. `Unidentified ...` stays as it is.
@@ -203,9 +249,14 @@ def identities(name: str, country_iso3: str | None) -> list[tuple[str, pd.Timest
     text = name.strip()
     if " and/or " in text:  # the source itself cannot tell which: an actor of its own
         return [(text, FAR_PAST, FAR_FUTURE)]
-    dated = [
-        (rule.category, start, end) for rule, start, end in crosswalk_rules() if rule.matches(text)
-    ]
+    dated = sorted(
+        {
+            (rule.category, start, end)
+            for rule, start, end in crosswalk_rules()
+            if rule.matches(text, key)
+        },
+        key=lambda d: (d[1], d[2]),
+    )
     state = STATE.match(text)
     iso3 = iso3_from_name(state.group("country").strip()) if state else None
     if iso3:
@@ -221,7 +272,9 @@ def identities(name: str, country_iso3: str | None) -> list[tuple[str, pd.Timest
         return [(default, FAR_PAST, FAR_FUTURE)]
     out: list[tuple[str, pd.Timestamp, pd.Timestamp]] = []
     cursor = FAR_PAST
-    for actor, start, end in sorted(dated, key=lambda d: d[1]):
+    for actor, start, end in dated:
+        if end < cursor:  # a second row (name and id) for a period already covered
+            continue
         if start > cursor:
             out.append((default, cursor, start - pd.Timedelta(days=1)))
         out.append((actor, max(start, cursor), end))
@@ -234,17 +287,25 @@ def identities(name: str, country_iso3: str | None) -> list[tuple[str, pd.Timest
 
 
 def identity_table(names: pd.DataFrame) -> pd.DataFrame:
-    """Per distinct `name`, `country_iso3`: actor, valid_from, valid_to (dates)."""
+    """Per distinct `name`, `actor_key`, `country_iso3`: actor, valid_from, valid_to (dates)."""
+    keys = names["actor_key"] if "actor_key" in names else pd.Series([None] * len(names))
     rows = [
         {
             "name": name,
+            "actor_key": key if isinstance(key, str) else None,
             "country_iso3": iso3,
             "actor": actor,
             "valid_from": a.date(),
             "valid_to": b.date(),
         }
-        for name, iso3 in zip(names["name"], names["country_iso3"], strict=True)
+        for name, key, iso3 in zip(names["name"], keys, names["country_iso3"], strict=True)
         if isinstance(name, str) and name.strip()
-        for actor, a, b in identities(name, iso3 if isinstance(iso3, str) else None)
+        for actor, a, b in identities(
+            name,
+            iso3 if isinstance(iso3, str) else None,
+            key if isinstance(key, str) else None,
+        )
     ]
-    return pd.DataFrame(rows, columns=["name", "country_iso3", "actor", "valid_from", "valid_to"])
+    return pd.DataFrame(
+        rows, columns=["name", "actor_key", "country_iso3", "actor", "valid_from", "valid_to"]
+    )

@@ -15,7 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from peacewatch import panel
+from peacewatch import actors, panel
 from peacewatch.dates import parse_date
 from peacewatch.errors import PeacewatchError
 from peacewatch.loading import LoadReport, load_file
@@ -246,22 +246,27 @@ def actor_crosswalk(store: Store, country: str) -> pd.DataFrame:
     A name counts as the actor in the periods of the crosswalk (Ansar Dine as JNIM from 2017).
     """
     table = panel.actor_identities(store, "country_iso3 = ?", [country])
+    key1, key2 = actors.actor_key_sql(1), actors.actor_key_sql(2)
     store.con.register("_identity", table)
     try:
         return store.con.execute(
-            """WITH sides AS (
+            f"""WITH sides AS (
                  SELECT event_id, source, date_start, fatalities_best, actor1 AS name,
-                        actor1_category AS category FROM events WHERE country_iso3 = ?
+                        {key1} AS actor_key, actor1_category AS category
+                 FROM events WHERE country_iso3 = ?
                  UNION ALL
-                 SELECT event_id, source, date_start, fatalities_best, actor2, actor2_category
+                 SELECT event_id, source, date_start, fatalities_best, actor2, {key2},
+                        actor2_category
                  FROM events WHERE country_iso3 = ? AND actor2 IS NOT NULL)
                , rows AS (
-                 SELECT i.actor, s.source, s.name, any_value(s.category) AS category,
+                 SELECT i.actor, s.source, s.name, s.actor_key AS source_id,
+                     any_value(s.category) AS category,
                      CAST(min(s.date_start) AS DATE) AS first,
                      CAST(max(s.date_start) AS DATE) AS last,
                      count(DISTINCT s.event_id) AS events,
                      CAST(sum(s.fatalities_best) AS BIGINT) AS fatalities
                  FROM sides s JOIN _identity i ON i.name = s.name
+                   AND i.actor_key IS NOT DISTINCT FROM s.actor_key
                    AND s.date_start BETWEEN i.valid_from AND i.valid_to
                  GROUP BY ALL)
                SELECT * FROM rows ORDER BY sum(fatalities) OVER (PARTITION BY actor) DESC,

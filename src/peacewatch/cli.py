@@ -373,13 +373,25 @@ def _require_country(st: Store, country: str | None) -> None:
         )
 
 
+def _cell(value: object) -> str:
+    """A table cell: empty for missing, a date without its midnight time."""
+    if value is None or (isinstance(value, float | pd.Timestamp) and pd.isna(value)):
+        return ""
+    if value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.date().isoformat()
+    return str(value)
+
+
 def _print_frame(frame: pd.DataFrame, title: str) -> None:
     table = Table(title=title, show_lines=False)
     for i, col in enumerate(frame.columns):
-        # Names (the first columns) stay whole; numbers and long headers fold.
-        table.add_column(str(col), overflow="fold", no_wrap=i == 0)
+        # A short first column (names) stays whole; long ones, numbers and headers fold.
+        short = i == 0 and frame[col].astype(str).str.len().max() <= 40
+        table.add_column(str(col), overflow="fold", no_wrap=bool(short))
     for row in frame.itertuples(index=False):
-        table.add_row(*["" if pd.isna(v) else str(v) for v in row])
+        table.add_row(*[_cell(v) for v in row])
     out.print(table)
 
 

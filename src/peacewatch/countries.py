@@ -55,3 +55,11 @@ def iso3_from_name(name: str) -> str | None:
 def name_table(names: list[str]) -> pd.DataFrame:
     """Columns `name`, `iso3` for distinct country names (iso3 None where unmatched)."""
     return pd.DataFrame({"name": names, "iso3": [iso3_from_name(n) for n in names]})
+
+
+@lru_cache(maxsize=512)
+def iso3_from_gw(gw_code: int) -> str | None:
+    """ISO3 of a Gleditsch-Ward code (475 -> NGA), or None for a code no current country has."""
+    table = country_table().dropna(subset=["gw_code"])
+    hits = table.loc[table["gw_code"] == int(gw_code), "iso3"].unique()
+    return str(hits[0]) if len(hits) == 1 else None

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from peacewatch.actors import actor_key_sql
 from peacewatch.errors import PeacewatchError
 from peacewatch.missions import missions_of
 from peacewatch.panel import actor_identities
@@ -243,18 +244,22 @@ _register(
         "Africa Corps from 2024; a state's forces are its government in both sources), year and "
         "source: events involving the actor on either side, and their best fatalities.",
         f"""WITH sides AS (
-             SELECT e.event_id, e.source, e.date_start, e.fatalities_best, e.actor1 AS name
+             SELECT e.event_id, e.source, e.date_start, e.fatalities_best, e.actor1 AS name,
+                 {actor_key_sql(1)} AS actor_key
              FROM events e WHERE e.country_iso3 = $country AND {_YEAR_RANGE}
              UNION ALL
-             SELECT e.event_id, e.source, e.date_start, e.fatalities_best, e.actor2
+             SELECT e.event_id, e.source, e.date_start, e.fatalities_best, e.actor2,
+                 {actor_key_sql(2)}
              FROM events e WHERE e.country_iso3 = $country AND {_YEAR_RANGE}
-               AND e.actor2 IS NOT NULL)
-           SELECT i.actor, year(s.date_start) AS year, s.source,
-               count(DISTINCT s.event_id) AS events,
-               sum(s.fatalities_best) AS fatalities_best
-           FROM sides s JOIN _identity i ON i.name = s.name
-             AND s.date_start BETWEEN i.valid_from AND i.valid_to
-           GROUP BY ALL ORDER BY i.actor, year, s.source""",
+               AND e.actor2 IS NOT NULL),
+           involved AS (
+             SELECT DISTINCT i.actor, s.event_id, s.source, s.date_start, s.fatalities_best
+             FROM sides s JOIN _identity i ON i.name = s.name
+               AND i.actor_key IS NOT DISTINCT FROM s.actor_key
+               AND s.date_start BETWEEN i.valid_from AND i.valid_to)
+           SELECT actor, year(date_start) AS year, source, count(*) AS events,
+               sum(fatalities_best) AS fatalities_best
+           FROM involved GROUP BY ALL ORDER BY actor, year, source""",
         ("ucdp_ged", "acled", "incident"),
     ),
     Indicator(

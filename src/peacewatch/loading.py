@@ -25,7 +25,7 @@ import pandas as pd
 
 from peacewatch import actors, csvsafe, geo, vintages
 from peacewatch.errors import PeacewatchError, UnknownSourceError
-from peacewatch.schema import CONTENT_COLUMNS, TABLES
+from peacewatch.schema import CONTENT_COLUMNS, SCHEMA_VERSION, TABLES
 from peacewatch.sources import acled, boundaries, geopko, reference, ucdp, unfatalities
 from peacewatch.sources.base import (
     STAGING,
@@ -38,7 +38,7 @@ from peacewatch.sources.base import (
     sql_str,
     true_row,
 )
-from peacewatch.store import Store, table_columns, table_key
+from peacewatch.store import LOADS_COLUMNS, Store, table_columns, table_key
 
 REGISTRY: dict[str, SourceSpec] = {
     spec.name: spec
@@ -158,8 +158,8 @@ def _still_loaded(store: Store, loader: str, sha: str, path: Path) -> LoadReport
     row = store.con.execute(
         "SELECT load_id, source, target, layout, release, scopes, rows_read, rows_loaded, "
         "rows_rejected, rows_warned FROM loads WHERE sha256 = ? AND loader = ? "
-        "ORDER BY load_id DESC LIMIT 1",
-        [sha, loader],
+        "AND schema_version IS NOT DISTINCT FROM ? ORDER BY load_id DESC LIMIT 1",
+        [sha, loader, SCHEMA_VERSION],
     ).fetchone()
     if row is None:
         return None
@@ -357,10 +357,11 @@ def _assign(out: pd.DataFrame, rows: pd.Index, bounds: pd.DataFrame, nearest: bo
 
 def _actor_categories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     distinct = con.execute(
-        f"""SELECT DISTINCT actor1 AS name, country_iso3, actor1_inter AS inter, source
+        f"""SELECT DISTINCT actor1 AS name, country_iso3, actor1_inter AS inter, source,
+                actor1_id AS actor_id, actor1_gw AS gw
             FROM norm WHERE {GOOD}
-           UNION SELECT DISTINCT actor2, country_iso3, actor2_inter, source FROM norm
-            WHERE {GOOD}"""
+           UNION SELECT DISTINCT actor2, country_iso3, actor2_inter, source, actor2_id, actor2_gw
+            FROM norm WHERE {GOOD}"""
     ).df()
     distinct["category"] = actors.categorize_frame(distinct)
     return distinct
@@ -382,7 +383,8 @@ def _enrich_events(store: Store, report: LoadReport) -> None:
         "AND c2.category = 'peacekeepers')) THEN 'attack_on_peacekeepers' ELSE g.category END"
     )
     enriched = f"""
-        SELECT g.* EXCLUDE (actor1_inter, actor2_inter, category, {NORM_ONLY}),
+        SELECT g.* EXCLUDE (actor1_inter, actor2_inter, actor1_gw, actor2_gw, category,
+                {NORM_ONLY}),
             {category} AS category,
             a.admin1, a.admin1_code, a.admin1_boundary, a.admin1_method,
             CAST(NULL AS VARCHAR) AS admin2,
@@ -398,9 +400,15 @@ def _enrich_events(store: Store, report: LoadReport) -> None:
         LEFT JOIN _cats c1 ON c1.name IS NOT DISTINCT FROM g.actor1
             AND c1.country_iso3 IS NOT DISTINCT FROM g.country_iso3
             AND c1.inter IS NOT DISTINCT FROM g.actor1_inter
+            AND c1.source = g.source
+            AND c1.actor_id IS NOT DISTINCT FROM g.actor1_id
+            AND c1.gw IS NOT DISTINCT FROM g.actor1_gw
         LEFT JOIN _cats c2 ON c2.name IS NOT DISTINCT FROM g.actor2
             AND c2.country_iso3 IS NOT DISTINCT FROM g.country_iso3
             AND c2.inter IS NOT DISTINCT FROM g.actor2_inter
+            AND c2.source = g.source
+            AND c2.actor_id IS NOT DISTINCT FROM g.actor2_id
+            AND c2.gw IS NOT DISTINCT FROM g.actor2_gw
         WHERE g.{GOOD}"""
     hash_cols = ", ".join(ident(c) for c in CONTENT_COLUMNS)
     con.execute(
@@ -531,7 +539,8 @@ def _write_events(
     }
     final_cols = {r[0] for r in con.execute("DESCRIBE final").fetchall()}
     con.execute(
-        f"INSERT INTO event_versions SELECT {_meta_select('events', final_cols, meta)} FROM final"
+        "INSERT INTO event_versions BY NAME "
+        f"SELECT {_meta_select('events', final_cols, meta)} FROM final"
     )
     mode = "replace" if staged.replace_scope else "upsert"
     con.execute(
@@ -611,8 +620,9 @@ def _insert_load_row(
     known: datetime | None,
 ) -> None:
     con.execute(
-        "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP, ?, "
-        "?, ?, ?, ?, ?, ?, ?, ?, coalesce(?, current_timestamp::TIMESTAMP))",
+        f"INSERT INTO loads ({', '.join(LOADS_COLUMNS)}) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, coalesce(?, current_timestamp::TIMESTAMP), ?)",
         [
             load_id,
             staged.source,
@@ -633,6 +643,7 @@ def _insert_load_row(
             report.removed,
             report.unchanged,
             known,
+            SCHEMA_VERSION,
         ],
     )
 

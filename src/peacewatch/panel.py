@@ -217,12 +217,13 @@ def first_withdrawal(
 def actor_identities(store: Store, scope: str, params: list[object] | None = None) -> pd.DataFrame:
     """The actors of the events matching `scope` (SQL over `events`), one across sources.
 
-    Columns name, country_iso3, actor, valid_from, valid_to (actors.identities).
+    Columns name, actor_key, country_iso3, actor, valid_from, valid_to (actors.identities;
+    `actor_key` is the source's actor id, e.g. `ucdp:6716`; match it with `IS NOT DISTINCT FROM`).
     """
     names = store.con.execute(
-        f"SELECT DISTINCT actor1 AS name, country_iso3 FROM events WHERE {scope} "
-        f"UNION SELECT DISTINCT actor2, country_iso3 FROM events WHERE {scope} "
-        "AND actor2 IS NOT NULL",
+        f"SELECT DISTINCT actor1 AS name, {actors.actor_key_sql(1)} AS actor_key, country_iso3 "
+        f"FROM events WHERE {scope} UNION SELECT DISTINCT actor2, {actors.actor_key_sql(2)}, "
+        f"country_iso3 FROM events WHERE {scope} AND actor2 IS NOT NULL",
         [*(params or []), *(params or [])],
     ).df()
     return actors.identity_table(names)
@@ -244,8 +245,10 @@ def _actor_scope(store: Store, spec: PanelSpec, scope: str) -> str:
         )
     store.con.register("_panel_actor", table)
     return (
-        " AND EXISTS (SELECT 1 FROM _panel_actor p WHERE p.name IN (events.actor1, "
-        "coalesce(events.actor2, '')) AND events.date_start BETWEEN p.valid_from AND p.valid_to)"
+        " AND EXISTS (SELECT 1 FROM _panel_actor p WHERE ((p.name = events.actor1 AND "
+        f"p.actor_key IS NOT DISTINCT FROM {actors.actor_key_sql(1)}) OR (p.name = events.actor2 "
+        f"AND p.actor_key IS NOT DISTINCT FROM {actors.actor_key_sql(2)})) "
+        "AND events.date_start BETWEEN p.valid_from AND p.valid_to)"
     )
 
 

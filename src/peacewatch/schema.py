@@ -5,7 +5,8 @@ Every source is normalised to these columns (see shared/DESIGN.md, "The common e
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3  # 2: the application tables (users, incidents); 3: event vintages
+SCHEMA_VERSION = 4  # 2: the application tables (users, incidents); 3: event vintages;
+# 4: the sources' own actor ids (UCDP side ids)
 
 CATEGORIES = (
     "battle",
@@ -59,6 +60,8 @@ EVENT_COLUMNS: dict[str, str] = {
     "violence_type": "INTEGER",
     "actor1": "VARCHAR",
     "actor2": "VARCHAR",
+    "actor1_id": "VARCHAR",
+    "actor2_id": "VARCHAR",
     "actor1_category": "VARCHAR",
     "actor2_category": "VARCHAR",
     "fatalities_best": "INTEGER",
@@ -113,8 +116,12 @@ NORMALIZED_EVENT_COLUMNS: tuple[str, ...] = (
     "violence_type",
     "actor1",
     "actor2",
+    "actor1_id",
+    "actor2_id",
     "actor1_inter",
     "actor2_inter",
+    "actor1_gw",
+    "actor2_gw",
     "fatalities_best",
     "fatalities_low",
     "fatalities_high",
@@ -174,6 +181,8 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "violence_type",
     "actor1",
     "actor2",
+    "actor1_id",
+    "actor2_id",
     "actor1_category",
     "actor2_category",
     "involves_peacekeepers",
@@ -204,6 +213,8 @@ HXL_TAGS: dict[str, str] = {
     "category": "#event+type",
     "actor1": "#group+name+first",
     "actor2": "#group+name+second",
+    "actor1_id": "#group+code+first",
+    "actor2_id": "#group+code+second",
     "fatalities_best": "#affected+killed",
     "fatalities_low": "#affected+killed+min",
     "fatalities_high": "#affected+killed+max",

@@ -42,6 +42,9 @@ LOADS_COLUMNS: dict[str, str] = {
     "unchanged": "BIGINT",
     # When the release was published (known): orders vintages; see peacewatch.vintages.
     "known_at": "TIMESTAMP",
+    # The schema the load was read under: a load read under an older one is read again when
+    # its file is loaded again (the newer normalisers may take more from it).
+    "schema_version": "INTEGER",
 }
 
 
@@ -144,11 +147,20 @@ class Store:
             self.con.execute(_ddl("event_versions", EVENT_COLUMNS, None))
             for name, columns in VINTAGE_TABLES.items():
                 self.con.execute(_ddl(name, columns, None))
+            if 0 < found < 4:
+                self._actor_ids_from_v3()
             if 0 < found < 3:
                 self._vintages_from_v2()
             self.con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
             )
+
+    def _actor_ids_from_v3(self) -> None:
+        """Schema 3 -> 4: events keep the sources' actor ids (NULL until the file is reloaded)."""
+        for table in ("events", "event_versions"):
+            for column in ("actor1_id", "actor2_id"):
+                self.con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} VARCHAR")
+        self.con.execute("ALTER TABLE loads ADD COLUMN IF NOT EXISTS schema_version INTEGER")
 
     def _vintages_from_v2(self) -> None:
         """Schema 2 -> 3: the stored events become the first vintage of their loads."""

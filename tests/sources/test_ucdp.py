@@ -214,3 +214,38 @@ def test_download_of_a_missing_version_fails_cleanly(ged_server, tmp_path):
     assert not list((tmp_path / "cache").rglob("*.part"))
     with pytest.raises(DownloadError, match="MAJOR.MINOR"):
         ucdp.download_url(ged_server, "latest")
+
+
+def test_side_ids_and_gleditsch_ward_codes_are_read_where_the_file_has_them(tmp_path, store):
+    """Side ids are kept in every layout; a bulk file's `gwnoa` / `gwnob` decide whether a
+    side is the country's own state or another (before any name rule)."""
+    header, rows = read_rows(GED_MALI)
+    rows = [dict(r) for r in rows[:40]]
+    for r in rows:
+        r["gwnoa"] = "432" if r["side_a"] == "Government of Mali" else ""
+        r["gwnob"] = ""
+    stranger = rows[0]  # a side no rule knows by its name, with a state's code
+    stranger["side_b"], stranger["side_b_new_id"], stranger["gwnob"] = (
+        "Sahel State Forces",
+        "99999",
+        "436, 432",  # Niger first: a second code is a co-belligerent, not read
+    )
+    path = write_official(tmp_path / "GEDEvent_v99_1.csv", [*header, "gwnoa", "gwnob"], rows)
+    load_file(store, "ucdp-ged", path)
+    got = store.con.execute(
+        "SELECT source_event_id, actor1_id, actor2_id, actor2_category FROM events"
+    ).df()
+    got = got.set_index("source_event_id")
+    assert got.loc[stranger["id"], "actor2_id"] == "99999"
+    assert got.loc[stranger["id"], "actor2_category"] == "foreign_state_forces"
+    by_id = {r["id"]: (r["side_a_new_id"], r["side_b_new_id"]) for r in rows}
+    assert {
+        k: (a, b) for k, a, b in zip(got.index, got["actor1_id"], got["actor2_id"], strict=True)
+    } == by_id
+    # without the code, the same name is a non-state group, as UCDP's named sides are
+    from peacewatch.store import Store
+
+    plain = {k: v for k, v in stranger.items() if k not in ("gwnoa", "gwnob")}
+    with Store.open(tmp_path / "plain.duckdb") as other:
+        load_file(other, "ucdp-ged", write_country(tmp_path / "plain.csv", header, [plain]))
+        assert other.con.execute("SELECT actor2_category FROM events").fetchone() == ("other",)

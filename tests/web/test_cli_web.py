@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from peacewatch.cli import app
+from peacewatch.schema import SCHEMA_VERSION
 from tests.conftest import shared_dir
 
 runner = CliRunner()
@@ -74,7 +75,7 @@ def test_serve_answers_on_localhost(env):
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        assert health.json() == {"status": "ok", "schema_version": 3}
+        assert health.json() == {"status": "ok", "schema_version": SCHEMA_VERSION}
         assert "Content-Security-Policy" in httpx.get(f"http://127.0.0.1:{port}/").headers
     finally:
         server.terminate()

@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
@@ -29,6 +30,7 @@ from peacewatch.sources.base import (
     date,
     detect_layout,
     first_failure,
+    ident,
     num,
     read_csv_head,
     sql_str,
@@ -93,11 +95,34 @@ def is_candidate_release(release: str | None) -> bool:
     return bool(release and re.fullmatch(r"\d{2}\.0\.\d{1,2}", release.strip()))
 
 
-def normalize_sql(best: str, low: str, high: str, source: str = SOURCE) -> str:
+def _optional(columns: Iterable[str], col: str, expr: str, typ: str) -> str:
+    """`expr` where the file has column `col`, else a typed NULL."""
+    return expr if col in set(columns) else f"CAST(NULL AS {typ})"
+
+
+def _first_gw(col: str) -> str:
+    """The first Gleditsch-Ward code of `gwnoa` / `gwnob` ('432' or '432, 433')."""
+    first = f"trim(split_part(CAST({ident(col)} AS VARCHAR), ',', 1))"
+    return f"TRY_CAST(NULLIF({first}, '') AS INTEGER)"
+
+
+def normalize_sql(
+    best: str, low: str, high: str, source: str = SOURCE, columns: Iterable[str] = ()
+) -> str:
     """SELECT over temp view `stage` producing the normalised columns plus checks.
 
     Each text field is parsed once (inner query `p`); the checks use the parsed values.
+    `columns` are the file's: the side ids (`side_a_new_id`, `side_b_new_id`) and the sides'
+    Gleditsch-Ward codes (`gwnoa`, `gwnob`, bulk files only) are read where the file has them.
     """
+    side_ids = {
+        name: _optional(columns, col, f"NULLIF(trim(CAST({ident(col)} AS VARCHAR)), '')", "VARCHAR")
+        for name, col in (("actor1_id", "side_a_new_id"), ("actor2_id", "side_b_new_id"))
+    }
+    side_gw = {
+        name: _optional(columns, col, _first_gw(col), "INTEGER")
+        for name, col in (("actor1_gw", "gwnoa"), ("actor2_gw", "gwnob"))
+    }
     parsed = f"""
         SELECT s.*,
             {date("date_start")} AS p_start, {date("date_end")} AS p_end,
@@ -180,8 +205,12 @@ def normalize_sql(best: str, low: str, high: str, source: str = SOURCE) -> str:
         p_tov AS violence_type,
         {text("side_a")} AS actor1,
         {text("side_b")} AS actor2,
+        {side_ids["actor1_id"]} AS actor1_id,
+        {side_ids["actor2_id"]} AS actor2_id,
         CAST(NULL AS INTEGER) AS actor1_inter,
         CAST(NULL AS INTEGER) AS actor2_inter,
+        {side_gw["actor1_gw"]} AS actor1_gw,
+        {side_gw["actor2_gw"]} AS actor2_gw,
         CAST(p_best AS INTEGER) AS fatalities_best,
         CAST(p_low AS INTEGER) AS fatalities_low,
         CAST(p_high AS INTEGER) AS fatalities_high,
@@ -241,7 +270,7 @@ class UcdpGed:
             layout=layout.name,
             raw_table="stage",
             raw_columns=head.columns,
-            normalized_sql=normalize_sql(*estimates, source=self.source),
+            normalized_sql=normalize_sql(*estimates, source=self.source, columns=head.columns),
             release=release or "unstated",
             csv_rejects=rejects,
             rows_read=n_read,
@@ -265,7 +294,9 @@ class UcdpGed:
             layout=API.name,
             raw_table="stage",
             raw_columns=[str(c) for c in frame.columns],
-            normalized_sql=normalize_sql("best", "low", "high", source=self.source),
+            normalized_sql=normalize_sql(
+                "best", "low", "high", source=self.source, columns=[str(c) for c in frame.columns]
+            ),
             release=options.release or "unstated (API page)",
             replace_scope=False,
             rows_read=len(frame),
