@@ -88,6 +88,9 @@ def test_indicators_impact_backtest_and_forecast(caf):
     assert "two countries given" in _run(caf, "indicators", "CAF", "--country", "BFA", code=2)
     forecast = (folder / "f.csv").read_text()
     _clean(forecast, "forecast")
+    alerting = _run(caf, "alerts", "CAF", "--months", "12")
+    assert "Alerts of CAF" in alerting  # the country as one area: no boundaries loaded
+    _run(caf, "alerts", "CAF", "--backtest", "--from", "2016-01-01")
     # A country violent every month is forecast as violent (not 0: tests/forecast/test_models).
     medians = [float(line.split(",")[7]) for line in forecast.splitlines()[1:]]
     assert min(medians) > 5

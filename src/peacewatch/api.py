@@ -71,12 +71,14 @@ def event_filter(
     actor_category: str | None = None,
     bbox: str | None = None,
     public_only: bool = False,
+    admin1: str | None = None,
 ) -> tuple[str, list[object]]:
     """The SQL condition (and parameters) on `events` for these filters; clear errors.
 
     `country`: ISO3 codes, comma-separated; dates compare with `date_start` (inclusive);
     `actor_category`: either actor; `bbox`: "min_lon,min_lat,max_lon,max_lat" (WGS84);
-    `public_only`: only rows whose licence allows passing them on (the licence guard).
+    `public_only`: only rows whose licence allows passing them on (the licence guard);
+    `source`: a source or a group (`ucdp`: GED and Candidate); `admin1`: an admin-1 code.
     """
     where: list[str] = ["coalesce(redistributable, false)" if public_only else "true"]
     params: list[object] = []
@@ -103,8 +105,12 @@ def event_filter(
         where.append("category = ?")
         params.append(category)
     if source:
-        where.append("source = ?")
-        params.append(source)
+        names = panel.SOURCE_GROUPS.get(source, (source,))
+        where.append(f"source IN ({', '.join('?' for _ in names)})")
+        params.extend(names)
+    if admin1:
+        where.append("admin1_code = ?")
+        params.append(admin1)
     if actor_category:
         if actor_category not in ACTOR_CATEGORIES:
             raise PeacewatchError(
@@ -138,13 +144,14 @@ def events(
     limit: int | None = None,
     offset: int = 0,
     public_only: bool = False,
+    admin1: str | None = None,
 ) -> pd.DataFrame:
     """Events in the common record, filtered (see event_filter), in date order.
 
     A GeoDataFrame (EPSG:4326) if `geometry`; one page with `limit` and `offset`.
     """
     condition, params = event_filter(
-        country, date_from, date_to, category, source, actor_category, bbox, public_only
+        country, date_from, date_to, category, source, actor_category, bbox, public_only, admin1
     )
     cols = ", ".join(f'"{c}"' for c in columns)
     page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from peacewatch import __version__, accounts, api, export, indicators, panel, vintages
+from peacewatch.analysis import alerts
 from peacewatch.analysis import impact as impact_analysis
 from peacewatch.countries import country_table
 from peacewatch.dates import parse_date
@@ -918,6 +919,76 @@ def forecast_cmd(
         export.export(frame, "csv", out_path)
         if out_path is not None:
             err.print(f"wrote {len(frame)} unit-months to {out_path}")
+    except PeacewatchError as exc:
+        _fail(exc)
+
+
+@app.command("alerts")
+def alerts_cmd(
+    country: Annotated[
+        str | None, typer.Argument(help="ISO3 code of the country (or --country).")
+    ] = None,
+    country_opt: CountryOpt = None,
+    months: Annotated[int, typer.Option(help="Alerts of the last N months of data.")] = 1,
+    lookback: Annotated[
+        int, typer.Option(help="record: more deaths than in any of these months before (12-36).")
+    ] = alerts.Rules.lookback,
+    min_deaths: Annotated[int, typer.Option(help="record: at least this many deaths.")] = (
+        alerts.Rules.min_deaths
+    ),
+    threshold: Annotated[int, typer.Option(help="threshold: deaths in a month.")] = (
+        alerts.Rules.threshold
+    ),
+    probability: Annotated[
+        float, typer.Option(help="forecast: P(>= 25 deaths) in one of the next --horizon months.")
+    ] = alerts.Rules.probability,
+    horizon: Annotated[int, typer.Option(help="Months ahead (forecast; backtest window).")] = (
+        alerts.Rules.horizon
+    ),
+    source: Annotated[
+        str, typer.Option(help="Events counted: ucdp (GED + Candidate), acled ...")
+    ] = ("ucdp"),
+    backtest: Annotated[
+        bool,
+        typer.Option(
+            "--backtest",
+            help="Score the rules over --from..--to instead: precision, recall and lead time "
+            "of warning a month with >= 25 deaths, beside the naive rule.",
+        ),
+    ] = False,
+    date_from: Annotated[str, typer.Option("--from", help="Backtest: first month.")] = (
+        "2018-01-01"
+    ),
+    date_to: Annotated[str, typer.Option("--to", help="Backtest: last month.")] = "2023-12-31",
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Also write the table as CSV.")
+    ] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Early-warning alerts per area: a level not seen for years, a set threshold, a forecast."""
+    the_country = _the_country(country, country_opt)
+    try:
+        rules = alerts.Rules(lookback, min_deaths, threshold, probability, horizon)
+        with _store(store, read_only=True) as st:
+            _require_country(st, the_country)
+            if backtest:
+                with err.status("scoring the alert rules ..."):
+                    frame = alerts.backtest(st, [the_country], rules, date_from, date_to, source)
+                _print_frame(frame, f"Alert rules, {date_from[:7]}..{date_to[:7]}: {the_country}")
+                out.print(alerts.BACKTEST_NOTE.format(**dataclasses.asdict(rules)), highlight=False)
+            else:
+                with err.status("checking the alert rules ..."):
+                    frame = alerts.current(st, the_country, rules, source, months)
+                last = frame.attrs["last_month"]
+                title = f"Alerts of {the_country}, data to {last:%b %Y}"
+                if frame.empty:
+                    out.print(f"{title}: none (rules: {alerts.describe(rules)})", highlight=False)
+                else:
+                    _print_frame(frame.drop(columns=["unit"]), title)
+                    out.print(f"rules: {alerts.describe(rules)}", highlight=False)
+        if out_path is not None:
+            export.export(frame, "csv", out_path)
+            err.print(f"wrote {len(frame)} rows to {out_path}")
     except PeacewatchError as exc:
         _fail(exc)
 

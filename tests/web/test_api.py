@@ -1,6 +1,7 @@
 """Every API route in-process, against the real Mali store, with independent recounts."""
 
 import csv
+import html
 import io
 
 import pytest
@@ -231,3 +232,22 @@ def test_impact_results_and_pages(client):
     unknown = client.get("/briefing/MLI", params={"lang": "xx"})
     assert unknown.status_code == 404 and "--lang xx: not one of en, fr" in unknown.text
     assert client.get("/impact/ZZZ").status_code == 404
+
+
+def test_alerts_with_their_evidence(client, web_store):
+    """Each alert's evidence link lists the events behind it: their deaths add up to it."""
+    body = client.get("/api/alerts", params={"country": "MLI", "months": 3}).json()
+    assert body["unit"] == "admin1" and body["data_to"] == "2023-12-01"
+    observed = [a for a in body["items"] if a["rule"] in ("record", "threshold")]
+    assert observed and all(a["deaths"] >= 10 for a in observed)
+    for alert in observed[:3]:
+        evidence = client.get(alert["evidence"] + "&limit=5000").json()
+        precise = [e for e in evidence["items"] if e["date_precision"] != "year"]
+        assert sum(e["fatalities_best"] for e in precise) == alert["deaths"]
+        assert {e["admin1_code"] for e in precise} == {alert["unit"]}
+    _error(client.get("/api/alerts", params={"country": "MLI", "lookback": 3}), 422)
+    page = client.get("/country/MLI")
+    assert page.status_code == 200 and 'id="alerts"' in page.text
+    latest = client.get("/api/alerts", params={"country": "MLI"}).json()["items"]
+    shown = html.unescape(page.text)
+    assert latest and all(a["message"] in shown for a in latest)

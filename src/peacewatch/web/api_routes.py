@@ -6,6 +6,7 @@ Tabular routes also give CSV or GeoJSON (`format=`); lists are paginated (`limit
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from datetime import date
@@ -18,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from peacewatch import api, csvsafe, incidents, indicators, panel, vintages
-from peacewatch.analysis import impact
+from peacewatch.analysis import alerts, impact
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import outlook
 from peacewatch.schema import (
@@ -108,6 +109,9 @@ def events(
     bbox: Annotated[
         str | None, Query(description="min_lon,min_lat,max_lon,max_lat (WGS84)")
     ] = None,
+    admin1: Annotated[
+        str | None, Query(pattern="^[A-Za-z0-9_.-]{1,24}$", description="admin-1 code")
+    ] = None,
     limit: Limit = 100,
     offset: Offset = 0,
     format: Format = "json",
@@ -127,6 +131,7 @@ def events(
         "source": source,
         "actor_category": actor_category,
         "bbox": bbox,
+        "admin1": admin1,
     }
     withheld = 0
     if not may_see_licensed(request, who):
@@ -304,6 +309,41 @@ def forecasts(
         ),
     )
     return {"country": country.upper(), "unit": unit, "model": "gbm_hurdle", "items": items}
+
+
+@router.get("/alerts")
+def alerts_route(
+    request: Request,
+    store: StoreDep,
+    country: ISO3,
+    months: Annotated[int, Query(ge=1, le=36)] = 1,
+    lookback: Annotated[int, Query(ge=12, le=36)] = alerts.Rules.lookback,
+    min_deaths: Annotated[int, Query(ge=1)] = alerts.Rules.min_deaths,
+    threshold: Annotated[int, Query(ge=1)] = alerts.Rules.threshold,
+    probability: Annotated[float, Query(gt=0, lt=1)] = alerts.Rules.probability,
+    horizon: Annotated[int, Query(ge=1, le=12)] = alerts.Rules.horizon,
+) -> dict[str, Any]:
+    """Early-warning alerts of the last `months` months of data, each with its evidence.
+
+    Rules: `record` (more deaths than in any of the `lookback` months before, at least
+    `min_deaths`), `threshold` (deaths in a month), `forecast` (P(>= 25 deaths) of the next
+    `horizon` months at or above `probability`). Aggregates of UCDP events: public.
+    """
+    rules = alerts.Rules(lookback, min_deaths, threshold, probability, horizon)
+    key = ("alerts", country.upper(), months, *dataclasses.astuple(rules))
+
+    def compute() -> dict[str, Any]:
+        frame = alerts.current(store, country, rules, months=months)
+        return {
+            "country": country.upper(),
+            "data_to": frame.attrs["last_month"].isoformat(),
+            "unit": frame.attrs["unit_kind"],
+            "rules": dataclasses.asdict(rules),
+            "items": _records(frame),
+        }
+
+    result: dict[str, Any] = memo(request.app.state, key, compute)
+    return result
 
 
 def events_changed(request: Request) -> None:

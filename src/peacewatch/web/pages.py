@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from peacewatch import accounts, incidents, indicators, panel
+from peacewatch.analysis import alerts
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import backtest, outlook
 from peacewatch.report import briefing, charts
@@ -105,7 +106,15 @@ def overview(request: Request, store: StoreDep, who: CallerDep, iso3: str) -> HT
                 "trend": trend,
             }
         )
-    return render("overview.html.j2", who, iso3=iso3, cards=cards)
+
+    def current_alerts() -> dict[str, Any]:
+        try:
+            return {"found": alerts.current(store, iso3).to_dict("records"), "missing": None}
+        except PeacewatchError as exc:
+            return {"found": [], "missing": str(exc)}
+
+    warnings = memo(request.app.state, ("alerts-overview", iso3), current_alerts)
+    return render("overview.html.j2", who, iso3=iso3, cards=cards, alerts=warnings)
 
 
 @router.get("/map", response_class=HTMLResponse)
