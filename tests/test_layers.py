@@ -29,6 +29,7 @@ LAYERS = {
     "analysis": 5,
     "forecast": 5,
     "api": 6,
+    "notify": 6,
     "export": 6,
     "report": 7,
     "web": 7,

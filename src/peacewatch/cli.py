@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from peacewatch import __version__, accounts, api, export, indicators, panel, vintages
+from peacewatch import __version__, accounts, api, export, indicators, notify, panel, vintages
 from peacewatch.analysis import alerts
 from peacewatch.analysis import impact as impact_analysis
 from peacewatch.countries import country_table
@@ -385,6 +386,14 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def _width() -> int | None:
+    """Table width: COLUMNS when set (read now, not at import), wide when piped to a file."""
+    given = os.environ.get("COLUMNS", "")
+    if given.isdigit():
+        return int(given)
+    return None if out.is_terminal else 160
+
+
 def _print_frame(frame: pd.DataFrame, title: str) -> None:
     table = Table(title=title, show_lines=False)
     for i, col in enumerate(frame.columns):
@@ -393,6 +402,9 @@ def _print_frame(frame: pd.DataFrame, title: str) -> None:
         table.add_column(str(col), overflow="fold", no_wrap=bool(short))
     for row in frame.itertuples(index=False):
         table.add_row(*[_cell(v) for v in row])
+    width = _width()
+    if width is not None:
+        out.width = width  # Console.print(width=) can only narrow
     out.print(table)
 
 
@@ -963,12 +975,34 @@ def alerts_cmd(
     out_path: Annotated[
         Path | None, typer.Option("--out", help="Also write the table as CSV.")
     ] = None,
+    send: Annotated[
+        bool,
+        typer.Option(
+            "--send",
+            help="Send the country's subscribers (peacewatch subscribe) their alerts not yet "
+            "sent, by e-mail (PEACEWATCH_SMTP_HOST) or webhook, each under its own rules.",
+        ),
+    ] = False,
     store: StoreOpt = None,
 ) -> None:
     """Early-warning alerts per area: a level not seen for years, a set threshold, a forecast."""
     the_country = _the_country(country, country_opt)
     try:
         rules = alerts.Rules(lookback, min_deaths, threshold, probability, horizon)
+        if send:
+            with _store(store) as st, err.status("sending alerts ..."):
+                done = notify.send(st, Settings.from_env(), the_country)
+            for d in done:
+                out.print(
+                    f"subscription {d.subscription_id} ({d.channel} {d.target}): "
+                    f"{d.alerts} alert(s), {d.status}",
+                    highlight=False,
+                )
+            if not done:
+                out.print(f"no subscriptions for {the_country} (peacewatch subscribe)")
+            if any(d.status.startswith("failed") for d in done):
+                raise typer.Exit(1)
+            return
         with _store(store, read_only=True) as st:
             _require_country(st, the_country)
             if backtest:
@@ -989,6 +1023,60 @@ def alerts_cmd(
         if out_path is not None:
             export.export(frame, "csv", out_path)
             err.print(f"wrote {len(frame)} rows to {out_path}")
+    except PeacewatchError as exc:
+        _fail(exc)
+
+
+@app.command()
+def subscribe(
+    country: Annotated[
+        str | None, typer.Argument(help="ISO3 code of the country (or --country).")
+    ] = None,
+    country_opt: CountryOpt = None,
+    email: Annotated[str | None, typer.Option(help="Send the alerts to this address.")] = None,
+    webhook: Annotated[
+        str | None, typer.Option(help="POST the alerts as JSON to this http(s) URL.")
+    ] = None,
+    lookback: Annotated[int, typer.Option(help="record rule: months looked back.")] = (
+        alerts.Rules.lookback
+    ),
+    threshold: Annotated[int, typer.Option(help="threshold rule: deaths in a month.")] = (
+        alerts.Rules.threshold
+    ),
+    probability: Annotated[float, typer.Option(help="forecast rule: P(>= 25 deaths).")] = (
+        alerts.Rules.probability
+    ),
+    store: StoreOpt = None,
+) -> None:
+    """Subscribe an e-mail address or a webhook to a country's alerts (sent by alerts --send)."""
+    the_country = _the_country(country, country_opt)
+    if (email is None) == (webhook is None):
+        raise typer.BadParameter("give one of --email or --webhook")
+    try:
+        rules = alerts.Rules(lookback=lookback, threshold=threshold, probability=probability)
+        with _store(store) as st:
+            _require_country(st, the_country)
+            channel, target = ("email", email) if email else ("webhook", webhook)
+            sid = notify.subscribe(st, the_country, channel, str(target), rules)
+        out.print(f"subscription {sid}: {channel} {target} gets the alerts of {the_country}")
+    except PeacewatchError as exc:
+        _fail(exc)
+
+
+@app.command()
+def subscriptions(
+    country: CountryOpt = None,
+    remove: Annotated[int | None, typer.Option(help="Stop this subscription.")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """The alert subscriptions and how many alerts each has been sent."""
+    try:
+        with _store(store, read_only=remove is None) as st:
+            if remove is not None:
+                notify.unsubscribe(st, remove)
+                out.print(f"subscription {remove} stopped")
+                return
+            _print_frame(notify.subscriptions(st, country), "Alert subscriptions")
     except PeacewatchError as exc:
         _fail(exc)
 

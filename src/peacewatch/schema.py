@@ -5,8 +5,8 @@ Every source is normalised to these columns (see shared/DESIGN.md, "The common e
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4  # 2: the application tables (users, incidents); 3: event vintages;
-# 4: the sources' own actor ids (UCDP side ids)
+SCHEMA_VERSION = 5  # 2: the application tables (users, incidents); 3: event vintages;
+# 4: the sources' own actor ids (UCDP side ids); 5: alert subscriptions and deliveries
 
 CATEGORIES = (
     "battle",
@@ -496,5 +496,23 @@ APP_TABLES: dict[str, dict[str, str]] = {
         "changed_by": "VARCHAR NOT NULL",
         "changed_at": "TIMESTAMP NOT NULL",
         "snapshot": "VARCHAR NOT NULL",
+    },
+    # Who gets a country's alerts, how (e-mail address or webhook URL), under which rules.
+    "alert_subscriptions": {
+        "subscription_id": "INTEGER PRIMARY KEY",
+        "country_iso3": "VARCHAR NOT NULL",
+        "channel": "VARCHAR NOT NULL",
+        "target": "VARCHAR NOT NULL",
+        "rules": "VARCHAR NOT NULL",
+        "active": "BOOLEAN NOT NULL DEFAULT true",
+        "created_at": "TIMESTAMP NOT NULL",
+    },
+    # Every attempt to send an alert to a subscription: an alert is sent once ('sent').
+    "alert_deliveries": {
+        "subscription_id": "INTEGER NOT NULL",
+        "alert_key": "VARCHAR NOT NULL",
+        "attempted_at": "TIMESTAMP NOT NULL",
+        "status": "VARCHAR NOT NULL",
+        "detail": "VARCHAR",
     },
 }

@@ -28,6 +28,13 @@ def _roles(text: str) -> tuple[str, ...]:
     return roles
 
 
+def _port(text: str) -> int:
+    """PEACEWATCH_SMTP_PORT as a port number, or a clear error."""
+    if not text.strip().isdigit() or not 0 < int(text) < 65536:
+        raise PeacewatchError(f"PEACEWATCH_SMTP_PORT: {text!r} is not a port number (1-65535)")
+    return int(text)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the store, the shared data, the download cache and load reports live.
@@ -45,6 +52,10 @@ class Settings:
     | trusted_proxies | PEACEWATCH_TRUSTED_PROXIES | none (proxy addresses whose
       X-Forwarded-For the web app believes) |
     | acled_api_url | PEACEWATCH_ACLED_API_URL | https://acleddata.com |
+    | smtp_host, smtp_port | PEACEWATCH_SMTP_HOST, PEACEWATCH_SMTP_PORT | none, 25 (alert e-mail) |
+    | smtp_from | PEACEWATCH_SMTP_FROM | peacewatch@localhost |
+    | smtp_user, smtp_password | PEACEWATCH_SMTP_USER, PEACEWATCH_SMTP_PASSWORD | none (login
+      over STARTTLS when set; the password is never printed or logged) |
     """
 
     store: Path = field(default_factory=lambda: Path("peacewatch.duckdb"))
@@ -56,6 +67,11 @@ class Settings:
     licensed_roles: tuple[str, ...] = ("analyst", "admin")
     trusted_proxies: tuple[str, ...] = ()
     acled_api_url: str = ACLED_API_URL
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "peacewatch@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -72,6 +88,11 @@ class Settings:
             licensed_roles=_roles(env.get("PEACEWATCH_LICENSED_ROLES", "analyst,admin")),
             trusted_proxies=_names(env.get("PEACEWATCH_TRUSTED_PROXIES", "")),
             acled_api_url=env.get("PEACEWATCH_ACLED_API_URL", base.acled_api_url),
+            smtp_host=env.get("PEACEWATCH_SMTP_HOST") or None,
+            smtp_port=_port(env.get("PEACEWATCH_SMTP_PORT", "25")),
+            smtp_from=env.get("PEACEWATCH_SMTP_FROM", base.smtp_from),
+            smtp_user=env.get("PEACEWATCH_SMTP_USER") or None,
+            smtp_password=env.get("PEACEWATCH_SMTP_PASSWORD") or None,
         )
 
     @property

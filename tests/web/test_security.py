@@ -132,3 +132,22 @@ def test_pages_render_for_each_role(app):
     assert overview.count('src="data:image/svg+xml;base64,') >= 5  # trend charts, server-side
     forecast = TestClient(app).get("/forecast/MLI").text
     assert "Fan charts by region" in forecast and "data:image/svg+xml" in forecast
+
+
+def test_errors_are_pages_for_people_and_json_for_the_api(client, auth):
+    """A browser (Accept: text/html) gets an HTML error page; the API and scripts get JSON."""
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    missing = client.get("/no/such/page", headers=browser)
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "<h1>Not found</h1>" in missing.text and "Back to the countries" in missing.text
+    assert "Content-Security-Policy" in missing.headers
+    country = client.get("/country/XXX", headers=browser)
+    assert country.status_code == 404 and "no events for" in country.text
+    denied = client.get("/admin/users", headers={**browser, **auth("rita")})
+    assert denied.status_code == 403 and "<h1>Not allowed</h1>" in denied.text
+    anonymous = client.get("/admin/users", headers=browser)
+    assert anonymous.status_code == 401 and 'href="/login"' in anonymous.text
+    api = client.get("/api/no-such-route", headers=browser)  # the API answers JSON to all
+    assert api.status_code == 404 and api.json()["error"]["status"] == 404
+    script = client.get("/no/such/page")
+    assert script.json()["error"]["code"] == "not_found"

@@ -72,6 +72,38 @@ def error(status: int, message: str, **extra: object) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=HEADERS)
 
 
+TITLES = {
+    401: "Sign in needed",
+    403: "Not allowed",
+    404: "Not found",
+    422: "Not understood",
+    429: "Too many requests",
+    500: "Something went wrong",
+}
+
+
+def wants_page(request: Request) -> bool:
+    """A person's browser asking for a page (not the API, not a script): answer in HTML."""
+    if request.url.path.startswith("/api/") or request.url.path == "/api":
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def reply(request: Request, status: int, message: str, **extra: object) -> Response:
+    """The error as a page for a person, as the common JSON shape for everyone else."""
+    if not wants_page(request):
+        return error(status, message, **extra)
+    html = pages.TEMPLATES.get_template("error.html.j2").render(
+        user=None,
+        csrf=None,
+        status=status,
+        title=TITLES.get(status, "Not available"),
+        message=message,
+        login=status == 401,
+    )
+    return HTMLResponse(html, status_code=status, headers=HEADERS)
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """The app for `settings` (default: from the environment), on `store` if given."""
     settings = settings or Settings.from_env()
@@ -94,39 +126,39 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.add_middleware(CacheAndHeaders, cache=app.state.response_cache, headers=HEADERS)
 
     @app.exception_handler(AuthError)
-    async def auth_error(_request: Request, exc: AuthError) -> JSONResponse:
-        return error(exc.status, exc.message)
+    async def auth_error(request: Request, exc: AuthError) -> Response:
+        return reply(request, exc.status, exc.message)
 
     @app.exception_handler(Forbidden)
-    async def forbidden(_request: Request, exc: Forbidden) -> JSONResponse:
-        return error(403, str(exc))
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        return reply(request, 403, str(exc))
 
     @app.exception_handler(NotFound)
-    async def not_found(_request: Request, exc: NotFound) -> JSONResponse:
-        return error(404, str(exc))
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        return reply(request, 404, str(exc))
 
     @app.exception_handler(PeacewatchError)
-    async def bad_input(_request: Request, exc: PeacewatchError) -> JSONResponse:
-        return error(422, str(exc))
+    async def bad_input(request: Request, exc: PeacewatchError) -> Response:
+        return reply(request, 422, str(exc))
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
         problems = [
             f"{'.'.join(str(p) for p in e.get('loc', ()) if p not in ('query', 'body', 'path'))}"
             f": {e.get('msg', 'invalid')}"
             for e in exc.errors()
         ]
-        return error(422, "; ".join(problems) or "invalid request")
+        return reply(request, 422, "; ".join(problems) or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error(exc.status_code, str(exc.detail))
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return reply(request, exc.status_code, str(exc.detail))
 
     @app.exception_handler(Exception)
-    async def crash(request: Request, exc: Exception) -> JSONResponse:
+    async def crash(request: Request, exc: Exception) -> Response:
         # The path only: query strings and headers may carry tokens.
         LOG.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
-        return error(500, "internal error (logged)")
+        return reply(request, 500, "internal error (logged)")
 
     app.include_router(api_routes.router)
     app.include_router(admin.router)
