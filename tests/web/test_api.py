@@ -251,3 +251,26 @@ def test_alerts_with_their_evidence(client, web_store):
     latest = client.get("/api/alerts", params={"country": "MLI"}).json()["items"]
     shown = html.unescape(page.text)
     assert latest and all(a["message"] in shown for a in latest)
+
+
+def test_the_incident_list_searches_and_filters(client, auth):
+    """The page filters by text, status and category, keeps them in the form, and names a place
+    once (not "Gao Gao")."""
+    staff = auth("ana")
+    marker = "Convoy ambushed near the Wabaria bridge"
+    made = client.post(
+        "/api/incidents",
+        json=incident(description=marker, place="Gao", latitude=16.27, longitude=-0.04),
+        headers=auth("rita"),
+    ).json()
+    page = client.get("/incidents", params={"q": "wabaria"}, headers=staff)
+    assert page.status_code == 200
+    rows = [line for line in page.text.splitlines() if f'/incidents/{made["incident_id"]}"' in line]
+    assert rows and "Incidents (1)" in page.text and 'value="wabaria"' in page.text
+    assert "Gao Gao" not in page.text and "<td>Gao</td>" in page.text
+    drafts = client.get("/incidents", params={"q": "wabaria", "status": "published"}, headers=staff)
+    assert "Incidents (0)" in drafts.text and "with these filters" in drafts.text
+    other = client.get("/incidents", params={"q": "wabaria", "category": "ied"}, headers=staff)
+    assert "Incidents (0)" in other.text
+    odd = client.get("/incidents", params={"status": "nonsense"}, headers=staff)
+    assert odd.status_code == 200  # an unknown filter value is ignored, not an error

@@ -304,12 +304,34 @@ def logout(
 
 
 @router.get("/incidents", response_class=HTMLResponse)
-def incident_list(store: StoreDep, who: CallerDep, status: str | None = None) -> HTMLResponse:
-    """The incidents the caller may see."""
-    if status not in INCIDENT_STATUSES:
-        status = None
-    total, rows = incidents.search(store, who.user, status=status, limit=200)
-    return render("incidents.html.j2", who, incidents=rows, total=total, status=status)
+def incident_list(
+    store: StoreDep,
+    who: CallerDep,
+    status: str | None = None,
+    category: str | None = None,
+    q: str | None = None,
+) -> HTMLResponse:
+    """The incidents the caller may see, searched and filtered.
+
+    Text in place or description, status and category; the choices stay in the URL.
+    """
+    status = status if status in INCIDENT_STATUSES else None
+    category = category if category in INCIDENT_CATEGORIES else None
+    text = (q or "").strip()[:200] or None
+    total, rows = incidents.search(
+        store, who.user, status=status, category=category, text=text, limit=200
+    )
+    return render(
+        "incidents.html.j2",
+        who,
+        incidents=rows,
+        total=total,
+        status=status,
+        category=category,
+        q=text or "",
+        statuses=INCIDENT_STATUSES,
+        categories=INCIDENT_CATEGORIES,
+    )
 
 
 @router.get("/incidents/new", response_class=HTMLResponse)
