@@ -1,14 +1,32 @@
 #!/usr/bin/env bash
-# Refresh the reports' message catalogs from the source (babel.cfg): extract the messages and
-# merge them into every language's .po (new messages arrive untranslated; the tests then fail
-# until they are translated: tests/report/test_i18n.py).
+# Add the messages of the source (babel.cfg) that a language's catalog lacks, untranslated.
+# Nothing is removed: the catalogs also hold messages built at run time (indicator titles,
+# data labels) that extraction cannot see. New messages then fail tests/report/test_i18n.py
+# until they are translated.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pot=$(mktemp --suffix=.pot)
-.venv/bin/pybabel extract -F babel.cfg -k _ --no-location --sort-output -o "$pot" . >/dev/null
-for po in src/peacewatch/locale/*/LC_MESSAGES/peacewatch.po; do
-  lang=$(basename "$(dirname "$(dirname "$po")")")
-  .venv/bin/pybabel update -D peacewatch -i "$pot" -d src/peacewatch/locale -l "$lang" \
-    --no-fuzzy-matching --ignore-obsolete --omit-header >/dev/null
-done
-rm -f "$pot"
+.venv/bin/python - <<'PY'
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po, write_po
+
+with open("babel.cfg", encoding="utf-8") as fh:
+    method_map, options_map = parse_mapping_cfg(fh)
+found = sorted(
+    {
+        m[2] if isinstance(m[2], str) else m[2][0]
+        for m in extract_from_dir(".", method_map, options_map, keywords={"_": None})
+    }
+)
+for po in sorted(Path("src/peacewatch/locale").glob("*/LC_MESSAGES/peacewatch.po")):
+    with po.open("rb") as fh:
+        catalog = read_po(fh)
+    added = [m for m in found if m not in catalog]
+    for message in added:
+        catalog.add(message, "")
+    with po.open("wb") as fh:
+        write_po(fh, catalog, omit_header=True, sort_output=True, no_location=True)
+    print(f"{po}: {len(added)} message(s) added")
+PY

@@ -29,7 +29,11 @@ def test_every_message_of_the_source_is_translated_with_the_same_placeholders():
     method_map = [
         ("src/peacewatch/report/**.py", "python"),
         ("src/peacewatch/report/templates/**.j2", "jinja2"),
+        ("src/peacewatch/web/templates/**.j2", "jinja2"),
     ]
+    assert {m[0] for m in method_map} == set(
+        re.findall(r"^\[\w+: (\S+)\]", (ROOT / "babel.cfg").read_text(), flags=re.M)
+    )
     found = {
         m[2] if isinstance(m[2], str) else m[2][0]
         for m in extract_from_dir(str(ROOT), method_map, keywords={"_": None})

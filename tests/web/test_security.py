@@ -1,9 +1,11 @@
 """Sessions, CSRF, login rate limits, headers, concurrency, and no secrets in logs."""
 
+import html
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.web.conftest import PASSWORD, incident
@@ -151,3 +153,44 @@ def test_errors_are_pages_for_people_and_json_for_the_api(client, auth):
     assert api.status_code == 404 and api.json()["error"]["status"] == 404
     script = client.get("/no/such/page")
     assert script.json()["error"]["code"] == "not_found"
+
+
+def test_pages_in_french_from_the_browser_or_by_choice(client, auth):
+    """Accept-Language: fr gives French pages (`lang="fr"`, the same catalogs as the briefing);
+    /lang/en keeps English in a cookie whatever the browser says; the API is untouched."""
+    french = {"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.8", "Accept": "text/html"}
+    pages = {
+        "/": ["Pays de la base", "vue d'ensemble", "Se connecter"],
+        "/country/MLI": ["MLI : indicateurs", "Alertes"],
+        "/map": ["Carte", "toutes les années"],
+        "/forecast/MLI": ["prévision pour les 3 prochains mois"],
+        "/incidents": ["Rechercher", "Confidentialité"],
+        "/login": ["Mot de passe", "Nom d'utilisateur"],
+        "/no/such/page": ["Introuvable", "Retour aux pays"],
+    }
+    for path, phrases in pages.items():
+        page = client.get(path, headers=french)
+        shown = html.unescape(page.text)
+        assert '<html lang="fr">' in page.text, path
+        assert all(p in shown for p in phrases), (path, [p for p in phrases if p not in shown])
+        assert "Sign in" not in shown and "Back to the countries" not in shown, path
+    form = html.unescape(client.get("/incidents/new", headers={**french, **auth("rita")}).text)
+    assert "Signaler un incident" in form and "membres de groupes armés" in form
+    english = client.get("/lang/en?next=/incidents%3Fq%3Dx", headers=french, follow_redirects=False)
+    assert english.status_code == 303 and english.headers["location"] == "/incidents?q=x"
+    chosen = client.get("/", headers={**french, "Cookie": "peacewatch_lang=en"})
+    assert '<html lang="en">' in chosen.text and "Countries in the store" in chosen.text
+    away = client.get("/lang/fr?next=//evil.example/x", follow_redirects=False)
+    assert away.headers["location"] == "/"  # never to another site
+    assert client.get("/api/health", headers=french).json()["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("fr-CA,fr;q=0.9", "fr"), ("de-DE,de;q=0.9,fr;q=0.5,en;q=0.4", "fr"), ("de", None),
+     ("en;q=0.2,fr;q=0.8", "fr"), ("fr;q=0", None), ("", None), ("fr;q=abc,en", "en")],
+)  # fmt: skip
+def test_accept_language_is_read_by_weight(header, expected):
+    from peacewatch.web.lang import from_header
+
+    assert from_header(header) == expected

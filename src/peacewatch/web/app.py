@@ -23,6 +23,7 @@ from peacewatch.settings import Settings
 from peacewatch.store import Store
 from peacewatch.web import admin, api_routes, pages
 from peacewatch.web.cache import CacheAndHeaders, ResponseCache
+from peacewatch.web.lang import page_language
 from peacewatch.web.security import HEADERS, AuthError, LoginLimiter
 
 LOG = logging.getLogger("peacewatch.web")
@@ -72,16 +73,6 @@ def error(status: int, message: str, **extra: object) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=HEADERS)
 
 
-TITLES = {
-    401: "Sign in needed",
-    403: "Not allowed",
-    404: "Not found",
-    422: "Not understood",
-    429: "Too many requests",
-    500: "Something went wrong",
-}
-
-
 def wants_page(request: Request) -> bool:
     """A person's browser asking for a page (not the API, not a script): answer in HTML."""
     if request.url.path.startswith("/api/") or request.url.path == "/api":
@@ -93,13 +84,14 @@ def reply(request: Request, status: int, message: str, **extra: object) -> Respo
     """The error as a page for a person, as the common JSON shape for everyone else."""
     if not wants_page(request):
         return error(status, message, **extra)
+    context = pages.page_context(page_language(request), request.url.path)
     html = pages.TEMPLATES.get_template("error.html.j2").render(
         user=None,
         csrf=None,
         status=status,
-        title=TITLES.get(status, "Not available"),
         message=message,
         login=status == 401,
+        **context,
     )
     return HTMLResponse(html, status_code=status, headers=HEADERS)
 

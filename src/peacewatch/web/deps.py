@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from peacewatch.store import Store
+from peacewatch.web.lang import page_language
 from peacewatch.web.security import Caller, caller
 
 
@@ -25,8 +27,9 @@ StoreDep = Annotated[Store, Depends(request_store)]
 
 
 def who(request: Request, store: StoreDep) -> Caller:
-    """The caller (user or anonymous) of this request."""
-    return caller(request, store)
+    """The caller (user or anonymous) of this request, with the page language."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return dataclasses.replace(caller(request, store), lang=page_language(request), here=here)
 
 
 CallerDep = Annotated[Caller, Depends(who)]

@@ -23,8 +23,9 @@ from peacewatch import accounts, incidents, indicators, panel
 from peacewatch.analysis import alerts
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import backtest, outlook
-from peacewatch.report import briefing, charts
+from peacewatch.report import briefing, charts, i18n
 from peacewatch.schema import CASUALTY_GROUPS, INCIDENT_CATEGORIES, INCIDENT_STATUSES
+from peacewatch.web import lang as page_lang
 from peacewatch.web.api_routes import events_changed, impact_result, may_see_licensed
 from peacewatch.web.cache import memo
 from peacewatch.web.deps import CallerDep, StoreDep
@@ -44,10 +45,29 @@ TEMPLATES = Environment(
 )
 
 
+def page_context(lang: str, here: str = "/") -> dict[str, Any]:
+    """What every page template gets: the language, its `_` and the language links."""
+    language = i18n.get(lang)
+    return {"lang": language.code, "_": language._, "here": here}
+
+
 def render(name: str, who: Caller, code: int = 200, **context: Any) -> HTMLResponse:
-    """A page (HTTP status `code`) with the caller and CSRF token in its context."""
-    html = TEMPLATES.get_template(name).render(user=who.user, csrf=who.csrf, **context)
-    return HTMLResponse(html, status_code=code)
+    """A page (HTTP status `code`) with the caller, CSRF token and language in its context."""
+    html = TEMPLATES.get_template(name).render(
+        user=who.user, csrf=who.csrf, **page_context(who.lang, who.here), **context
+    )
+    return HTMLResponse(html, status_code=code, headers={"Content-Language": who.lang})
+
+
+@router.get("/lang/{code}", response_model=None)
+def choose_language(code: str, next: str | None = None) -> Response:
+    """Choose the page language (kept in a cookie) and go back to the page."""
+    response = RedirectResponse(page_lang.safe_next(next), status_code=303)
+    if code in i18n.LANGUAGES:
+        response.set_cookie(
+            page_lang.COOKIE, code, max_age=365 * 86400, httponly=True, samesite="lax"
+        )
+    return response
 
 
 def svg_image(svg: str, alt: str) -> Markup:

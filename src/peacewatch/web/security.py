@@ -58,6 +58,8 @@ class Caller:
     user: User | None
     csrf: str | None = None
     via: str = "anonymous"
+    lang: str = "en"  # the page language (web/lang.py)
+    here: str = "/"  # this page's path and query (the language links come back to it)
 
 
 class LoginLimiter:
