@@ -223,6 +223,13 @@ def test_impact_results_and_pages(client):
     assert len(body["sites"]) >= 13 and body["pooled"] and body["limits"]
     page = client.get("/impact/MLI")
     assert page.status_code == 200 and "Per site" in page.text
+    assert 'alt="Event study: rate ratios by month from handover"' in page.text  # the chart
+    assert "<th>rate ratio</th>" in page.text and "rate_ratio" not in page.text
+    ahead = client.get("/forecast/MLI").text
+    assert "The data end in December 2023: the forecasts are for January 2024 to March" in ahead
+    french_forecast = client.get("/forecast/MLI", headers={"Accept-Language": "fr"}).text
+    shown = html.unescape(french_forecast)
+    assert "s'arrêtent en décembre 2023" in shown and "janvier 2024 à mars 2024" in shown
     brief = client.get("/briefing/MLI")
     assert brief.status_code == 200 and "<script" not in brief.text
     assert "default-src 'none'" in brief.headers["content-security-policy"]

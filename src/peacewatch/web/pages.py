@@ -24,6 +24,7 @@ from peacewatch.analysis import alerts
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import backtest, outlook
 from peacewatch.report import briefing, charts, i18n
+from peacewatch.report import impact as impact_report
 from peacewatch.schema import CASUALTY_GROUPS, INCIDENT_CATEGORIES, INCIDENT_STATUSES
 from peacewatch.web import lang as page_lang
 from peacewatch.web.api_routes import events_changed, impact_result, may_see_licensed
@@ -161,7 +162,14 @@ def forecast_page(request: Request, store: StoreDep, who: CallerDep, iso3: str) 
         return render("error.html.j2", who, 404, message=f"no events for {iso3!r} in the store")
     svg = memo(request.app.state, ("fans", iso3), lambda: _fan_charts(store, iso3))
     fans = svg_image(svg, "Fan charts of deaths per month by region")
-    return render("forecast.html.j2", who, iso3=iso3, fans=fans)
+    ahead = outlook.cached_forecast(store, iso3, "admin1", 3)
+    language = i18n.get(who.lang)
+    span = {
+        "data_end": language.month(ahead["origin"].iloc[0]),
+        "first": language.month(ahead["month"].min()),
+        "last": language.month(ahead["month"].max()),
+    }
+    return render("forecast.html.j2", who, iso3=iso3, fans=fans, span=span)
 
 
 def _fan_charts(store: Any, iso3: str) -> str:
@@ -195,6 +203,12 @@ def impact_page(request: Request, store: StoreDep, who: CallerDep, iso3: str) ->
         "Placebo": result.placebo,
         "Sites": result.sites,
     }
+
+    def chart() -> str:
+        with i18n.using(i18n.get(who.lang)):
+            return impact_report.event_study_svg(result)
+
+    svg = memo(request.app.state, ("event-study", iso3.upper(), who.lang), chart)
     return render(
         "impact.html.j2",
         who,
@@ -202,13 +216,19 @@ def impact_page(request: Request, store: StoreDep, who: CallerDep, iso3: str) ->
         tables={k: _html_table(v) for k, v in tables.items()},
         limits=result.limits,
         data_end=result.data_end,
+        chart=svg_image(svg, "Event study: rate ratios by month from handover"),
     )
 
 
 def _html_table(frame: Any) -> dict[str, Any]:
+    """Rows rounded to 3 decimals, and readable headers (`rate_ratio` -> `rate ratio`)."""
     numbers = frame.select_dtypes("number").columns
     clean = frame.round(dict.fromkeys(numbers, 3)).astype(object).where(frame.notna(), "")
-    return {"columns": list(clean.columns), "rows": clean.to_dict("records")}
+    labels = {c: str(c).replace("_", " ") for c in clean.columns}
+    return {
+        "columns": list(labels.values()),
+        "rows": clean.rename(columns=labels).to_dict("records"),
+    }
 
 
 @router.get("/briefing/{iso3}", response_class=HTMLResponse)
