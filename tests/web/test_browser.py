@@ -89,7 +89,31 @@ def test_reporter_to_analyst_to_map(server):
         page.dispatch_event("#year", "change")
         expect(page.locator("#map-status")).to_contain_text("1 of 1 events shown")
         expect(page.locator("path.event-incident")).to_have_count(1)
+        # A readable popup: the day, the category, the region, the actors, the deaths, a link.
+        page.locator("path.event-incident").click(force=True)
+        popup = page.locator(".event-popup")
+        expect(popup).to_contain_text("2024-02-10 · battle · Mopti")
+        expect(popup).to_contain_text("JNIM; FAMa")
+        expect(popup).to_contain_text("4 deaths")
+        assert "T00:00:00" not in popup.inner_text()
+        assert popup.locator("a").get_attribute("href").startswith("/incidents/")
         page.screenshot(path=str(ARTIFACTS / "web-map-incident.png"), full_page=True)
+        # The choropleth: a legend, region names, and the regions filled by their deaths.
+        page.select_option("select[name=source]", "")
+        page.fill("#year", "2023")
+        page.dispatch_event("#year", "change")
+        expect(page.locator("#map-status")).not_to_contain_text("1 of 1 events shown")
+        page.wait_for_function(
+            "() => new Set([...document.querySelectorAll('path.region')]"
+            ".map(e => e.getAttribute('fill'))).size >= 3"
+        )
+        expect(page.locator(".legend")).to_contain_text("Deaths per region")
+        expect(page.locator(".region-label", has_text="Gao")).to_have_count(1)
+        fills = page.eval_on_selector_all(
+            "path.region", "els => els.map(e => e.getAttribute('fill'))"
+        )
+        assert len(fills) == 10 and len(set(fills)) >= 3  # Mali's 10 regions, several classes
+        page.screenshot(path=str(ARTIFACTS / "web-map-choropleth.png"), full_page=True)
 
         # ... and in the panel counts.
         counts = page.evaluate(

@@ -15,6 +15,55 @@ function params(form) {
   return query;
 }
 
+// Sequential classes for the choropleth (ColorBrewer Reds, 5 classes).
+const REDS = ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"];
+
+function breaks(values) {
+  // Class upper bounds: quantiles of the regions' non-zero deaths (at most 5 distinct).
+  const sorted = values.filter((v) => v > 0).sort((a, b) => a - b);
+  if (!sorted.length) return [];
+  const bounds = [0.2, 0.4, 0.6, 0.8, 1].map((q) => sorted[Math.ceil(q * sorted.length) - 1]);
+  return [...new Set(bounds)];
+}
+
+function fill(value, bounds) {
+  if (!value) return "#ffffff";
+  const i = bounds.findIndex((b) => value <= b);
+  return REDS[Math.max(0, REDS.length - bounds.length + (i < 0 ? bounds.length - 1 : i))];
+}
+
+function popup(p) {
+  // Built as DOM nodes with textContent: names typed by reporters are never read as HTML.
+  const box = document.createElement("div");
+  box.className = "event-popup";
+  const line = (text, className) => {
+    const el = document.createElement("div");
+    if (className) el.className = className;
+    el.textContent = text;
+    box.appendChild(el);
+    return el;
+  };
+  const day = String(p.date_start || "").slice(0, 10);
+  const end = String(p.date_end || "").slice(0, 10);
+  line([day + (end && end !== day ? " – " + end : ""), String(p.category || "").replaceAll("_", " "),
+        p.admin1 || ""].filter(Boolean).join(" · "), "when");
+  const actors = [p.actor1, p.actor2].filter(Boolean).join(" – ");
+  if (actors) line(actors, "actors");
+  const range = p.fatalities_low != null && p.fatalities_high != null &&
+    (p.fatalities_low !== p.fatalities_best || p.fatalities_high !== p.fatalities_best)
+    ? ` (${p.fatalities_low}–${p.fatalities_high})` : "";
+  line(`${p.fatalities_best ?? 0} deaths${range}`, "deaths");
+  const source = line(`${p.source} ${p.source_event_id || ""}`.trim(), "source");
+  if (p.source === "incident" && p.source_event_id) {
+    source.textContent = "";
+    const a = document.createElement("a");
+    a.href = "/incidents/" + encodeURIComponent(p.source_event_id);
+    a.textContent = "incident " + p.source_event_id;
+    source.appendChild(a);
+  }
+  return box;
+}
+
 function setupMap() {
   const element = document.getElementById("map");
   if (!element || typeof L === "undefined") return;
@@ -23,6 +72,25 @@ function setupMap() {
   const map = L.map(element, { attributionControl: false });
   let regions = null;
   let points = null;
+  const legend = L.control({ position: "bottomright" });
+  legend.onAdd = () => L.DomUtil.create("div", "legend");
+  legend.addTo(map);
+  function drawLegend(bounds) {
+    const box = legend.getContainer();
+    box.textContent = "";
+    const title = document.createElement("strong");
+    title.textContent = "Deaths per region";
+    box.appendChild(title);
+    const rows = [[0, 0], ...bounds.map((b, i) => [i ? bounds[i - 1] + 1 : 1, b])];
+    for (const [low, high] of rows) {
+      const row = document.createElement("div");
+      const swatch = document.createElement("i");
+      swatch.style.background = fill(high, bounds);
+      row.appendChild(swatch);
+      row.appendChild(document.createTextNode(low === high ? ` ${high}` : ` ${low}–${high}`));
+      box.appendChild(row);
+    }
+  }
   async function draw() {
     const query = params(form);
     document.getElementById("year-label").textContent = form.elements.year.value;
@@ -42,11 +110,20 @@ function setupMap() {
     }
     if (regions) regions.remove();
     if (points) points.remove();
+    const bounds = breaks((shapes.features || []).map((f) => f.properties.deaths || 0));
     regions = L.geoJSON(shapes, {
-      style: () => ({ color: "#555", weight: 1, fillColor: "#fff", fillOpacity: 0.6 }),
-      onEachFeature: (f, layer) =>
-        layer.bindTooltip(`${f.properties.name}: ${f.properties.events} events, ${f.properties.deaths} deaths`),
+      style: (f) => ({
+        color: "#555", weight: 1, fillColor: fill(f.properties.deaths, bounds), fillOpacity: 0.7,
+        className: "region",
+      }),
+      onEachFeature: (f, layer) => {
+        layer.bindTooltip(f.properties.name, { permanent: true, direction: "center", className: "region-label" });
+        layer.on("click", () => {
+          status.textContent = `${f.properties.name}: ${f.properties.events} events, ${f.properties.deaths} deaths`;
+        });
+      },
     }).addTo(map);
+    drawLegend(bounds);
     points = L.geoJSON(events, {
       pointToLayer: (f, latlng) =>
         L.circleMarker(latlng, {
@@ -56,8 +133,7 @@ function setupMap() {
           fillOpacity: 0.5,
           className: "event-" + f.properties.source,
         }),
-      onEachFeature: (f, layer) =>
-        layer.bindPopup(`${f.properties.date_start} ${f.properties.category} (${f.properties.source}): ${f.properties.fatalities_best} deaths`),
+      onEachFeature: (f, layer) => layer.bindPopup(() => popup(f.properties)),
     }).addTo(map);
     if (shapes.features && shapes.features.length) map.fitBounds(regions.getBounds());
     status.textContent = `${events.features.length} of ${events.total} events shown` +
