@@ -89,6 +89,14 @@ def test_reporter_to_analyst_to_map(server):
         page.dispatch_event("#year", "change")
         expect(page.locator("#map-status")).to_contain_text("1 of 1 events shown")
         expect(page.locator("path.event-incident")).to_have_count(1)
+        # The view is in the URL: the same link shows the same map; its rows can be exported.
+        assert "source=incident" in page.url and "year=2024" in page.url
+        export = page.locator("#export-geojson").get_attribute("href")
+        assert "format=geojson" in export and "source=incident" in export
+        assert "date_from=2024-01-01" in export
+        shared = page.url
+        page.goto(shared)
+        expect(page.locator("#map-status")).to_contain_text("1 of 1 events shown")
         # A readable popup: the day, the category, the region, the actors, the deaths, a link.
         page.locator("path.event-incident").click(force=True)
         popup = page.locator(".event-popup")

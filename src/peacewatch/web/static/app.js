@@ -140,9 +140,30 @@ function setupMap() {
       (events.withheld ? ` (${events.withheld} licensed rows withheld: sign in with a granted role)` : "");
     status.dataset.total = events.total;
   }
-  form.addEventListener("change", draw);
-  form.elements.year.addEventListener("input", draw);
-  draw().catch((e) => { status.textContent = "could not load the map data: " + e; });
+  // The view lives in the URL (a link shows the same map) and its rows can be exported.
+  const given = new URLSearchParams(window.location.search);
+  for (const name of ["source", "category", "year"]) {
+    if (given.has(name) && form.elements[name]) form.elements[name].value = given.get(name);
+  }
+  if (given.get("all_years") === "1") form.elements.all_years.checked = true;
+  function remember() {
+    const data = new FormData(form);
+    const state = new URLSearchParams({ country: data.get("country") });
+    if (data.get("source")) state.set("source", data.get("source"));
+    if (data.get("category")) state.set("category", data.get("category"));
+    state.set("year", data.get("year"));
+    if (data.get("all_years")) state.set("all_years", "1");
+    window.history.replaceState(null, "", "/map?" + state);
+    const query = params(form);
+    for (const format of ["csv", "geojson"]) {
+      const link = document.getElementById("export-" + format);
+      if (link) link.href = `/api/events?format=${format}&limit=5000&` + query;
+    }
+  }
+  const redraw = () => { remember(); return draw(); };
+  form.addEventListener("change", redraw);
+  form.elements.year.addEventListener("input", redraw);
+  redraw().catch((e) => { status.textContent = "could not load the map data: " + e; });
 }
 
 async function setupForecast() {
