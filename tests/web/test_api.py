@@ -281,3 +281,60 @@ def test_the_incident_list_searches_and_filters(client, auth):
     assert "Incidents (0)" in other.text
     odd = client.get("/incidents", params={"status": "nonsense"}, headers=staff)
     assert odd.status_code == 200  # an unknown filter value is ignored, not an error
+
+
+def test_grid_map_recounts_by_hand(client, web_store):
+    """PRIO-GRID squares: every death of the year is in a drawn cell or in `outside`, cells
+    recomputed from the points with the published formula; about as many cells as Mali's area."""
+    year = {"country": "MLI", "date_from": "2023-01-01", "date_to": "2023-12-31"}
+    body = client.get("/api/map/grid", params=year).json()
+    cells = {f["properties"]["priogrid_gid"]: f for f in body["features"]}
+    # Mali is ~1.24 M km2; a half-degree cell at 12-20 N is ~2,900 km2: ~425 cells.
+    assert 390 < len(cells) < 460
+    frame = web_store.con.execute(
+        "SELECT latitude, longitude, fatalities_best FROM events WHERE country_iso3 = 'MLI' "
+        "AND date_start BETWEEN '2023-01-01' AND '2023-12-31' AND latitude IS NOT NULL"
+    ).df()
+    gid = ((frame.latitude + 90) // 0.5) * 720 + ((frame.longitude + 180) // 0.5) + 1
+    by_cell = frame.fatalities_best.groupby(gid.astype(int)).sum()
+    drawn = sum(f["properties"]["deaths"] for f in body["features"])
+    assert drawn + body["outside"]["deaths"] == frame.fatalities_best.sum()
+    assert body["outside"]["deaths"] == by_cell[~by_cell.index.isin(list(cells))].sum()
+    gao = cells[212 * 720 + 359 + 1]  # Gao town, 16.27 N 0.04 W
+    assert gao["properties"]["deaths"] == by_cell.get(153000, 0) > 0
+    (x0, y0), (x1, y1) = gao["geometry"]["coordinates"][0][0], gao["geometry"]["coordinates"][0][2]
+    assert sorted([x0, x1]) == [-0.5, 0.0] and sorted([y0, y1]) == [16.0, 16.5]
+    _error(client.get("/api/map/grid", params={"country": "ZZZ"}), 422)
+
+
+def test_camps_on_the_map_with_their_handover_dates(client, web_store):
+    camps = client.get("/api/map/camps", params={"country": "MLI"}).json()["features"]
+    (rows,) = web_store.con.execute(
+        "SELECT count(*) FROM camps WHERE country_iso3 = 'MLI' AND latitude IS NOT NULL"
+    ).fetchone()
+    assert len(camps) == rows + 1  # and Ogossagou, from the documented geocode
+    by_name = {c["properties"]["name"]: c["properties"] for c in camps}
+    # Ber was the first MINUSMA camp handed over in the north (13 August 2023).
+    assert by_name["Ber"]["closure_date"].startswith("2023-08-13")
+    assert by_name["Ber"]["handover_order"] == 2
+    assert by_name["Ogossagou"]["coord_source"].startswith("geocoded")
+
+
+def test_events_once_folds_a_hand_labelled_match(client, auth, web_store):
+    """A GED-ACLED pair labelled 'same event' by hand is one event with `once`: the ACLED row
+    is folded into the GED row (named in its `also_in`); without `once` both rows come back."""
+    analyst = _Authed(client, auth("ana"))
+    query = {"country": "MLI", "date_from": "2019-06-01", "date_to": "2019-06-30", "limit": 5000}
+    rows = analyst.get("/api/events", params=query).json()
+    once = analyst.get("/api/events", params={**query, "once": "true"}).json()
+    ids = {r["event_id"] for r in rows["items"]}
+    assert {"ucdp_ged:290441", "acled:MLI2987"} <= ids  # Gao region, 24 June 2019
+    folded = {r["event_id"]: r for r in once["items"]}
+    assert "acled:MLI2987" not in folded
+    assert folded["ucdp_ged:290441"]["also_in"] == "acled:MLI2987 (10 deaths)"
+    gone = sum(len(r["also_in"].split("; ")) for r in once["items"] if r["also_in"])
+    assert once["total"] == rows["total"] - gone > 0
+    # Anonymous callers never see the licensed rows, folded or not.
+    public = client.get("/api/events", params={**query, "once": "true"}).json()
+    assert all(not r["event_id"].startswith("acled:") for r in public["items"])
+    assert all("acled" not in (r["also_in"] or "") for r in public["items"])

@@ -164,3 +164,53 @@ def test_api_docs_render_offline(server):
         browser.close()
     assert outside == []
     assert [e for e in errors if "Content Security Policy" in e or "Refused" in e] == []
+
+
+@pytest.mark.slow
+def test_map_layers_camps_reconciled_points_and_french(server):
+    """PRIO-GRID cells and camps on the map, their legend and popups, the layer kept in the URL;
+    then the same map in French, chosen with the page's language link."""
+    from playwright.sync_api import expect, sync_playwright
+
+    errors, outside = [], []
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        _ctx, page = guarded_page(
+            browser, server, errors, outside, viewport={"width": 1366, "height": 768}
+        )
+        page.goto(f"{server}/map?country=MLI&year=2023&layer=grid")
+        expect(page.locator("#map-status")).to_contain_text("events shown")
+        expect(page.locator(".legend")).to_contain_text("Deaths per cell")
+        expect(page.locator("path.cell")).to_have_count(425)
+        page.wait_for_function(
+            "() => new Set([...document.querySelectorAll('path.cell')]"
+            ".map(e => e.getAttribute('fill'))).size >= 4"
+        )
+        expect(page.locator("#map-status")).to_contain_text("outside the country are not drawn")
+        # 16 camps; in 2023 none had been handed over before the year began.
+        expect(page.locator(".camp")).to_have_count(16)
+        expect(page.locator(".camp.camp-closed")).to_have_count(0)
+        page.locator(".camp[title=Ber]").dispatch_event("click")
+        expect(page.locator(".camp-popup")).to_contain_text("handed over 2023-08-13")
+        page.screenshot(path=str(ARTIFACTS / "web-map-grid-camps.png"))
+        # 2024: the camps handed over in 2023 are drawn hollow; the layer stays in the URL.
+        page.fill("#year", "2024")
+        page.dispatch_event("#year", "change")
+        expect(page.locator(".camp.camp-closed")).to_have_count(11)
+        assert "layer=grid" in page.url and "year=2024" in page.url
+        page.select_option("select[name=layer]", "admin1")
+        expect(page.locator("path.region")).to_have_count(10)
+        expect(page.locator(".legend")).to_contain_text("Deaths per region")
+        # In French: the page and what its script writes.
+        page.click("a[hreflang=fr]")
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
+        expect(page.locator("h1")).to_have_text("Carte")
+        expect(page.locator(".legend")).to_contain_text("Morts par région")
+        expect(page.locator("#map-status")).to_contain_text("événements affichés sur")
+        page.locator(".camp[title=Ber]").dispatch_event("click")
+        expect(page.locator(".camp-popup")).to_contain_text("rétrocédé le 2023-08-13")
+        page.screenshot(path=str(ARTIFACTS / "web-map-fr.png"))
+        browser.close()
+    assert errors == []
+    assert outside == []

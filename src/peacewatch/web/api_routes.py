@@ -14,12 +14,13 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
+import shapely
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from peacewatch import api, csvsafe, incidents, indicators, panel, vintages
-from peacewatch.analysis import alerts, impact
+from peacewatch import api, csvsafe, geo, incidents, indicators, panel, vintages
+from peacewatch.analysis import alerts, impact, reconcile
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import outlook
 from peacewatch.schema import (
@@ -28,6 +29,7 @@ from peacewatch.schema import (
     INCIDENT_CATEGORIES,
     INCIDENT_STATUSES,
 )
+from peacewatch.store import Store
 from peacewatch.web.cache import memo
 from peacewatch.web.deps import CallerDep, StoreDep
 from peacewatch.web.security import AuthError, Caller, check_csrf, licensed, require
@@ -112,11 +114,19 @@ def events(
     admin1: Annotated[
         str | None, Query(pattern="^[A-Za-z0-9_.-]{1,24}$", description="admin-1 code")
     ] = None,
+    once: Annotated[
+        bool,
+        Query(description="each real event once: rows matched to a GED row folded into it"),
+    ] = False,
     limit: Limit = 100,
     offset: Offset = 0,
     format: Format = "json",
 ) -> Response:
     """Events in the common record, filtered, in date order; paginated.
+
+    `once`: a row of ACLED or an incident report matched to a UCDP GED row of the same event
+    (`peacewatch.analysis.reconcile`) is folded into the GED row, which lists it in `also_in`;
+    `total` then counts real events, not rows.
 
     Raw rows of sources whose terms forbid passing them on (ACLED) go only to the roles the
     store owner grants (PEACEWATCH_LICENSED_ROLES, default analyst and admin), never to
@@ -147,8 +157,14 @@ def events(
             store, public_only=True, **filters
         )
         filters["public_only"] = True
-    total = api.count_events(store, **filters)
-    frame = api.events(store, columns=EVENT_FIELDS, limit=limit, offset=offset, **filters)
+    if once:
+        single = country.upper() if country and "," not in country else None
+        links = memo(request.app.state, ("links", single), lambda: reconcile.matches(store, single))
+        every = reconcile.dedupe(api.events(store, columns=EVENT_FIELDS, **filters), links)
+        total, frame = len(every), every.iloc[offset : offset + limit]
+    else:
+        total = api.count_events(store, **filters)
+        frame = api.events(store, columns=EVENT_FIELDS, limit=limit, offset=offset, **filters)
     page: dict[str, Any] = {"total": int(total), "limit": limit, "offset": offset}
     if withheld:
         page["withheld"] = int(withheld)
@@ -243,6 +259,43 @@ def sources(store: StoreDep) -> dict[str, Any]:
     return {"items": _records(api.sources(store)), "loads": _records(api.loads(store))}
 
 
+def _counts_by(
+    store: Store, key: str, country: str, date_from: date | None, date_to: date | None
+) -> pd.DataFrame:
+    """Events and deaths per `key` (a column of events) in the period, all sources."""
+    condition, params = api.event_filter(country=country, date_from=date_from, date_to=date_to)
+    return (
+        store.con.cursor()
+        .execute(
+            f"SELECT {key} AS key, count(*) AS events, coalesce(sum(fatalities_best), 0) AS deaths "
+            f"FROM events WHERE {condition} GROUP BY ALL",
+            params,
+        )
+        .df()
+        .set_index("key")
+    )
+
+
+def _areas(
+    store: Store,
+    shapes: list[tuple[Any, dict[str, Any]]],
+    counts: pd.DataFrame,
+    key: str,
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    """GeoJSON of (geometry, properties) with each area's events and deaths from `counts`."""
+    features = []
+    for geometry, properties in shapes:
+        hit = counts.loc[properties[key]] if properties[key] in counts.index else None
+        properties["events"] = int(hit["events"]) if hit is not None else 0
+        properties["deaths"] = int(hit["deaths"]) if hit is not None else 0
+        features.append(
+            {"type": "Feature", "geometry": geometry.__geo_interface__, "properties": properties}
+        )
+    body = {"type": "FeatureCollection", "features": features, "attribution": store.attributions()}
+    return Response(json.dumps({**body, **(extra or {})}), media_type="application/geo+json")
+
+
 @router.get("/map/admin1")
 def admin1_map(
     store: StoreDep,
@@ -254,35 +307,52 @@ def admin1_map(
     polygons = store.admin1_polygons(country.upper())
     if polygons.empty:
         raise PeacewatchError(f"country: no admin-1 boundaries loaded for {country.upper()}")
-    condition, params = api.event_filter(country=country, date_from=date_from, date_to=date_to)
-    counts = (
-        store.con.execute(
-            "SELECT admin1_code, count(*) AS events, coalesce(sum(fatalities_best), 0) AS deaths "
-            f"FROM events WHERE {condition} GROUP BY ALL",
-            params,
-        )
-        .df()
-        .set_index("admin1_code")
-    )
-    features = []
-    shapes: list[dict[str, Any]] = polygons.to_dict("records")  # type: ignore[assignment]
-    for shape in shapes:
-        code = shape["admin_code"]
-        hit = counts.loc[code] if code in counts.index else None
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": shape["geometry"].__geo_interface__,
-                "properties": {
-                    "admin_code": code,
-                    "name": shape["name"],
-                    "events": int(hit["events"]) if hit is not None else 0,
-                    "deaths": int(hit["deaths"]) if hit is not None else 0,
-                },
-            }
-        )
-    body = {"type": "FeatureCollection", "features": features, "attribution": store.attributions()}
-    return Response(json.dumps(body), media_type="application/geo+json")
+    counts = _counts_by(store, "admin1_code", country, date_from, date_to)
+    shapes = [
+        (row["geometry"], {"admin_code": row["admin_code"], "name": row["name"]})
+        for row in polygons.to_dict("records")
+    ]
+    return _areas(store, shapes, counts, "admin_code")
+
+
+@router.get("/map/grid")
+def grid_map(
+    request: Request,
+    store: StoreDep,
+    country: ISO3,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> Response:
+    """PRIO-GRID cells (0.5 degree squares, GeoJSON) with events and fatalities in the period.
+
+    The cells are the panel's: every cell whose centre lies in the country's admin-1 polygons,
+    whatever happened in it; events are counted by the cell of their point. `outside`: the
+    country's events (and deaths) in cells whose centre lies outside, which are not drawn.
+    """
+    code = country.upper()
+    cells = memo(request.app.state, ("cells", code), lambda: panel.country_cells(store, code))
+    if not cells:
+        raise PeacewatchError(f"country: no admin-1 boundaries loaded for {code}")
+    counts = _counts_by(store, "priogrid_gid", code, date_from, date_to)
+    shapes = []
+    for gid in cells:
+        lat, lon = geo.priogrid_centroid(gid)
+        square = shapely.box(lon - 0.25, lat - 0.25, lon + 0.25, lat + 0.25)
+        shapes.append((square, {"priogrid_gid": gid, "name": str(gid)}))
+    rest = counts[~counts.index.isin(cells)]
+    outside = {"events": int(rest["events"].sum()), "deaths": int(rest["deaths"].sum())}
+    return _areas(store, shapes, counts, "priogrid_gid", {"outside": outside})
+
+
+@router.get("/map/camps")
+def camps_map(store: StoreDep, country: ISO3) -> Response:
+    """The country's peacekeeping camps (GeoJSON points) with their handover dates.
+
+    `closure_date` is the day the camp was handed over or closed (empty while open or unknown),
+    `coord_source` where its coordinates come from.
+    """
+    camps = panel.camp_sites(store, country.upper()).dropna(subset=["latitude", "longitude"])
+    return _tabular(camps, "geojson", "camps")
 
 
 @router.get("/forecasts")

@@ -2,6 +2,17 @@
 // the CSP allows scripts from this origin only.
 "use strict";
 
+// The page's words in its language: a JSON block the server writes from the catalogs.
+const MESSAGES = (() => {
+  const block = document.getElementById("messages");
+  try { return block ? JSON.parse(block.textContent) : {}; } catch (e) { return {}; }
+})();
+
+function t(message, values = {}) {
+  const text = MESSAGES[message] || message;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
+
 function params(form) {
   const data = new FormData(form);
   const query = new URLSearchParams();
@@ -45,22 +56,40 @@ function popup(p) {
   };
   const day = String(p.date_start || "").slice(0, 10);
   const end = String(p.date_end || "").slice(0, 10);
-  line([day + (end && end !== day ? " – " + end : ""), String(p.category || "").replaceAll("_", " "),
-        p.admin1 || ""].filter(Boolean).join(" · "), "when");
+  const category = p.category ? t(p.category).replaceAll("_", " ") : "";
+  line([day + (end && end !== day ? " – " + end : ""), category, p.admin1 || ""]
+    .filter(Boolean).join(" · "), "when");
   const actors = [p.actor1, p.actor2].filter(Boolean).join(" – ");
   if (actors) line(actors, "actors");
   const range = p.fatalities_low != null && p.fatalities_high != null &&
     (p.fatalities_low !== p.fatalities_best || p.fatalities_high !== p.fatalities_best)
     ? ` (${p.fatalities_low}–${p.fatalities_high})` : "";
-  line(`${p.fatalities_best ?? 0} deaths${range}`, "deaths");
+  line(t("{deaths} deaths", { deaths: p.fatalities_best ?? 0 }) + range, "deaths");
   const source = line(`${p.source} ${p.source_event_id || ""}`.trim(), "source");
   if (p.source === "incident" && p.source_event_id) {
     source.textContent = "";
     const a = document.createElement("a");
     a.href = "/incidents/" + encodeURIComponent(p.source_event_id);
-    a.textContent = "incident " + p.source_event_id;
+    a.textContent = t("incident {id}", { id: p.source_event_id });
     source.appendChild(a);
   }
+  if (p.also_in) line(t("also in: {rows}", { rows: p.also_in }), "also");
+  return box;
+}
+
+function campPopup(p) {
+  const box = document.createElement("div");
+  box.className = "camp-popup";
+  const line = (text, className) => {
+    const el = document.createElement("div");
+    if (className) el.className = className;
+    el.textContent = text;
+    box.appendChild(el);
+  };
+  line(`${t("Camp")}: ${p.name} (${p.mission})`, "when");
+  const handed = String(p.closure_date || "").slice(0, 10);
+  line(handed ? t("handed over {date}", { date: handed }) : t("open, or handover date unknown"));
+  if (p.handover_order != null) line(t("handover order {n}", { n: p.handover_order }), "source");
   return box;
 }
 
@@ -69,18 +98,22 @@ function setupMap() {
   if (!element || typeof L === "undefined") return;
   const status = document.getElementById("map-status");
   const form = document.getElementById("filters");
-  const map = L.map(element, { attributionControl: false });
-  let regions = null;
+  const map = L.map(element, { attributionControl: false, zoomSnap: 0.25, fadeAnimation: false });
+  // Drawn bottom to top: areas, camps, events (an event at a camp stays clickable).
+  map.createPane("camps").style.zIndex = 450;
+  map.createPane("events").style.zIndex = 460;
+  let areas = null;
   let points = null;
+  let camps = null;
   const legend = L.control({ position: "bottomright" });
   legend.onAdd = () => L.DomUtil.create("div", "legend");
   legend.addTo(map);
-  function drawLegend(bounds) {
+  function drawLegend(bounds, title) {
     const box = legend.getContainer();
     box.textContent = "";
-    const title = document.createElement("strong");
-    title.textContent = "Deaths per region";
-    box.appendChild(title);
+    const head = document.createElement("strong");
+    head.textContent = title;
+    box.appendChild(head);
     const rows = [[0, 0], ...bounds.map((b, i) => [i ? bounds[i - 1] + 1 : 1, b])];
     for (const [low, high] of rows) {
       const row = document.createElement("div");
@@ -91,39 +124,68 @@ function setupMap() {
       box.appendChild(row);
     }
   }
+  function drawCamps(body, year) {
+    if (camps) camps.remove();
+    camps = null;
+    if (!form.elements.camps.checked) return;
+    const start = `${year}-01-01`;
+    camps = L.geoJSON(body, {
+      pointToLayer: (f, latlng) => {
+        const handed = String(f.properties.closure_date || "").slice(0, 10);
+        const closed = handed && !form.elements.all_years.checked && handed < start;
+        return L.marker(latlng, {
+          icon: L.divIcon({ className: "camp" + (closed ? " camp-closed" : ""), iconSize: [12, 12] }),
+          title: f.properties.name,
+          keyboard: false,
+          pane: "camps",
+        });
+      },
+      onEachFeature: (f, layer) => layer.bindPopup(() => campPopup(f.properties)),
+    }).addTo(map);
+  }
   async function draw() {
     const query = params(form);
-    document.getElementById("year-label").textContent = form.elements.year.value;
-    status.textContent = "loading ...";
-    const regionQuery = new URLSearchParams(query);
-    regionQuery.delete("source");
-    regionQuery.delete("category");
-    const [shapes, eventsResponse] = await Promise.all([
-      fetch("/api/map/admin1?" + regionQuery).then((r) => r.json()),
-      fetch("/api/events?format=geojson&limit=5000&" + query),
+    const year = form.elements.year.value;
+    const grid = form.elements.layer.value === "grid";
+    document.getElementById("year-label").textContent = year;
+    status.textContent = t("loading ...");
+    const areaQuery = new URLSearchParams(query);
+    areaQuery.delete("source");
+    areaQuery.delete("category");
+    // All sources: one real event is one point (rows matched across sources are folded).
+    const eventQuery = new URLSearchParams(query);
+    if (!query.get("source")) eventQuery.set("once", "true");
+    const [shapes, eventsResponse, campBody] = await Promise.all([
+      fetch(`/api/map/${grid ? "grid" : "admin1"}?` + areaQuery).then((r) => r.json()),
+      fetch("/api/events?format=geojson&limit=5000&" + eventQuery),
+      fetch("/api/map/camps?country=" + encodeURIComponent(query.get("country")))
+        .then((r) => r.json()),
     ]);
     const events = await eventsResponse.json();
     if (!eventsResponse.ok) {
       // e.g. a source whose raw rows this role may not see (the licence guard)
-      status.textContent = events.error ? events.error.message : "could not load the events";
+      status.textContent = events.error ? events.error.message : t("could not load the events");
       return;
     }
-    if (regions) regions.remove();
+    if (areas) areas.remove();
     if (points) points.remove();
     const bounds = breaks((shapes.features || []).map((f) => f.properties.deaths || 0));
-    regions = L.geoJSON(shapes, {
+    areas = L.geoJSON(shapes, {
       style: (f) => ({
-        color: "#555", weight: 1, fillColor: fill(f.properties.deaths, bounds), fillOpacity: 0.7,
-        className: "region",
+        color: grid ? "#999" : "#555", weight: grid ? 0.4 : 1,
+        fillColor: fill(f.properties.deaths, bounds), fillOpacity: 0.7,
+        className: grid ? "cell" : "region",
       }),
       onEachFeature: (f, layer) => {
-        layer.bindTooltip(f.properties.name, { permanent: true, direction: "center", className: "region-label" });
+        if (!grid) {
+          layer.bindTooltip(f.properties.name, { permanent: true, direction: "center", className: "region-label" });
+        }
         layer.on("click", () => {
-          status.textContent = `${f.properties.name}: ${f.properties.events} events, ${f.properties.deaths} deaths`;
+          status.textContent = t("{name}: {events} events, {deaths} deaths", f.properties);
         });
       },
     }).addTo(map);
-    drawLegend(bounds);
+    drawLegend(bounds, t(grid ? "Deaths per cell" : "Deaths per region"));
     points = L.geoJSON(events, {
       pointToLayer: (f, latlng) =>
         L.circleMarker(latlng, {
@@ -131,21 +193,30 @@ function setupMap() {
           color: f.properties.source === "incident" ? "#1f4e79" : "#c0504d",
           weight: 1,
           fillOpacity: 0.5,
-          className: "event-" + f.properties.source,
+          pane: "events",
+          className: "event-" + f.properties.source + (f.properties.also_in ? " event-matched" : ""),
         }),
       onEachFeature: (f, layer) => layer.bindPopup(() => popup(f.properties)),
     }).addTo(map);
-    if (shapes.features && shapes.features.length) map.fitBounds(regions.getBounds());
-    status.textContent = `${events.features.length} of ${events.total} events shown` +
-      (events.withheld ? ` (${events.withheld} licensed rows withheld: sign in with a granted role)` : "");
+    drawCamps(campBody, year);
+    if (shapes.features && shapes.features.length) map.fitBounds(areas.getBounds());
+    const folded = events.features.filter((f) => f.properties.also_in).length;
+    const notes = [t("{shown} of {total} events shown", { shown: events.features.length, total: events.total })];
+    if (folded) notes.push(t("{folded} reported by more than one source, drawn once", { folded }));
+    if (events.withheld) notes.push(t("{withheld} licensed rows withheld: sign in with a granted role", events));
+    if (grid && shapes.outside && shapes.outside.deaths) {
+      notes.push(t("{deaths} deaths in cells whose centre is outside the country are not drawn", shapes.outside));
+    }
+    status.textContent = notes.join(" · ");
     status.dataset.total = events.total;
   }
   // The view lives in the URL (a link shows the same map) and its rows can be exported.
   const given = new URLSearchParams(window.location.search);
-  for (const name of ["source", "category", "year"]) {
+  for (const name of ["source", "category", "year", "layer"]) {
     if (given.has(name) && form.elements[name]) form.elements[name].value = given.get(name);
   }
   if (given.get("all_years") === "1") form.elements.all_years.checked = true;
+  if (given.get("camps") === "0") form.elements.camps.checked = false;
   function remember() {
     const data = new FormData(form);
     const state = new URLSearchParams({ country: data.get("country") });
@@ -153,8 +224,15 @@ function setupMap() {
     if (data.get("category")) state.set("category", data.get("category"));
     state.set("year", data.get("year"));
     if (data.get("all_years")) state.set("all_years", "1");
+    if (data.get("layer") === "grid") state.set("layer", "grid");
+    if (!data.get("camps")) state.set("camps", "0");
     window.history.replaceState(null, "", "/map?" + state);
+    // The language link comes back to this view, not to the one the page was opened with.
+    for (const link of document.querySelectorAll("a[hreflang]")) {
+      link.href = `/lang/${link.hreflang}?next=` + encodeURIComponent("/map?" + state);
+    }
     const query = params(form);
+    if (!query.get("source")) query.set("once", "true");
     for (const format of ["csv", "geojson"]) {
       const link = document.getElementById("export-" + format);
       if (link) link.href = `/api/events?format=${format}&limit=5000&` + query;
@@ -163,7 +241,7 @@ function setupMap() {
   const redraw = () => { remember(); return draw(); };
   form.addEventListener("change", redraw);
   form.elements.year.addEventListener("input", redraw);
-  redraw().catch((e) => { status.textContent = "could not load the map data: " + e; });
+  redraw().catch((e) => { status.textContent = t("could not load the map data: {error}", { error: e }); });
 }
 
 async function setupForecast() {
@@ -176,9 +254,10 @@ async function setupForecast() {
   const regions = [...new Set(body.items.map((r) => r.unit_name))];
   table.textContent = "";
   const head = table.insertRow();
-  ["Region", ...months.map((m) => `${m}: P(>= 25), 5-95% deaths`)].forEach((t) => {
-    const th = document.createElement("th"); th.textContent = t; head.appendChild(th);
-  });
+  [t("Region"), ...months.map((month) => t("{month}: P(>= 25), 5-95% deaths", { month }))]
+    .forEach((text) => {
+      const th = document.createElement("th"); th.textContent = text; head.appendChild(th);
+    });
   for (const region of regions) {
     const row = table.insertRow();
     row.insertCell().textContent = region;
