@@ -67,3 +67,49 @@ def test_a_schema_3_store_gains_the_side_ids_and_a_reload_fills_them(tmp_path):
     assert stored["source_event_id"].tolist() == raw["id"].str.strip().tolist()
     assert stored["actor1_id"].tolist() == raw["side_a_new_id"].str.strip().tolist()
     assert stored["actor2_id"].tolist() == raw["side_b_new_id"].str.strip().tolist()
+
+
+def test_a_schema_5_store_keeps_its_incidents_and_gains_time_injured_missing(tmp_path):
+    """Schema 5 -> 6: the incidents table gets occurred_time, injured and missing; the reports
+    already filed keep every field and read 0 injured, 0 missing, no time."""
+    from peacewatch import accounts, incidents
+
+    path = tmp_path / "v5.duckdb"
+    with Store.open(path) as st:
+        rita = accounts.add_user(st, "rita", "reporter", "correct horse battery")
+        filed = incidents.create(
+            st,
+            rita,
+            {
+                "occurred_on": "2024-02-10",
+                "latitude": 14.49,
+                "longitude": -4.19,
+                "category": "ied",
+                "killed_civilians": 2,
+            },  # fmt: skip
+        )
+        for column in ("occurred_time", "injured", "missing"):
+            st.con.execute(f"ALTER TABLE incidents DROP COLUMN {column}")
+        st.con.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    with Store.open(path) as st:
+        assert st.schema_version() == SCHEMA_VERSION == 6
+        row = st.con.execute(
+            "SELECT killed_civilians, category, occurred_time, injured, missing FROM incidents "
+            "WHERE incident_id = ?",
+            [filed["incident_id"]],
+        ).fetchone()
+        assert row == (2, "ied", None, 0, 0)
+        later = incidents.create(
+            st,
+            rita,
+            {
+                "occurred_on": "2024-02-11",
+                "occurred_time": "6:05",
+                "latitude": 16.27,
+                "longitude": -0.04,
+                "category": "ied",
+                "injured": 3,
+                "missing": 1,
+            },  # fmt: skip
+        )
+        assert (later["occurred_time"], later["injured"], later["missing"]) == ("06:05", 3, 1)

@@ -29,12 +29,15 @@ from peacewatch.store import Store
 
 FIELDS = (
     "occurred_on",
+    "occurred_time",
     "place",
     "latitude",
     "longitude",
     "category",
     "actors",
     *(f"killed_{g}" for g in CASUALTY_GROUPS),
+    "injured",
+    "missing",
     "description",
     "sources",
     "confidentiality",
@@ -124,6 +127,31 @@ def _text(values: dict[str, Any], key: str) -> str | None:
     return text
 
 
+def _count(values: dict[str, Any], key: str) -> int:
+    """A number of people (killed, injured, missing): a whole number 0..100000, 0 if blank."""
+    raw = values.get(key)
+    try:
+        number = int(raw) if raw not in (None, "") else 0
+    except (TypeError, ValueError):
+        raise PeacewatchError(f"{key}: {raw!r} is not a whole number") from None
+    if not 0 <= number <= 100_000:
+        raise PeacewatchError(f"{key}: {number} is not between 0 and 100000")
+    return number
+
+
+def _time_of_day(raw: Any) -> str | None:
+    """HH:MM (24-hour, local time), or None when not known."""
+    if raw in (None, ""):
+        return None
+    text = str(raw).strip()[:5]
+    hours, _, minutes = text.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and len(hours) <= 2):
+        raise PeacewatchError(f"occurred_time: {raw!r} is not a time of day (HH:MM)")
+    if not (int(hours) < 24 and int(minutes) < 60):
+        raise PeacewatchError(f"occurred_time: {raw!r} is not a time of day (HH:MM)")
+    return f"{int(hours):02d}:{minutes}"
+
+
 def validate(store: Store, values: dict[str, Any]) -> dict[str, Any]:
     """Check and normalise the fields of an incident; a clear error naming the field."""
     unknown = set(values) - set(FIELDS)
@@ -148,22 +176,17 @@ def validate(store: Store, values: dict[str, Any]) -> dict[str, Any]:
     confidentiality = values.get("confidentiality") or "restricted"
     if confidentiality not in ("public", "restricted"):
         raise PeacewatchError(f"confidentiality: {confidentiality!r} is not public or restricted")
-    killed = {}
-    for group in CASUALTY_GROUPS:
-        raw = values.get(f"killed_{group}")
-        try:
-            number = int(raw) if raw not in (None, "") else 0
-        except (TypeError, ValueError):
-            raise PeacewatchError(f"killed_{group}: {raw!r} is not a whole number") from None
-        if not 0 <= number <= 100_000:
-            raise PeacewatchError(f"killed_{group}: {number} is not between 0 and 100000")
-        killed[f"killed_{group}"] = number
+    counts = {
+        name: _count(values, name)
+        for name in (*(f"killed_{g}" for g in CASUALTY_GROUPS), "injured", "missing")
+    }
     lat, lon = values.get("latitude"), values.get("longitude")
     lat = None if lat in ("", None) else lat
     lon = None if lon in ("", None) else lon
     where = resolve_place(store, _text(values, "place"), lat, lon)
     return {
         "occurred_on": occurred,
+        "occurred_time": _time_of_day(values.get("occurred_time")),
         "country_iso3": where.country_iso3,
         "place": where.place,
         "latitude": where.latitude,
@@ -173,7 +196,7 @@ def validate(store: Store, values: dict[str, Any]) -> dict[str, Any]:
         "location_source": where.source,
         "category": category,
         "actors": _text(values, "actors"),
-        **killed,
+        **counts,
         "description": _text(values, "description"),
         "sources": _text(values, "sources"),
         "confidentiality": confidentiality,

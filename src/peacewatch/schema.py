@@ -5,8 +5,9 @@ Every source is normalised to these columns (see shared/DESIGN.md, "The common e
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5  # 2: the application tables (users, incidents); 3: event vintages;
-# 4: the sources' own actor ids (UCDP side ids); 5: alert subscriptions and deliveries
+SCHEMA_VERSION = 6  # 2: the application tables (users, incidents); 3: event vintages;
+# 4: the sources' own actor ids (UCDP side ids); 5: alert subscriptions and deliveries;
+# 6: an incident's time of day, injured and missing
 
 CATEGORIES = (
     "battle",
@@ -447,6 +448,11 @@ INCIDENT_CATEGORIES = {
 }
 INCIDENT_STATUSES = ("draft", "submitted", "verified", "published", "rejected")
 CASUALTY_GROUPS = ("peacekeepers", "security_forces", "civilians", "armed_group_members")
+INCIDENT_COLUMNS_V6 = {
+    "occurred_time": "VARCHAR",  # local time of day, HH:MM, when the reporter knows it
+    "injured": "INTEGER NOT NULL DEFAULT 0",
+    "missing": "INTEGER NOT NULL DEFAULT 0",
+}
 APP_TABLES: dict[str, dict[str, str]] = {
     "users": {
         "username": "VARCHAR PRIMARY KEY",
@@ -480,6 +486,7 @@ APP_TABLES: dict[str, dict[str, str]] = {
         "category": "VARCHAR NOT NULL",
         "actors": "VARCHAR",
         **{f"killed_{group}": "INTEGER NOT NULL DEFAULT 0" for group in CASUALTY_GROUPS},
+        **INCIDENT_COLUMNS_V6,
         "description": "VARCHAR",
         "sources": "VARCHAR",
         "confidentiality": "VARCHAR NOT NULL",

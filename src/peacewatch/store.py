@@ -14,6 +14,7 @@ from peacewatch.errors import StoreError
 from peacewatch.schema import (
     APP_TABLES,
     EVENT_COLUMNS,
+    INCIDENT_COLUMNS_V6,
     META_COLUMNS,
     SCHEMA_VERSION,
     TABLES,
@@ -147,6 +148,8 @@ class Store:
             self.con.execute(_ddl("event_versions", EVENT_COLUMNS, None))
             for name, columns in VINTAGE_TABLES.items():
                 self.con.execute(_ddl(name, columns, None))
+            if 0 < found < 6:
+                self._incident_details_from_v5()
             if 0 < found < 4:
                 self._actor_ids_from_v3()
             if 0 < found < 3:
@@ -154,6 +157,16 @@ class Store:
             self.con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
             )
+
+    def _incident_details_from_v5(self) -> None:
+        """Schema 5 -> 6: incidents get a time of day, injured and missing (0 for old reports).
+
+        DuckDB adds columns without constraints: the counts come in with their default and
+        every write goes through `incidents.validate`, which never leaves them NULL.
+        """
+        for column, kind in INCIDENT_COLUMNS_V6.items():
+            plain = kind.replace(" NOT NULL", "")
+            self.con.execute(f"ALTER TABLE incidents ADD COLUMN IF NOT EXISTS {column} {plain}")
 
     def _actor_ids_from_v3(self) -> None:
         """Schema 3 -> 4: events keep the sources' actor ids (NULL until the file is reloaded)."""

@@ -195,6 +195,18 @@ def test_named_place_resolves_and_unknown_place_is_refused(client, auth, web_sto
     assert after == before  # nothing half-saved
 
 
+def test_time_injured_and_missing_are_kept_and_edited(client, auth):
+    made = client.post(
+        "/api/incidents", json=incident(occurred_time="21:40", injured=7, missing=2),
+        headers=auth("rita"),
+    ).json()  # fmt: skip
+    assert (made["occurred_time"], made["injured"], made["missing"]) == ("21:40", 7, 2)
+    edited = client.patch(
+        f"/api/incidents/{made['incident_id']}", json={"injured": 9}, headers=auth("rita")
+    ).json()
+    assert (edited["occurred_time"], edited["injured"], edited["missing"]) == ("21:40", 9, 2)
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -206,6 +218,10 @@ def test_named_place_resolves_and_unknown_place_is_refused(client, auth, web_sto
         incident(confidentiality="secret"),
         incident(extra="field"),
         incident(description="x" * 6000),
+        incident(occurred_time="25:00"),
+        incident(occurred_time="noon"),
+        incident(injured=-2),
+        incident(missing="many"),
     ],
 )
 def test_bad_incidents_are_refused_whole(client, auth, web_store, body):

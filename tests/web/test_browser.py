@@ -55,8 +55,21 @@ def test_reporter_to_analyst_to_map(server):
         login(page, "rita")
         page.click("text=File an incident")
         page.fill("input[name=occurred_on]", "2024-02-10")
-        page.fill("input[name=latitude]", "14.49")
-        page.fill("input[name=longitude]", "-4.19")
+        page.fill("input[name=occurred_time]", "06:30")
+        # The map picker: a click on the Mopti region fills the coordinates and drops a pin.
+        expect(page.locator("#picker path.region")).to_have_count(10)
+        page.locator("#picker .region-label", has_text="Mopti").click(force=True)
+        expect(page.locator("#picker path.picked")).to_have_count(1)
+        lat = float(page.input_value("input[name=latitude]"))
+        lon = float(page.input_value("input[name=longitude]"))
+        assert 13.5 < lat < 16.5 and -5.5 < lon < -1.0, (lat, lon)  # inside Mopti region
+        expect(page.locator("#picked")).to_contain_text(f"{lat:.5f}")
+        # The place list offers the store's camps and regions.
+        assert page.locator("#places option[value='Mopti-Sevare']").count() == 1
+        assert page.locator("#places option[value='Kidal']").count() >= 1
+        page.fill("input[name=place]", "Mopti-Sevare")
+        page.fill("input[name=injured]", "2")
+        page.fill("input[name=missing]", "1")
         page.select_option("select[name=category]", "armed_clash")
         page.fill("input[name=actors]", "JNIM; FAMa")
         page.fill("input[name=killed_civilians]", "4")
@@ -65,6 +78,9 @@ def test_reporter_to_analyst_to_map(server):
         page.screenshot(path=str(ARTIFACTS / "web-incident-form.png"), full_page=True)
         page.click("text=Save draft")
         expect(page.locator("#status")).to_have_text("draft")
+        expect(page.locator("#injured")).to_have_text("2")
+        expect(page.locator("#missing")).to_have_text("1")
+        expect(page.locator("dd", has_text="2024-02-10 06:30")).to_have_count(1)
         incident_url = page.url
         page.click("button:has-text('Submit')")
         expect(page.locator("#status")).to_have_text("submitted")

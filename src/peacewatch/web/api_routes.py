@@ -453,6 +453,9 @@ class IncidentIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     occurred_on: date
+    occurred_time: Annotated[
+        str | None, Field(pattern=r"^\d{1,2}:\d{2}$", description="local time of day, HH:MM")
+    ] = None
     place: Annotated[str | None, Field(max_length=200)] = None
     latitude: Annotated[float | None, Field(ge=-90, le=90)] = None
     longitude: Annotated[float | None, Field(ge=-180, le=180)] = None
@@ -462,6 +465,8 @@ class IncidentIn(BaseModel):
     killed_security_forces: Annotated[int, Field(ge=0, le=100_000)] = 0
     killed_civilians: Annotated[int, Field(ge=0, le=100_000)] = 0
     killed_armed_group_members: Annotated[int, Field(ge=0, le=100_000)] = 0
+    injured: Annotated[int, Field(ge=0, le=100_000)] = 0
+    missing: Annotated[int, Field(ge=0, le=100_000)] = 0
     description: Annotated[str | None, Field(max_length=5000)] = None
     sources: Annotated[str | None, Field(max_length=2000)] = None
     confidentiality: Literal["public", "restricted"] = "restricted"
@@ -472,6 +477,7 @@ class IncidentPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     occurred_on: date | None = None
+    occurred_time: Annotated[str | None, Field(pattern=r"^\d{1,2}:\d{2}$")] = None
     place: Annotated[str | None, Field(max_length=200)] = None
     latitude: Annotated[float | None, Field(ge=-90, le=90)] = None
     longitude: Annotated[float | None, Field(ge=-180, le=180)] = None
@@ -481,6 +487,8 @@ class IncidentPatch(BaseModel):
     killed_security_forces: Annotated[int | None, Field(ge=0, le=100_000)] = None
     killed_civilians: Annotated[int | None, Field(ge=0, le=100_000)] = None
     killed_armed_group_members: Annotated[int | None, Field(ge=0, le=100_000)] = None
+    injured: Annotated[int | None, Field(ge=0, le=100_000)] = None
+    missing: Annotated[int | None, Field(ge=0, le=100_000)] = None
     description: Annotated[str | None, Field(max_length=5000)] = None
     sources: Annotated[str | None, Field(max_length=2000)] = None
     confidentiality: Literal["public", "restricted"] | None = None

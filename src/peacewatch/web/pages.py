@@ -26,6 +26,7 @@ from peacewatch.forecast import backtest, outlook
 from peacewatch.report import briefing, charts, i18n
 from peacewatch.report import impact as impact_report
 from peacewatch.schema import CASUALTY_GROUPS, INCIDENT_CATEGORIES, INCIDENT_STATUSES
+from peacewatch.store import Store
 from peacewatch.web import lang as page_lang
 from peacewatch.web.api_routes import events_changed, impact_result, may_see_licensed
 from peacewatch.web.cache import memo
@@ -374,13 +375,38 @@ def incident_list(
     )
 
 
+def _incident_form(store: Store, who: Caller, code: int = 200, **context: Any) -> HTMLResponse:
+    """The incident form with its place list (camps and admin-1 regions of the store)."""
+    camps = store.con.cursor().execute(
+        "SELECT DISTINCT name FROM camps WHERE latitude IS NOT NULL ORDER BY name"
+    )
+    regions = store.admin1_polygons()
+    places = [r[0] for r in camps.fetchall()] + sorted(set(regions["name"].dropna()))
+    row = (
+        store.con.cursor()
+        .execute(
+            "SELECT country_iso3 FROM events WHERE country_iso3 IS NOT NULL "
+            "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+        )
+        .fetchone()
+    )
+    return render(
+        "incident_form.html.j2",
+        who,
+        code,
+        categories=INCIDENT_CATEGORIES,
+        groups=CASUALTY_GROUPS,
+        places=places,
+        country=row[0] if row else "",
+        **context,
+    )
+
+
 @router.get("/incidents/new", response_class=HTMLResponse)
-def incident_form(who: CallerDep) -> HTMLResponse:
+def incident_form(store: StoreDep, who: CallerDep) -> HTMLResponse:
     """The form to file an incident (reporters and above)."""
     require(who, "reporter")
-    return render(
-        "incident_form.html.j2", who, categories=INCIDENT_CATEGORIES, groups=CASUALTY_GROUPS
-    )
+    return _incident_form(store, who)
 
 
 @router.post("/incidents/new", response_model=None)
@@ -393,15 +419,7 @@ async def incident_create(request: Request, store: StoreDep, who: CallerDep) -> 
     try:
         record = incidents.create(store, user, values)
     except PeacewatchError as exc:
-        return render(
-            "incident_form.html.j2",
-            who,
-            422,
-            categories=INCIDENT_CATEGORIES,
-            groups=CASUALTY_GROUPS,
-            error=str(exc),
-            values=values,
-        )
+        return _incident_form(store, who, 422, error=str(exc), values=values)
     return RedirectResponse(f"/incidents/{record['incident_id']}", status_code=303)
 
 

@@ -273,5 +273,50 @@ async function setupForecast() {
   }
 }
 
+function setupPicker() {
+  // The incident form's map: a click fills latitude and longitude; typed ones move the pin.
+  const element = document.getElementById("picker");
+  if (!element || typeof L === "undefined") return;
+  const form = element.closest("form");
+  const shown = document.getElementById("picked");
+  const map = L.map(element, {
+    attributionControl: false, zoomSnap: 0.25, fadeAnimation: false, zoomAnimation: false,
+  });
+  map.setView([0, 0], 2);
+  let pin = null;
+  function place(lat, lon, fill) {
+    if (!Number.isFinite(lat) || !Number.isFinite(lon)) return;
+    if (pin) pin.remove();
+    pin = L.circleMarker([lat, lon], { radius: 7, color: "#1f4e79", weight: 2, className: "picked" })
+      .addTo(map);
+    if (fill) {
+      form.elements.latitude.value = lat.toFixed(5);
+      form.elements.longitude.value = lon.toFixed(5);
+    }
+    shown.textContent = t("chosen point: {lat}, {lon}", { lat: lat.toFixed(5), lon: lon.toFixed(5) });
+  }
+  map.on("click", (e) => place(e.latlng.lat, e.latlng.lng, true));
+  for (const name of ["latitude", "longitude"]) {
+    form.elements[name].addEventListener("change", () =>
+      place(parseFloat(form.elements.latitude.value), parseFloat(form.elements.longitude.value), false));
+  }
+  const country = element.dataset.country;
+  if (!country) return;
+  fetch("/api/map/admin1?country=" + encodeURIComponent(country))
+    .then((r) => (r.ok ? r.json() : null))
+    .then((shapes) => {
+      if (!shapes) return;
+      const regions = L.geoJSON(shapes, {
+        style: { color: "#555", weight: 1, fillColor: "#fff", fillOpacity: 0.6, className: "region" },
+        onEachFeature: (f, layer) =>
+          layer.bindTooltip(f.properties.name, { permanent: true, direction: "center", className: "region-label" }),
+      }).addTo(map);
+      regions.on("click", (e) => place(e.latlng.lat, e.latlng.lng, true));
+      map.fitBounds(regions.getBounds());
+      place(parseFloat(form.elements.latitude.value), parseFloat(form.elements.longitude.value), false);
+    });
+}
+
 setupMap();
+setupPicker();
 setupForecast();
