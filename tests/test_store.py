@@ -86,7 +86,7 @@ def test_a_schema_5_store_keeps_its_incidents_and_gains_time_injured_missing(tmp
                 "longitude": -4.19,
                 "category": "ied",
                 "killed_civilians": 2,
-            },  # fmt: skip
+            },
         )
         for column in ("occurred_time", "injured", "missing"):
             st.con.execute(f"ALTER TABLE incidents DROP COLUMN {column}")
@@ -110,6 +110,6 @@ def test_a_schema_5_store_keeps_its_incidents_and_gains_time_injured_missing(tmp
                 "category": "ied",
                 "injured": 3,
                 "missing": 1,
-            },  # fmt: skip
+            },
         )
         assert (later["occurred_time"], later["injured"], later["missing"]) == ("06:05", 3, 1)

@@ -124,3 +124,60 @@ def test_alerts_command(tmp_path):
     assert "Alerts of MLI, data to Dec 2023" in result.output
     bad = runner.invoke(app, ["alerts", "MLI", "--lookback", "5"], env=env)
     assert bad.exit_code == 2 and "lookback: 5" in bad.output
+
+
+@pytest.fixture
+def own_mali_store(mali_store, tmp_path):
+    """A writable copy of the Mali store (boundaries loaded: incidents get their region)."""
+    import shutil
+
+    from peacewatch.store import Store
+
+    mali_store.con.execute("CHECKPOINT")
+    shutil.copy(mali_store.path, tmp_path / "mali.duckdb")
+    with Store.open(tmp_path / "mali.duckdb") as st:
+        yield st
+
+
+def test_a_published_incident_report_raises_an_alert_and_a_duplicate_counts_once(own_mali_store):
+    """Alerts count published reports that no GED event records: a report of 12 deaths in
+    Mopti in Feb 2024 (after the GED data end) is a threshold alert of 12, all from reports; a
+    report of GED event 504149 (20 Dec 2023, 13 deaths at the same point) is matched and not
+    added to its region's December."""
+    from peacewatch import accounts, incidents
+
+    st = own_mali_store
+    rita = accounts.add_user(st, "rita", "reporter", "correct horse battery")
+    ana = accounts.add_user(st, "ana", "analyst", "correct horse battery")
+
+    def publish(**values):
+        made = incidents.create(st, rita, {"confidentiality": "public", **values})
+        for action, who in (("submit", rita), ("verify", ana), ("publish", ana)):
+            incidents.transition(st, who, made["incident_id"], action)
+        return made["admin1"]
+
+    before = alerts.current(st, "MLI", months=3, with_forecast=False)
+    assert before.attrs["last_month"] == pd.Timestamp("2023-12-01").date()
+    deaths, _unit = alerts.series(st, "MLI")
+    region = publish(occurred_on="2023-12-20", latitude=14.451, longitude=-2.24422,
+                     category="armed_clash", killed_security_forces=13,
+                     actors="Government of Mali; JNIM")  # fmt: skip
+    assert publish(occurred_on="2024-02-10", latitude=14.49, longitude=-4.19,
+                   category="armed_clash", killed_civilians=12) == "Mopti"  # fmt: skip
+    after = alerts.current(st, "MLI", months=3, with_forecast=False)
+    assert after.attrs["last_month"] == pd.Timestamp("2024-02-01").date()
+    new = after[after["month"] == pd.Timestamp("2024-02-01")]
+    assert list(new["rule"]) == ["threshold"] and list(new["unit_name"]) == ["Mopti"]
+    assert (int(new["deaths"].iloc[0]), int(new["incident_deaths"].iloc[0])) == (12, 12)
+    assert "(12 from incident reports)" in new["message"].iloc[0]
+    assert "source=incident" in new["incident_evidence"].iloc[0]
+    december = deaths[(deaths["unit_name"] == region) & (deaths["month"] == "2023-12-01")]
+    matched = after[(after["unit_name"] == region) & (after["month"] == "2023-12-01")]
+    old = before[(before["unit_name"] == region) & (before["month"] == "2023-12-01")]
+    assert len(matched) >= 1 and list(matched["deaths"]) == list(old["deaths"])  # not + 13
+    assert (matched["deaths"] == int(december["deaths"].iloc[0])).all()
+    # The same alert in French, from the same catalog as the pages.
+    from peacewatch.report import i18n
+
+    french = alerts.current(st, "MLI", months=1, with_forecast=False, _=i18n.get("fr")._)
+    assert "12 morts (dont 12 de rapports d'incident), au seuil de 10" in french["message"].iloc[0]

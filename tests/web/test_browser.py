@@ -72,7 +72,7 @@ def test_reporter_to_analyst_to_map(server):
         page.fill("input[name=missing]", "1")
         page.select_option("select[name=category]", "armed_clash")
         page.fill("input[name=actors]", "JNIM; FAMa")
-        page.fill("input[name=killed_civilians]", "4")
+        page.fill("input[name=killed_civilians]", "12")
         page.fill("textarea[name=description]", "Browser test clash near Mopti")
         page.select_option("select[name=confidentiality]", "public")
         page.screenshot(path=str(ARTIFACTS / "web-incident-form.png"), full_page=True)
@@ -92,8 +92,19 @@ def test_reporter_to_analyst_to_map(server):
         page.goto(incident_url)
         page.click("button:has-text('Verify')")
         expect(page.locator("#status")).to_have_text("verified")
+        page.goto(f"{server}/country/MLI")
+        expect(page.locator("#alerts")).to_be_visible()
+        expect(page.locator("#alerts")).not_to_contain_text("from incident reports")
+        page.goto(incident_url)
         page.click("button:has-text('Publish')")
         expect(page.locator("#status")).to_have_text("published")
+        # Published: the overview's alerts now include it (12 deaths >= the threshold of 10).
+        page.goto(f"{server}/country/MLI")
+        alert = page.locator("#alerts li", has_text="Mopti, 2024-02")
+        expect(alert).to_contain_text("12 deaths (12 from incident reports)")
+        assert "source=incident" in alert.locator("a.incident-evidence").get_attribute("href")
+        page.screenshot(path=str(ARTIFACTS / "web-overview-alert.png"), full_page=True)
+        page.goto(incident_url)
         expect(page.locator("text=Audit trail")).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "web-incident-published.png"), full_page=True)
 
@@ -118,7 +129,7 @@ def test_reporter_to_analyst_to_map(server):
         popup = page.locator(".event-popup")
         expect(popup).to_contain_text("2024-02-10 · battle · Mopti")
         expect(popup).to_contain_text("JNIM; FAMa")
-        expect(popup).to_contain_text("4 deaths")
+        expect(popup).to_contain_text("12 deaths")
         assert "T00:00:00" not in popup.inner_text()
         assert popup.locator("a").get_attribute("href").startswith("/incidents/")
         page.screenshot(path=str(ARTIFACTS / "web-map-incident.png"), full_page=True)
@@ -149,7 +160,7 @@ def test_reporter_to_analyst_to_map(server):
                     .map((x) => [x.unit_name, x.events, x.fatalities_best]);
             }"""
         )
-        assert ["Mopti", 1, 4] in [list(c) for c in counts]
+        assert ["Mopti", 1, 12] in [list(c) for c in counts]
         page.goto(f"{server}/country/MLI")
         page.goto(f"{server}/forecast/MLI")
         expect(page.locator("#forecast th").first).to_have_text("Region", timeout=60_000)

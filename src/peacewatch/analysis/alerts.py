@@ -10,6 +10,10 @@ chosen by looking at 2018-2023):
 - `forecast`: the forecast P(>= 25 deaths) of an area passes `probability` in one of the next
   `horizon` months (current alerts only: the backtest scores the two observed rules).
 
+Current alerts also count the deaths of published field incident reports (source `incident`)
+that no UCDP GED event already records (`reconcile.matches`), so a report filed today can
+raise an alert before the next UCDP release; the backtest counts UCDP alone.
+
 The backtest asks of every alert in a period: was there a month with >= `target` deaths in
 that area within the `horizon` months after it (precision); and of every such month: did an
 alert come in the `horizon` months before it (recall), how long before (lead time). Beside
@@ -18,6 +22,7 @@ them, the naive rule `persistence`: a month with >= `target` deaths is itself th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from urllib.parse import urlencode
@@ -26,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from peacewatch import panel
+from peacewatch.analysis import reconcile
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import outlook
 from peacewatch.store import Store
@@ -40,7 +46,11 @@ ALERT_COLUMNS = [
     "reference",
     "message",
     "evidence",
+    "incident_deaths",
+    "incident_evidence",
 ]
+INCIDENTS = "incident"
+Translate = Callable[..., str]
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,67 @@ def series(store: Store, country: str, source: str = "ucdp") -> tuple[pd.DataFra
     return out.sort_values(["unit", "month"]).reset_index(drop=True), unit
 
 
+def incident_deaths(store: Store, country: str, unit_kind: str) -> pd.DataFrame:
+    """Deaths per area and month of published incident reports no GED event already records.
+
+    Columns unit, unit_name, month, deaths; the areas are the panel's (admin-1 code, or the
+    country).
+    """
+    country = country.upper()
+    linked = reconcile.matches(store, country)
+    if "right_source" in linked:
+        linked = linked[linked["right_source"] == INCIDENTS]
+    counted = set(linked["right_id"])
+    area = (
+        "coalesce(admin1_code, '(outside loaded boundaries)'), "
+        "coalesce(admin1, '(outside loaded boundaries)')"
+        if unit_kind == "admin1"
+        else "country_iso3, country_iso3"
+    )
+    frame = (
+        store.con.cursor()
+        .execute(
+            f"SELECT event_id, {area}, CAST(date_trunc('month', date_start) AS DATE), "
+            "coalesce(fatalities_best, 0) FROM events WHERE source = ? AND country_iso3 = ?",
+            [INCIDENTS, country],
+        )
+        .df()
+    )
+    frame.columns = ["event_id", "unit", "unit_name", "month", "deaths"]
+    frame = frame[~frame["event_id"].isin(counted)]
+    frame["month"] = pd.to_datetime(frame["month"])
+    out = frame.groupby(["unit", "unit_name", "month"], as_index=False).agg(
+        deaths=("deaths", "sum")
+    )
+    out["deaths"] = out["deaths"].astype(int)
+    return out
+
+
+def with_incidents(deaths: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
+    """`deaths` plus the incident reports' (`incident_deaths`), balanced to the later end.
+
+    Months after the last one of `deaths` that a report falls in are added for every area
+    (0 where nothing was reported), so the record rule compares like with like.
+    """
+    if extra.empty:
+        return deaths.assign(incident_deaths=0)
+    months = pd.date_range(
+        deaths["month"].min(), max(deaths["month"].max(), extra["month"].max()), freq="MS"
+    )
+    names = pd.concat([deaths[["unit", "unit_name"]], extra[["unit", "unit_name"]]])
+    names = names.drop_duplicates("unit")
+    grid = names.merge(pd.DataFrame({"month": months}), how="cross")
+    out = grid.merge(deaths[["unit", "month", "deaths"]], on=["unit", "month"], how="left")
+    out = out.merge(
+        extra[["unit", "month", "deaths"]].rename(columns={"deaths": "incident_deaths"}),
+        on=["unit", "month"],
+        how="left",
+    )
+    out[["deaths", "incident_deaths"]] = out[["deaths", "incident_deaths"]].fillna(0).astype(int)
+    out["deaths"] += out["incident_deaths"]
+    return out.sort_values(["unit", "month"]).reset_index(drop=True)
+
+
 def fire(deaths: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     """The observed rules' alerts over a balanced `unit`, `month`, `deaths` frame.
 
@@ -142,20 +213,45 @@ def _evidence(country: str, unit_kind: str, unit: str, month: pd.Timestamp, sour
     return f"/api/events?{urlencode(query)}"
 
 
+def english(message: str, /, **values: object) -> str:
+    """The message as written (English), `{name}` placeholders filled: the default `_`."""
+    return message.format(**values)
+
+
 def _message(
-    rule: str, unit: str, month: pd.Timestamp, deaths: float, reference: float, rules: Rules
+    rule: str,
+    unit: str,
+    month: pd.Timestamp,
+    deaths: float,
+    reference: float,
+    rules: Rules,
+    reported: int = 0,
+    _: Translate = english,
 ) -> str:
-    when = f"{month:%b %Y}"
+    """An alert in words, in the language of `_` (e.g. `peacewatch.report.i18n.get("fr")._`)."""
+    values: dict[str, object] = {"unit": unit, "when": f"{month:%Y-%m}", "deaths": int(deaths)}
+    if rule == "forecast":
+        return _(
+            "{unit}, {when}: forecast P(>= 25 deaths) {p}, at or above {reference}",
+            unit=unit,
+            when=values["when"],
+            p=f"{deaths:.2f}",
+            reference=f"{reference:.2f}",
+        )
+    values["of_which"] = _(" ({n} from incident reports)", n=reported) if reported else ""
     if rule == "record":
-        return (
-            f"{unit}, {when}: {int(deaths)} deaths, more than in any of the {rules.lookback} "
-            f"months before (at most {int(reference)})"
+        return _(
+            "{unit}, {when}: {deaths} deaths{of_which}, more than in any of the {lookback} "
+            "months before (at most {reference})",
+            lookback=rules.lookback,
+            reference=int(reference),
+            **values,
         )
-    if rule == "threshold":
-        return (
-            f"{unit}, {when}: {int(deaths)} deaths, at or above the threshold of {int(reference)}"
-        )
-    return f"{unit}, {when}: forecast P(>= 25 deaths) {deaths:.2f}, at or above {reference:.2f}"
+    return _(
+        "{unit}, {when}: {deaths} deaths{of_which}, at or above the threshold of {reference}",
+        reference=int(reference),
+        **values,
+    )
 
 
 def current(
@@ -165,21 +261,36 @@ def current(
     source: str = "ucdp",
     months: int = 1,
     with_forecast: bool = True,
+    incidents: bool = True,
+    _: Translate = english,
 ) -> pd.DataFrame:
     """The alerts of the last `months` months of data, and the forecast alerts after them.
 
     Columns unit, month, rule, deaths (for `forecast`: the probability), reference, message,
-    evidence (an API query of the events behind it; for `forecast`, the forecast itself).
+    evidence (an API query of the source's events behind it; for `forecast`, the forecast
+    itself), incident_deaths and incident_evidence (the part of the deaths from published
+    incident reports no GED event records, and the query listing those reports).
     """
     rules = rules or Rules()
     country = country.upper()
     deaths, unit = series(store, country, source)
+    extra = incident_deaths(store, country, unit) if incidents else deaths.iloc[:0]
+    deaths = with_incidents(deaths, extra)
     last = deaths["month"].max()
     fired = fire(deaths, rules)
     recent = fired[fired["month"] > last - pd.DateOffset(months=months)].copy()
     recent["evidence"] = [
         _evidence(country, unit, str(u), m, source)
         for u, m in zip(recent["unit"], recent["month"], strict=True)
+    ]
+    from_reports = deaths.set_index(["unit", "month"])["incident_deaths"]
+    recent["incident_deaths"] = [
+        int(from_reports.get((u, m), 0))
+        for u, m in zip(recent["unit"], recent["month"], strict=True)
+    ]
+    recent["incident_evidence"] = [
+        _evidence(country, unit, str(u), m, INCIDENTS) if n else None
+        for u, m, n in zip(recent["unit"], recent["month"], recent["incident_deaths"], strict=True)
     ]
     parts = [recent]
     if with_forecast:
@@ -199,6 +310,8 @@ def current(
                         "evidence": (
                             f"/api/forecasts?country={country}&unit={unit}&horizon={rules.horizon}"
                         ),
+                        "incident_deaths": 0,
+                        "incident_evidence": None,
                     }
                 )
             )
@@ -207,13 +320,14 @@ def current(
     names = dict(zip(deaths["unit"], deaths["unit_name"], strict=True))
     out["unit_name"] = [names.get(u, str(u)) for u in out["unit"]]
     out["message"] = [
-        _message(r, str(u), pd.Timestamp(m), float(d), float(ref), rules)
-        for r, u, m, d, ref in zip(
+        _message(r, str(u), pd.Timestamp(m), float(d), float(ref), rules, int(n or 0), _)
+        for r, u, m, d, ref, n in zip(
             out["rule"],
             out["unit_name"],
             out["month"],
             out["deaths"],
             out["reference"],
+            out["incident_deaths"],
             strict=True,
         )
     ]

@@ -131,11 +131,12 @@ def overview(request: Request, store: StoreDep, who: CallerDep, iso3: str) -> HT
 
     def current_alerts() -> dict[str, Any]:
         try:
-            return {"found": alerts.current(store, iso3).to_dict("records"), "missing": None}
+            found = alerts.current(store, iso3, _=i18n.get(who.lang)._)
+            return {"found": found.to_dict("records"), "missing": None}
         except PeacewatchError as exc:
             return {"found": [], "missing": str(exc)}
 
-    warnings = memo(request.app.state, ("alerts-overview", iso3), current_alerts)
+    warnings = memo(request.app.state, ("alerts-overview", iso3, who.lang), current_alerts)
     return render("overview.html.j2", who, iso3=iso3, cards=cards, alerts=warnings)
 
 
