@@ -12,12 +12,14 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
+from peacewatch.report.i18n import EXTRACT_KEYWORDS
+
 with open("babel.cfg", encoding="utf-8") as fh:
     method_map, options_map = parse_mapping_cfg(fh)
 found = sorted(
     {
         m[2] if isinstance(m[2], str) else m[2][0]
-        for m in extract_from_dir(".", method_map, options_map, keywords={"_": None})
+        for m in extract_from_dir(".", method_map, options_map, keywords=EXTRACT_KEYWORDS)
     }
 )
 for po in sorted(Path("src/peacewatch/locale").glob("*/LC_MESSAGES/peacewatch.po")):

@@ -10,7 +10,21 @@ from pathlib import Path
 
 
 class PeacewatchError(Exception):
-    """Base class of every error peacewatch raises on purpose."""
+    """Base class of every error peacewatch raises on purpose.
+
+    `tell` keeps the message's words apart from its values (`template`, `values`), so a page
+    can show it in the reader's language from the message catalogs.
+    """
+
+    template: str | None = None
+    values: dict[str, object] = {}  # noqa: RUF012 - replaced per instance by `tell`
+
+    @classmethod
+    def tell(cls, template: str, /, **values: object) -> PeacewatchError:
+        """The error with message `template` filled from `values` (English when printed)."""
+        exc = cls(template.format(**values) if values else template)
+        exc.template, exc.values = template, values
+        return exc
 
 
 class SourceFormatError(PeacewatchError):

@@ -303,7 +303,7 @@ def _publish_event(con: Any, record: dict[str, Any]) -> None:
 def create(store: Store, user: User, values: dict[str, Any]) -> dict[str, Any]:
     """File a new incident as a draft (reporters and above)."""
     if not user.at_least("reporter"):
-        raise Forbidden("only reporters, analysts and admins file incidents")
+        raise Forbidden.tell("only reporters, analysts and admins file incidents")
     fields = validate(store, values)
     with WRITE_LOCK:
         now = _now()
@@ -329,7 +329,11 @@ def update(store: Store, user: User, incident_id: int, values: dict[str, Any]) -
         own_draft = record["reporter"] == user.username and record["status"] == "draft"
         reviewing = user.cleared and record["status"] in ("draft", "submitted", "verified")
         if not (own_draft or reviewing):
-            raise Forbidden(f"incident {incident_id} ({record['status']}) cannot be edited by you")
+            raise Forbidden.tell(
+                "incident {id} ({status}) cannot be edited by you",
+                id=incident_id,
+                status=record["status"],
+            )
         merged = {k: record.get(k) for k in FIELDS} | values
         if "place" in values and not {"latitude", "longitude"} & set(values):
             # A new named place is resolved again rather than kept at the old point.
@@ -352,9 +356,11 @@ def transition(store: Store, user: User, incident_id: int, action: str) -> dict[
     with WRITE_LOCK:
         record = _visible_row(store, user, incident_id)
         if not user.at_least(role):
-            raise Forbidden(f"{action}: needs the {role} role or above")
+            raise Forbidden.tell(
+                "{action}: needs the {role} role or above", action=action, role=role
+            )
         if action == "submit" and record["reporter"] != user.username and not user.cleared:
-            raise Forbidden("submit: only the reporter or an analyst submits an incident")
+            raise Forbidden.tell("submit: only the reporter or an analyst submits an incident")
         if record["status"] not in sources:
             raise PeacewatchError(
                 f"{action}: incident {incident_id} is {record['status']}, "
@@ -392,7 +398,7 @@ def _visible_row(store: Store, user: User | None, incident_id: int) -> dict[str,
     record = _row(store, incident_id)
     condition, params = visibility(user)
     if record is None:
-        raise NotFound(f"incident {incident_id}: not found")
+        raise NotFound.tell("incident {id}: not found", id=incident_id)
     allowed = (
         store.con.cursor()
         .execute(
@@ -402,7 +408,7 @@ def _visible_row(store: Store, user: User | None, incident_id: int) -> dict[str,
         .fetchone()
     )
     if not allowed or not allowed[0]:
-        raise NotFound(f"incident {incident_id}: not found")
+        raise NotFound.tell("incident {id}: not found", id=incident_id)
     return record
 
 
@@ -415,7 +421,7 @@ def history(store: Store, user: User | None, incident_id: int) -> list[dict[str,
     """The audit trail of an incident: analysts and admins only."""
     _visible_row(store, user, incident_id)
     if not (user and user.cleared):
-        raise Forbidden("the audit trail is for analysts and admins")
+        raise Forbidden.tell("the audit trail is for analysts and admins")
     cur = store.con.cursor()
     cur.execute(
         "SELECT version, action, changed_by, changed_at FROM incident_versions "

@@ -241,3 +241,55 @@ def test_map_layers_camps_reconciled_points_and_french(server):
         browser.close()
     assert errors == []
     assert outside == []
+
+
+OVERFLOW = """() => {
+    const wide = [];
+    for (const table of document.querySelectorAll('main table')) {
+        const box = table.closest('.card') || document.querySelector('main');
+        const room = box.clientWidth;
+        if (table.getBoundingClientRect().width > room + 1) {
+            const card = table.closest('.card');
+            const name = card ? card.querySelector('h2').textContent : (table.id || 'table');
+            wide.push([name, Math.round(table.getBoundingClientRect().width), room]);
+        }
+    }
+    if (document.documentElement.scrollWidth > window.innerWidth + 1) {
+        wide.push(['page', document.documentElement.scrollWidth, window.innerWidth]);
+    }
+    return wide;
+}"""
+
+
+@pytest.mark.slow
+def test_every_page_fits_a_laptop_screen(server):
+    """At 1366x768 each page's tables fit their cards (nothing cut off or scrolled sideways)
+    and the page itself never scrolls sideways; a screenshot of each, in both languages."""
+    from playwright.sync_api import expect, sync_playwright
+
+    errors, outside = [], []
+    ARTIFACTS.mkdir(exist_ok=True)
+    pages = {
+        "home": ("/", "h1"),
+        "overview": ("/country/MLI", "#alerts"),
+        "map": ("/map?country=MLI&year=2020", "path.region"),
+        "forecast": ("/forecast/MLI", "#forecast th"),
+        "impact": ("/impact/MLI", "h1"),
+        "incidents": ("/incidents", "h1"),
+    }
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        for lang in ("en", "fr"):
+            _ctx, page = guarded_page(
+                browser, server, errors, outside, viewport={"width": 1366, "height": 768},
+                locale=lang, extra_http_headers={"Accept-Language": lang},
+            )  # fmt: skip
+            for name, (path, ready) in pages.items():
+                page.goto(server + path, timeout=240_000)
+                expect(page.locator(ready).first).to_be_visible(timeout=120_000)
+                page.screenshot(path=str(ARTIFACTS / f"web-1366-{name}-{lang}.png"))
+                assert page.evaluate(OVERFLOW) == [], (name, lang)
+            _ctx.close()
+        browser.close()
+    assert errors == []
+    assert outside == []

@@ -161,7 +161,7 @@ def test_pages_in_french_from_the_browser_or_by_choice(client, auth):
     french = {"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.8", "Accept": "text/html"}
     pages = {
         "/": ["Pays de la base", "vue d'ensemble", "Se connecter"],
-        "/country/MLI": ["MLI : indicateurs", "Alertes"],
+        "/country/MLI": ["MLI : indicateurs", "Alertes", "Violence organisée par an", "sécurité"],
         "/map": ["Carte", "toutes les années"],
         "/forecast/MLI": ["prévision pour les 3 prochains mois"],
         "/incidents": ["Rechercher", "Confidentialité"],
@@ -194,3 +194,21 @@ def test_accept_language_is_read_by_weight(header, expected):
     from peacewatch.web.lang import from_header
 
     assert from_header(header) == expected
+
+
+def test_error_pages_speak_the_readers_language_and_the_api_stays_english(client, auth):
+    """A 403, 404 and 401 page in French from the catalog (the values filled in); the same
+    errors as JSON keep the English message a script can match on."""
+    french = {"Accept-Language": "fr", "Accept": "text/html"}
+    missing = client.get("/incidents/987654", headers=french)
+    assert missing.status_code == 404
+    assert "incident 987654 : introuvable" in html.unescape(missing.text)
+    denied = client.get("/admin/users", headers={**french, **auth("rita")})
+    assert denied.status_code == 403
+    assert "nécessite le rôle admin ou supérieur" in html.unescape(denied.text)
+    unknown = client.get("/no/such/page", headers=french)
+    assert "Page introuvable" in html.unescape(unknown.text)
+    anonymous = client.get("/incidents/new", headers=french)
+    assert "connectez-vous d'abord" in html.unescape(anonymous.text)
+    api = client.get("/api/incidents/987654", headers={"Accept-Language": "fr", **auth("ana")})
+    assert api.json()["error"]["message"] == "incident 987654: not found"

@@ -143,9 +143,13 @@ def lines(
     series: dict[str, str],
     title: str,
     marks: Iterable[tuple[object, str]] = (),
+    size: tuple[float, float] = (7.5, 3.0),
 ) -> str:
-    """One line per column in `series` (column -> label)."""
-    fig, ax = plt.subplots(figsize=(7.5, 3.0))
+    """One line per column in `series` (column -> label).
+
+    `size` in inches: text stays 7-10 pt, so a smaller figure shown in a small box reads larger.
+    """
+    fig, ax = plt.subplots(figsize=size)
     for i, (col, label) in enumerate(series.items()):
         ax.plot(frame[x], frame[col], label=label, color=PALETTE[i % len(PALETTE)], lw=1.4)
     ax.set_title(title, loc="left", fontsize=10)

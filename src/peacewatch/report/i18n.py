@@ -42,6 +42,10 @@ def catalog_path(code: str) -> object:
     return resources.files("peacewatch").joinpath("locale", code, "LC_MESSAGES", f"{DOMAIN}.po")
 
 
+# What message extraction (scripts/messages.sh, the catalog test) reads as a message: `_(...)`,
+# an error's `.tell(template, ...)` and the template of `AuthError(status, template, ...)`.
+EXTRACT_KEYWORDS: dict[str, tuple[int, ...] | None] = {"_": None, "tell": None, "AuthError": (2,)}
+
 @dataclass(eq=False)
 class Lang:
     """One language: `_` translates, `n`, `pct`, `day` and `month` format in its conventions."""

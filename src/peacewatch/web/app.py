@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from types import SimpleNamespace
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from peacewatch import __version__
 from peacewatch.errors import PeacewatchError
 from peacewatch.incidents import Forbidden, NotFound
+from peacewatch.report import i18n
 from peacewatch.settings import Settings
 from peacewatch.store import Store
 from peacewatch.web import admin, api_routes, pages
@@ -80,11 +82,21 @@ def wants_page(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def reply(request: Request, status: int, message: str, **extra: object) -> Response:
-    """The error as a page for a person, as the common JSON shape for everyone else."""
+def reply(
+    request: Request, status: int, message: str, words: object = None, **extra: object
+) -> Response:
+    """The error as a page for a person, as the common JSON shape for everyone else.
+
+    `words`: the exception, if it keeps its message's template and values (`tell`): the page
+    shows it in the reader's language; the JSON keeps the English message.
+    """
     if not wants_page(request):
         return error(status, message, **extra)
-    context = pages.page_context(page_language(request), request.url.path)
+    lang = page_language(request)
+    context = pages.page_context(lang, request.url.path)
+    template = getattr(words, "template", None)
+    if template:
+        message = i18n.get(lang)._(template, **getattr(words, "values", {}))
     html = pages.TEMPLATES.get_template("error.html.j2").render(
         user=None,
         csrf=None,
@@ -119,19 +131,19 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     @app.exception_handler(AuthError)
     async def auth_error(request: Request, exc: AuthError) -> Response:
-        return reply(request, exc.status, exc.message)
+        return reply(request, exc.status, exc.message, exc)
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> Response:
-        return reply(request, 403, str(exc))
+        return reply(request, 403, str(exc), exc)
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
-        return reply(request, 404, str(exc))
+        return reply(request, 404, str(exc), exc)
 
     @app.exception_handler(PeacewatchError)
     async def bad_input(request: Request, exc: PeacewatchError) -> Response:
-        return reply(request, 422, str(exc))
+        return reply(request, 422, str(exc), exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -144,7 +156,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return reply(request, exc.status_code, str(exc.detail))
+        detail = str(exc.detail)
+        return reply(request, exc.status_code, detail, SimpleNamespace(template=detail, values={}))
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:

@@ -91,6 +91,24 @@ def _countries(store: Any) -> list[str]:
     return [r[0] for r in rows]
 
 
+def _latest(frame: pd.DataFrame, most: int = 12) -> pd.DataFrame:
+    """The rows a card shows: every row of the latest year (e.g. all regions), else the last 6."""
+    if "year" in frame.columns and frame["year"].notna().any():
+        latest = frame[frame["year"] == frame["year"].max()]
+        if len(latest) > 1:
+            return latest.head(most)
+    return frame.tail(6)
+
+
+def known_words(lang: i18n.Lang, text: str) -> str:
+    """`text` in the page's language where the catalog has it, else as written.
+
+    Indicator descriptions and data columns are run-time text: a page shows the English
+    rather than asking the catalog for a message it does not hold.
+    """
+    return lang._(text) if lang.code == "en" or text in lang.known else text
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(store: StoreDep, who: CallerDep) -> HTMLResponse:
     """The countries in the store, with links to their pages."""
@@ -105,6 +123,7 @@ def overview(request: Request, store: StoreDep, who: CallerDep, iso3: str) -> HT
         return render("error.html.j2", who, 404, message=f"no events for {iso3!r} in the store")
     first, last = panel.default_range(store, iso3)
     results = indicators.compute_all(store, iso3, first, last, may_see_licensed(request, who))
+    lang = i18n.get(who.lang)
     cards = []
     for name, result in results.items():
         frame = result.frame
@@ -112,16 +131,18 @@ def overview(request: Request, store: StoreDep, who: CallerDep, iso3: str) -> HT
         trend = None
         if "year" in frame.columns and numeric and frame["year"].nunique() > 1:
             yearly = frame.groupby("year", as_index=False)[numeric[:3]].sum()
-            svg = charts.lines(yearly, "year", {c: c for c in numeric[:3]}, "")
+            names = {c: known_words(lang, c.replace("_", " ")) for c in numeric[:3]}
+            svg = charts.lines(yearly, "year", names, "", size=(5.0, 2.4))
             trend = svg_image(svg, f"{result.indicator.title} by year")
         cards.append(
             {
                 "name": name,
-                "title": result.indicator.title,
-                "dimension": result.indicator.dimension,
-                "description": result.indicator.description,
-                "rows": frame.tail(6).astype(object).where(frame.notna(), None).to_dict("records"),
+                "title": known_words(lang, result.indicator.title),
+                "dimension": known_words(lang, result.indicator.dimension.replace("_", " ")),
+                "description": known_words(lang, result.indicator.description),
+                "rows": _latest(frame).astype(object).where(frame.notna(), None).to_dict("records"),
                 "columns": list(frame.columns),
+                "headers": [known_words(lang, str(c).replace("_", " ")) for c in frame.columns],
                 "numeric": numeric,
                 "provenance": result.provenance,
                 "withheld": result.withheld,

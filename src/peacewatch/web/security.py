@@ -43,12 +43,16 @@ HEADERS = {
 
 
 class AuthError(Exception):
-    """401 or 403 with a message (the app turns it into the common error shape)."""
+    """401 or 403 with a message (the app turns it into the common error shape).
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
+    `template` and `values` as in `PeacewatchError.tell`: pages show it translated.
+    """
+
+    def __init__(self, status: int, template: str, /, **values: object) -> None:
+        self.message = template.format(**values) if values else template
+        super().__init__(self.message)
         self.status = status
-        self.message = message
+        self.template, self.values = template, values
 
 
 @dataclass
@@ -170,5 +174,5 @@ def require(who: Caller, role: str) -> User:
     if who.user is None:
         raise AuthError(401, "sign in first (session cookie or API token)")
     if not who.user.at_least(role):
-        raise AuthError(403, f"needs the {role} role or above")
+        raise AuthError(403, "needs the {role} role or above", role=role)
     return who.user
