@@ -155,10 +155,14 @@ def events(
     )
     cols = ", ".join(f'"{c}"' for c in columns)
     page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
-    frame = store.con.execute(
-        f"SELECT {cols} FROM events WHERE {condition} ORDER BY date_start, event_id{page}",
-        params,
-    ).df()
+    frame = (
+        store.con.cursor()
+        .execute(
+            f"SELECT {cols} FROM events WHERE {condition} ORDER BY date_start, event_id{page}",
+            params,
+        )
+        .df()
+    )
     if not geometry:
         return frame
     points = gpd.points_from_xy(frame["longitude"], frame["latitude"])
@@ -168,8 +172,27 @@ def events(
 def count_events(store: Store, **filters: str | date | bool | None) -> int:
     """How many events match the filters of `event_filter`."""
     condition, params = event_filter(**filters)  # type: ignore[arg-type]
-    row = store.con.execute(f"SELECT count(*) FROM events WHERE {condition}", params).fetchone()
+    row = (
+        store.con.cursor()
+        .execute(f"SELECT count(*) FROM events WHERE {condition}", params)
+        .fetchone()
+    )
     return int(row[0]) if row else 0
+
+
+def count_events_and_public(store: Store, **filters: str | date | None) -> tuple[int, int]:
+    """How many events match the filters, and how many of them may be passed on (one scan)."""
+    condition, params = event_filter(**filters)  # type: ignore[arg-type]
+    row = (
+        store.con.cursor()
+        .execute(
+            "SELECT count(*), count(*) FILTER (WHERE coalesce(redistributable, false)) "
+            f"FROM events WHERE {condition}",
+            params,
+        )
+        .fetchone()
+    )
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def sources(store: Store) -> pd.DataFrame:

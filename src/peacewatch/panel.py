@@ -355,6 +355,8 @@ def _add_filter(sql: str, condition: str) -> str:
 # `ucdp`: GED final where a final release covers the month, GED Candidate after it (a final
 # release supersedes the Candidate months it covers, so the two never overlap; vintages.py).
 SOURCE_GROUPS = {"ucdp": ("ucdp_ged", "ucdp_candidate")}
+# The admin-1 unit of events outside every loaded boundary (the SQL above spells it too).
+OUTSIDE = "(outside loaded boundaries)"
 
 
 def source_condition(source: str) -> str:

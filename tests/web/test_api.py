@@ -361,3 +361,44 @@ def test_events_once_folds_a_hand_labelled_match(client, auth, web_store):
     public = client.get("/api/events", params={**query, "once": "true"}).json()
     assert all(not r["event_id"].startswith("acled:") for r in public["items"])
     assert all("acled" not in (r["also_in"] or "") for r in public["items"])
+
+
+@pytest.mark.parametrize("unit", ["country", "admin1", "priogrid"])
+def test_panel_slices_of_the_kept_panel_equal_panels_built_for_the_request(client, web_store, unit):
+    """Whole months come from the panel kept in memory; they must be exactly the panel built
+    for the same period (and a part month, built, still counts only its days)."""
+    from peacewatch import panel
+
+    for start, end in [("2018-01-01", "2018-12-31"), ("2019-03-01", "2020-02-29"),
+                       (None, "1995-06-30"), ("2023-07-01", None)]:  # fmt: skip
+        params = {"country": "MLI", "unit": unit, "limit": 5000, "measures": "all"}
+        params.update({k: v for k, v in (("date_from", start), ("date_to", end)) if v})
+        got = client.get("/api/panels", params=params).json()
+        while len(got["items"]) < got["total"]:  # every page
+            more = client.get("/api/panels", params={**params, "offset": len(got["items"])})
+            got["items"] += more.json()["items"]
+        built = panel.panel(web_store, unit, "MLI", start, end, "ucdp_ged")
+        assert got["total"] == len(built), (unit, start, end)
+        assert [r["unit"] for r in got["items"]] == list(built["unit"].astype(str))
+        first, last = got["items"][0], got["items"][-1]
+        assert first["month"][:7] == str(built["month"].iloc[0])[:7]
+        assert last["month"][:7] == str(built["month"].iloc[-1])[:7]
+        for column in ("events", "fatalities_best", "fatalities_sb", "events_battle"):
+            assert sum(r[column] for r in got["items"]) == built[column].sum(), column
+    # Independent: the 2019 deaths of the kept panel are the events table's precise-date sum.
+    year = client.get("/api/panels", params={"country": "MLI", "unit": unit, "limit": 5000,
+                      "date_from": "2019-01-01", "date_to": "2019-12-31"}).json()  # fmt: skip
+    (deaths,) = web_store.con.execute(
+        "SELECT sum(fatalities_best) FROM events WHERE source = 'ucdp_ged' AND country_iso3 = "
+        "'MLI' AND year(date_start) = 2019 AND date_precision <> 'year'"
+    ).fetchone()
+    if unit != "priogrid":  # cells: only events whose cell centre lies in the country
+        assert sum(r["fatalities_best"] for r in year["items"]) == deaths
+    part = client.get("/api/panels", params={"country": "MLI", "unit": "country", "limit": 5000,
+                      "date_from": "2019-01-01", "date_to": "2019-01-15"}).json()  # fmt: skip
+    (half,) = web_store.con.execute(
+        "SELECT coalesce(sum(fatalities_best), 0) FROM events WHERE source = 'ucdp_ged' AND "
+        "country_iso3 = 'MLI' AND date_start BETWEEN '2019-01-01' AND '2019-01-15' "
+        "AND date_precision <> 'year'"
+    ).fetchone()
+    assert [r["fatalities_best"] for r in part["items"]] == [half]

@@ -46,6 +46,7 @@ def catalog_path(code: str) -> object:
 # an error's `.tell(template, ...)` and the template of `AuthError(status, template, ...)`.
 EXTRACT_KEYWORDS: dict[str, tuple[int, ...] | None] = {"_": None, "tell": None, "AuthError": (2,)}
 
+
 @dataclass(eq=False)
 class Lang:
     """One language: `_` translates, `n`, `pct`, `day` and `month` format in its conventions."""

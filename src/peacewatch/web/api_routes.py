@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
 import numpy as np
+import orjson
 import pandas as pd
 import shapely
 from fastapi import APIRouter, Body, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from peacewatch import api, csvsafe, geo, incidents, indicators, panel, vintages
@@ -55,8 +55,34 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def _plain(value: Any) -> Any:
+    """What orjson cannot write itself: pandas timestamps and missing values."""
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def dumps(body: Any) -> bytes:
+    """JSON bytes (orjson: numpy numbers, dates as ISO, NaN and infinities as null)."""
+    return orjson.dumps(body, default=_plain, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows as dicts for `dumps`: whole columns to lists, then zipped.
+
+    Several times faster than `to_dict("records")`, which boxes every value.
+    """
+    names = [str(c) for c in frame.columns]
+    columns = [frame[c].tolist() for c in frame.columns]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
 def _tabular(
-    frame: pd.DataFrame, fmt: str, name: str, page: dict[str, int] | None = None
+    frame: pd.DataFrame, fmt: str, name: str, page: dict[str, Any] | None = None
 ) -> Response:
     if fmt == "csv":
         buf = io.StringIO()
@@ -73,17 +99,17 @@ def _tabular(
             {
                 "type": "Feature",
                 "geometry": None
-                if row["latitude"] is None
+                if row["latitude"] is None or row["latitude"] != row["latitude"]
                 else {"type": "Point", "coordinates": [row["longitude"], row["latitude"]]},
                 "properties": row,
             }
-            for row in _records(frame)
+            for row in _rows(frame)
         ]
         body: dict[str, Any] = {"type": "FeatureCollection", "features": features}
         if page:
             body.update(page)
-        return Response(json.dumps(body), media_type="application/geo+json")
-    return JSONResponse({**(page or {}), "items": _records(frame)})
+        return Response(dumps(body), media_type="application/geo+json")
+    return Response(dumps({**(page or {}), "items": _rows(frame)}), media_type="application/json")
 
 
 @router.get("/health")
@@ -143,9 +169,9 @@ def events(
         "bbox": bbox,
         "admin1": admin1,
     }
-    withheld = 0
+    withheld, public = 0, 0
     if not may_see_licensed(request, who):
-        private = store.restricted_sources()
+        private = memo(request.app.state, ("restricted",), store.restricted_sources)
         if source in private:
             roles = ", ".join(request.app.state.settings.licensed_roles)
             raise AuthError(
@@ -153,17 +179,16 @@ def events(
                 f"source {source}: its terms forbid passing raw rows on; they are served to "
                 f"the roles {roles} only. Its aggregates are public: /api/panels?source={source}",
             )
-        withheld = api.count_events(store, **filters) - api.count_events(
-            store, public_only=True, **filters
-        )
+        every, public = api.count_events_and_public(store, **filters)
+        withheld = every - public
         filters["public_only"] = True
     if once:
         single = country.upper() if country and "," not in country else None
         links = memo(request.app.state, ("links", single), lambda: reconcile.matches(store, single))
-        every = reconcile.dedupe(api.events(store, columns=EVENT_FIELDS, **filters), links)
-        total, frame = len(every), every.iloc[offset : offset + limit]
+        once_rows = reconcile.dedupe(api.events(store, columns=EVENT_FIELDS, **filters), links)
+        total, frame = len(once_rows), once_rows.iloc[offset : offset + limit]
     else:
-        total = api.count_events(store, **filters)
+        total = public if filters.get("public_only") else api.count_events(store, **filters)
         frame = api.events(store, columns=EVENT_FIELDS, limit=limit, offset=offset, **filters)
     page: dict[str, Any] = {"total": int(total), "limit": limit, "offset": offset}
     if withheld:
@@ -178,8 +203,95 @@ def events(
 CORE_MEASURES = ("events", "fatalities_best", "fatalities_sb", "fatalities_ns", "fatalities_os")
 
 
+def _materialised(frame: pd.DataFrame) -> pd.DataFrame:
+    """A panel made cheap to slice: plain object strings, months as datetimes, no attrs.
+
+    (pandas deep-copies `attrs` on every operation, and iterating Arrow strings is slow.)
+    """
+    frame = frame.copy()
+    frame.attrs = {}
+    frame["month"] = pd.to_datetime(frame["month"])
+    for column in ("unit", "unit_name"):
+        frame[column] = frame[column].astype(object)
+    return frame
+
+
+def _whole_months(
+    start: date | None, end: date | None, first: date, last: date
+) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The months a request covers, if it covers whole months inside the data's span.
+
+    Then a slice of the panel built over the whole span has exactly the rows and counts a
+    panel built for the request would have; otherwise (a part month, or months before the
+    first or after the last event, which a built panel fills with zeros) None.
+    """
+    lo = pd.Timestamp(first).to_period("M").start_time
+    hi = pd.Timestamp(last).to_period("M").start_time
+    begin = lo if start is None else pd.Timestamp(start)
+    finish = hi if end is None else pd.Timestamp(end).to_period("M").start_time
+    if start is not None and (begin.day != 1 or begin < lo):
+        return None
+    if end is not None and (not pd.Timestamp(end).is_month_end or finish > hi):
+        return None
+    return begin, finish
+
+
+def _panel_rows(
+    request: Request,
+    store: Store,
+    unit: str,
+    country: str,
+    date_from: date | None,
+    date_to: date | None,
+    source: str,
+    wanted: tuple[str, ...],
+) -> pd.DataFrame:
+    """The panel of the request: a slice of the materialised whole-span panel where it can be.
+
+    The whole span's panel of a country, unit kind and source (every measure) is built once per
+    store state and kept in memory; a request for whole months only slices it (rows by month,
+    columns by measure). Part months are built exactly, as before.
+    """
+    code = country.upper()
+    first, last = memo(
+        request.app.state, ("span", code, source), lambda: panel.default_range(store, code, source)
+    )
+    months = _whole_months(date_from, date_to, first, last)
+    if months is None:
+        built = panel.panel(store, unit, code, date_from, date_to, source, wanted)
+        built["month"] = pd.to_datetime(built["month"])
+        return built[["unit", "unit_name", "month", *dict.fromkeys(wanted)]] if wanted else built
+    whole = memo(
+        request.app.state,
+        ("panel", code, unit, source),
+        lambda: _materialised(panel.panel(store, unit, code, None, None, source)),
+    )
+    missing = [m for m in wanted if m not in whole.columns]
+    if missing:
+        raise PeacewatchError(f"measures: unknown panel column(s) {', '.join(missing)}")
+    rows = whole[(whole["month"] >= months[0]) & (whole["month"] <= months[1])]
+    # A built panel lists the units of its frame (admin-1 areas, the country's cells) and,
+    # besides, those its period's events fall in (outside the boundaries, border cells):
+    # such a unit stays only if an event of the slice is in it.
+    if unit == "admin1":
+        framed = rows["unit"] != panel.OUTSIDE
+    elif unit == "priogrid":
+        cells = memo(request.app.state, ("cells", code), lambda: panel.country_cells(store, code))
+        framed = rows["unit"].isin([str(c) for c in cells])
+    else:
+        framed = pd.Series(True, index=rows.index)
+    if not framed.all():
+        activity = (
+            (rows["events"] + rows["imprecise_events"]).groupby(rows["unit"]).transform("sum")
+        )
+        rows = rows[framed | (activity > 0)]
+    columns = ["unit", "unit_name", "month", *dict.fromkeys(wanted)] if wanted else whole.columns
+    return rows[columns]
+
+
 @router.get("/panels", response_model=None)
 def panels(
+    request: Request,
     store: StoreDep,
     country: ISO3,
     unit: Annotated[str, Query(pattern="^(country|admin1|priogrid|site:[0-9]{1,3})$")] = "admin1",
@@ -198,20 +310,29 @@ def panels(
     offset: Offset = 0,
     format: Literal["json", "csv"] = "json",
 ) -> Response:
-    """The unit x month panel (events and fatalities by type, category, actor category)."""
+    """The unit x month panel (events and fatalities by type, category, actor category).
+
+    Whole months (`date_from` the 1st, `date_to` a month's last day, or absent) are answered
+    from the panel kept in memory for the country, unit and source; a part month is built.
+    """
     wanted = () if measures == "all" else tuple(measures.split(","))
-    frame = panel.panel(store, unit, country, date_from, date_to, source, wanted)
-    frame["month"] = pd.to_datetime(frame["month"]).dt.date
-    if wanted:
-        frame = frame[["unit", "unit_name", "month", *dict.fromkeys(wanted)]]
+    frame = _panel_rows(request, store, unit, country, date_from, date_to, source, wanted)
     page: dict[str, Any] = {"total": len(frame), "limit": limit, "offset": offset}
     names = set(panel.SOURCE_GROUPS.get(source, (source,)))
-    page["attribution"] = store.attributions(names)
+    page.update(memo(request.app.state, ("panel-meta", country.upper(), source),
+                     lambda: _panel_meta(store, country.upper(), names)))  # fmt: skip
+    shown = frame.iloc[offset : offset + limit]
+    shown = shown.assign(month=shown["month"].dt.date)
+    return _tabular(shown, format, "panel", page)
+
+
+def _panel_meta(store: Store, country: str, names: set[str]) -> dict[str, Any]:
+    """The attribution and the releases of a panel's sources (the same for every slice)."""
     cov = vintages.coverage(store, country)
-    page["releases"] = _records(
-        cov[cov["source"].isin(names)][["source", "release", "first_month", "last_month", "months"]]
-    )
-    return _tabular(frame.iloc[offset : offset + limit], format, "panel", page)
+    releases = cov[cov["source"].isin(names)][
+        ["source", "release", "first_month", "last_month", "months"]
+    ]
+    return {"attribution": store.attributions(names), "releases": _records(releases)}
 
 
 @router.get("/indicators")
@@ -276,42 +397,79 @@ def _counts_by(
     )
 
 
+Shapes = list[tuple[bytes, dict[str, Any]]]
+
+
 def _areas(
     store: Store,
-    shapes: list[tuple[Any, dict[str, Any]]],
+    shapes: Shapes,
     counts: pd.DataFrame,
     key: str,
     extra: dict[str, Any] | None = None,
 ) -> Response:
-    """GeoJSON of (geometry, properties) with each area's events and deaths from `counts`."""
-    features = []
-    for geometry, properties in shapes:
-        hit = counts.loc[properties[key]] if properties[key] in counts.index else None
-        properties["events"] = int(hit["events"]) if hit is not None else 0
-        properties["deaths"] = int(hit["deaths"]) if hit is not None else 0
-        features.append(
-            {"type": "Feature", "geometry": geometry.__geo_interface__, "properties": properties}
+    """GeoJSON of (geometry as JSON, properties), each area with its events and deaths.
+
+    The geometries are written once per store state (`_shapes`); a request adds only its
+    counts, so a new period costs one GROUP BY and the properties.
+    """
+    events = counts["events"].to_dict()
+    deaths = counts["deaths"].to_dict()
+    features = [
+        b'{"type":"Feature","geometry":'
+        + geometry
+        + b',"properties":'
+        + dumps(
+            {
+                **properties,
+                "events": int(events.get(properties[key], 0)),
+                "deaths": int(deaths.get(properties[key], 0)),
+            }
         )
-    body = {"type": "FeatureCollection", "features": features, "attribution": store.attributions()}
-    return Response(json.dumps({**body, **(extra or {})}), media_type="application/geo+json")
+        + b"}"
+        for geometry, properties in shapes
+    ]
+    tail = dumps({"attribution": store.attributions(), **(extra or {})})
+    body = b'{"type":"FeatureCollection","features":[' + b",".join(features) + b"]," + tail[1:]
+    return Response(body, media_type="application/geo+json")
+
+
+def _shapes(request: Request, store: Store, kind: str, country: str) -> Shapes:
+    """A country's admin-1 polygons or PRIO-GRID squares as GeoJSON geometries (kept)."""
+
+    def build() -> Shapes:
+        if kind == "admin1":
+            polygons = store.admin1_polygons(country)
+            return [
+                (
+                    dumps(row["geometry"].__geo_interface__),
+                    {"admin_code": row["admin_code"], "name": row["name"]},
+                )
+                for row in polygons.to_dict("records")
+            ]
+        out: Shapes = []
+        for gid in panel.country_cells(store, country):
+            lat, lon = geo.priogrid_centroid(gid)
+            square = shapely.box(lon - 0.25, lat - 0.25, lon + 0.25, lat + 0.25)
+            out.append((dumps(square.__geo_interface__), {"priogrid_gid": gid, "name": str(gid)}))
+        return out
+
+    shapes: Shapes = memo(request.app.state, ("shapes", kind, country), build)
+    if not shapes:
+        raise PeacewatchError(f"country: no admin-1 boundaries loaded for {country}")
+    return shapes
 
 
 @router.get("/map/admin1")
 def admin1_map(
+    request: Request,
     store: StoreDep,
     country: ISO3,
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> Response:
     """Admin-1 polygons (GeoJSON) with events and fatalities in the period, all sources."""
-    polygons = store.admin1_polygons(country.upper())
-    if polygons.empty:
-        raise PeacewatchError(f"country: no admin-1 boundaries loaded for {country.upper()}")
+    shapes = _shapes(request, store, "admin1", country.upper())
     counts = _counts_by(store, "admin1_code", country, date_from, date_to)
-    shapes = [
-        (row["geometry"], {"admin_code": row["admin_code"], "name": row["name"]})
-        for row in polygons.to_dict("records")
-    ]
     return _areas(store, shapes, counts, "admin_code")
 
 
@@ -330,15 +488,9 @@ def grid_map(
     country's events (and deaths) in cells whose centre lies outside, which are not drawn.
     """
     code = country.upper()
-    cells = memo(request.app.state, ("cells", code), lambda: panel.country_cells(store, code))
-    if not cells:
-        raise PeacewatchError(f"country: no admin-1 boundaries loaded for {code}")
+    shapes = _shapes(request, store, "grid", code)
     counts = _counts_by(store, "priogrid_gid", code, date_from, date_to)
-    shapes = []
-    for gid in cells:
-        lat, lon = geo.priogrid_centroid(gid)
-        square = shapely.box(lon - 0.25, lat - 0.25, lon + 0.25, lat + 0.25)
-        shapes.append((square, {"priogrid_gid": gid, "name": str(gid)}))
+    cells = [properties["priogrid_gid"] for _geometry, properties in shapes]
     rest = counts[~counts.index.isin(cells)]
     outside = {"events": int(rest["events"].sum()), "deaths": int(rest["deaths"].sum())}
     return _areas(store, shapes, counts, "priogrid_gid", {"outside": outside})

@@ -82,20 +82,33 @@ class ResponseCache:
             self._generation += 1
 
 
+_MEMO_LOCK = threading.Lock()
+
+
 def memo(state: Any, key: tuple[object, ...], compute: Callable[[], Any]) -> Any:
     """Compute once per store state: results of slow analyses (forecasts, impact, briefing).
 
     `state` is the app's state (`state.memo`, `state.response_cache`). Entries are keyed by the
     response cache's generation, and entries of older generations are dropped here, so a write
-    frees what it made stale.
+    frees what it made stale. Concurrent first requests for one key wait for one computation
+    (a lock per key), rather than each computing it.
     """
     generation = state.response_cache.generation
     memory: dict[tuple[object, ...], Any] = state.memo
-    for old in [k for k in memory if k[-1] != generation]:
-        memory.pop(old, None)
     full = (*key, generation)
-    if full not in memory:
-        memory[full] = compute()
+    if full in memory:
+        return memory[full]
+    with _MEMO_LOCK:
+        locks: dict[tuple[object, ...], threading.Lock] | None = getattr(state, "memo_locks", None)
+        if locks is None:
+            locks = state.memo_locks = {}
+        for old in [k for k in memory if k[-1] != generation]:
+            memory.pop(old, None)
+            locks.pop(old, None)
+        lock = locks.setdefault(full, threading.Lock())
+    with lock:
+        if full not in memory:
+            memory[full] = compute()
     return memory[full]
 
 
