@@ -19,7 +19,13 @@ from peacewatch import actors, panel
 from peacewatch.dates import parse_date
 from peacewatch.errors import PeacewatchError
 from peacewatch.loading import LoadReport, load_file
-from peacewatch.schema import ACTOR_CATEGORIES, CATEGORIES, EXPORT_COLUMNS, TABLES
+from peacewatch.schema import (
+    ACTOR_CATEGORIES,
+    CATEGORIES,
+    EVENT_COLUMNS,
+    EXPORT_COLUMNS,
+    TABLES,
+)
 from peacewatch.settings import Settings
 from peacewatch.sources.base import LoadOptions
 from peacewatch.store import Store
@@ -155,33 +161,60 @@ def events(
     )
     cols = ", ".join(f'"{c}"' for c in columns)
     page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
-    frame = (
-        store.con.cursor()
-        .execute(
-            f"SELECT {cols} FROM events WHERE {condition} ORDER BY date_start, event_id{page}",
-            params,
-        )
-        .df()
-    )
+    frame = store.con.execute(
+        f"SELECT {cols} FROM events WHERE {condition} ORDER BY date_start, event_id{page}",
+        params,
+    ).df()
     if not geometry:
         return frame
     points = gpd.points_from_xy(frame["longitude"], frame["latitude"])
     return gpd.GeoDataFrame(frame, geometry=points, crs="EPSG:4326")
 
 
+def event_records(
+    store: Store,
+    columns: tuple[str, ...],
+    limit: int,
+    offset: int = 0,
+    **filters: str | date | bool | None,
+) -> list[dict[str, object]]:
+    """One page of `events` as plain dicts, straight from DuckDB (no DataFrame).
+
+    Dates are written as pandas writes a timestamp (`2019-03-25T00:00:00`), so the API's rows
+    read the same whichever path made them. Runs on a cursor of its own (the web app's
+    requests then query in parallel); it reads the stored events, never an as-of view.
+    """
+    condition, params = event_filter(**filters)  # type: ignore[arg-type]
+    dated = [i for i, c in enumerate(columns) if EVENT_COLUMNS.get(c) == "DATE"]
+    cols = ", ".join(f'"{c}"' for c in columns)
+    rows = (
+        store.con.cursor()
+        .execute(
+            f"SELECT {cols} FROM events WHERE {condition} ORDER BY date_start, event_id "
+            f"LIMIT {int(limit)} OFFSET {int(offset)}",
+            params,
+        )
+        .fetchall()
+    )
+    out = []
+    for row in rows:
+        values = list(row)
+        for i in dated:
+            if values[i] is not None:
+                values[i] = values[i].isoformat() + "T00:00:00"
+        out.append(dict(zip(columns, values, strict=True)))
+    return out
+
+
 def count_events(store: Store, **filters: str | date | bool | None) -> int:
     """How many events match the filters of `event_filter`."""
     condition, params = event_filter(**filters)  # type: ignore[arg-type]
-    row = (
-        store.con.cursor()
-        .execute(f"SELECT count(*) FROM events WHERE {condition}", params)
-        .fetchone()
-    )
+    row = store.con.execute(f"SELECT count(*) FROM events WHERE {condition}", params).fetchone()
     return int(row[0]) if row else 0
 
 
 def count_events_and_public(store: Store, **filters: str | date | None) -> tuple[int, int]:
-    """How many events match the filters, and how many of them may be passed on (one scan)."""
+    """How many events match the filters, and how many may be passed on (one scan, own cursor)."""
     condition, params = event_filter(**filters)  # type: ignore[arg-type]
     row = (
         store.con.cursor()

@@ -30,6 +30,7 @@ from peacewatch.schema import (
     INCIDENT_STATUSES,
 )
 from peacewatch.store import Store
+from peacewatch.web import kept
 from peacewatch.web.cache import memo
 from peacewatch.web.deps import CallerDep, StoreDep
 from peacewatch.web.security import AuthError, Caller, check_csrf, licensed, require
@@ -95,21 +96,24 @@ def _tabular(
     if fmt == "geojson":
         if not {"latitude", "longitude"} <= set(frame.columns):
             raise PeacewatchError("format: geojson needs coordinates; use json or csv here")
-        features = [
-            {
-                "type": "Feature",
-                "geometry": None
-                if row["latitude"] is None or row["latitude"] != row["latitude"]
-                else {"type": "Point", "coordinates": [row["longitude"], row["latitude"]]},
-                "properties": row,
-            }
-            for row in _rows(frame)
-        ]
-        body: dict[str, Any] = {"type": "FeatureCollection", "features": features}
-        if page:
-            body.update(page)
-        return Response(dumps(body), media_type="application/geo+json")
+        return _geojson(_rows(frame), page)
     return Response(dumps({**(page or {}), "items": _rows(frame)}), media_type="application/json")
+
+
+def _geojson(rows: list[dict[str, Any]], page: dict[str, Any] | None = None) -> Response:
+    """Rows with latitude and longitude as a GeoJSON FeatureCollection of points."""
+    features = [
+        {
+            "type": "Feature",
+            "geometry": None
+            if row["latitude"] is None or row["latitude"] != row["latitude"]
+            else {"type": "Point", "coordinates": [row["longitude"], row["latitude"]]},
+            "properties": row,
+        }
+        for row in rows
+    ]
+    body: dict[str, Any] = {"type": "FeatureCollection", "features": features, **(page or {})}
+    return Response(dumps(body), media_type="application/geo+json")
 
 
 @router.get("/health")
@@ -169,16 +173,11 @@ def events(
         "bbox": bbox,
         "admin1": admin1,
     }
+    code = country.upper() if country and "," not in country else None
+    if code and not once and format != "csv":
+        return _kept_events(request, who, store, code, filters, limit, offset, format)
     withheld, public = 0, 0
-    if not may_see_licensed(request, who):
-        private = memo(request.app.state, ("restricted",), store.restricted_sources)
-        if source in private:
-            roles = ", ".join(request.app.state.settings.licensed_roles)
-            raise AuthError(
-                401 if who.user is None else 403,
-                f"source {source}: its terms forbid passing raw rows on; they are served to "
-                f"the roles {roles} only. Its aggregates are public: /api/panels?source={source}",
-            )
+    if _guard(request, who, store, source):
         every, public = api.count_events_and_public(store, **filters)
         withheld = every - public
         filters["public_only"] = True
@@ -189,104 +188,93 @@ def events(
         total, frame = len(once_rows), once_rows.iloc[offset : offset + limit]
     else:
         total = public if filters.get("public_only") else api.count_events(store, **filters)
-        frame = api.events(store, columns=EVENT_FIELDS, limit=limit, offset=offset, **filters)
+        frame = None
     page: dict[str, Any] = {"total": int(total), "limit": limit, "offset": offset}
     if withheld:
-        page["withheld"] = int(withheld)
-        page["withheld_reason"] = (
-            "rows of sources whose terms forbid passing raw rows on (ACLED); sign in with a "
-            "granted role to see them"
+        page.update(_withheld(withheld))
+    if frame is not None or format == "csv":
+        if frame is None:
+            frame = api.events(store, columns=EVENT_FIELDS, limit=limit, offset=offset, **filters)
+        return _tabular(frame, format, "events", page)
+    # JSON and GeoJSON pages straight from the store's rows (no DataFrame on the way).
+    rows = api.event_records(store, EVENT_FIELDS, limit, offset, **filters)
+    if format == "geojson":
+        return _geojson(rows, page)
+    return Response(dumps({**page, "items": rows}), media_type="application/json")
+
+
+def _withheld(count: int) -> dict[str, Any]:
+    """What a page says of the licensed rows left out."""
+    return {
+        "withheld": int(count),
+        "withheld_reason": "rows of sources whose terms forbid passing raw rows on (ACLED); "
+        "sign in with a granted role to see them",
+    }
+
+
+def _guard(request: Request, who: Caller, store: Store, source: str | None) -> bool:
+    """Whether the caller gets only redistributable rows; 401/403 for a licensed source."""
+    if may_see_licensed(request, who):
+        return False
+    private = memo(request.app.state, ("restricted",), store.restricted_sources)
+    if source in private:
+        roles = ", ".join(request.app.state.settings.licensed_roles)
+        raise AuthError(
+            401 if who.user is None else 403,
+            f"source {source}: its terms forbid passing raw rows on; they are served to "
+            f"the roles {roles} only. Its aggregates are public: /api/panels?source={source}",
         )
-    return _tabular(frame, format, "events", page)
+    return True
+
+
+def _country_events(request: Request, store: Store, code: str) -> kept.KeptEvents:
+    """The country's events kept for this store state (`peacewatch.web.kept`)."""
+    return memo(
+        request.app.state,
+        ("events", code),
+        lambda: kept.KeptEvents.build(store, code, EVENT_FIELDS, dumps),
+    )
+
+
+def _kept_events(
+    request: Request,
+    who: Caller,
+    store: Store,
+    code: str,
+    filters: dict[str, Any],
+    limit: int,
+    offset: int,
+    format: str,
+) -> Response:
+    """One country's events page from the kept rows (the same rows and order as the query)."""
+    api.event_filter(**filters)  # the same checks and messages as the query path
+    public_only = _guard(request, who, store, filters["source"])
+    source, bbox = filters["source"], filters["bbox"]
+    country_rows = _country_events(request, store, code)
+    mask = country_rows.select(
+        filters["date_from"],
+        filters["date_to"],
+        filters["category"],
+        panel.SOURCE_GROUPS.get(source, (source,)) if source else None,
+        filters["actor_category"],
+        tuple(float(v) for v in bbox.split(",")) if bbox else None,  # type: ignore[arg-type]
+        False,
+        filters["admin1"],
+    )
+    page: dict[str, Any] = {"total": int(mask.sum()), "limit": limit, "offset": offset}
+    if public_only:
+        shown = mask & country_rows.public
+        withheld = page["total"] - int(shown.sum())
+        page["total"], mask = int(shown.sum()), shown
+        if withheld:
+            page.update(_withheld(withheld))
+    items = country_rows.page(mask, limit, offset)
+    if format == "geojson":
+        return _geojson(orjson.loads(items), page)
+    return Response(dumps(page)[:-1] + b',"items":' + items + b"}", media_type="application/json")
 
 
 CORE_MEASURES = ("events", "fatalities_best", "fatalities_sb", "fatalities_ns", "fatalities_os")
-
-
-def _materialised(frame: pd.DataFrame) -> pd.DataFrame:
-    """A panel made cheap to slice: plain object strings, months as datetimes, no attrs.
-
-    (pandas deep-copies `attrs` on every operation, and iterating Arrow strings is slow.)
-    """
-    frame = frame.copy()
-    frame.attrs = {}
-    frame["month"] = pd.to_datetime(frame["month"])
-    for column in ("unit", "unit_name"):
-        frame[column] = frame[column].astype(object)
-    return frame
-
-
-def _whole_months(
-    start: date | None, end: date | None, first: date, last: date
-) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    """The months a request covers, if it covers whole months inside the data's span.
-
-    Then a slice of the panel built over the whole span has exactly the rows and counts a
-    panel built for the request would have; otherwise (a part month, or months before the
-    first or after the last event, which a built panel fills with zeros) None.
-    """
-    lo = pd.Timestamp(first).to_period("M").start_time
-    hi = pd.Timestamp(last).to_period("M").start_time
-    begin = lo if start is None else pd.Timestamp(start)
-    finish = hi if end is None else pd.Timestamp(end).to_period("M").start_time
-    if start is not None and (begin.day != 1 or begin < lo):
-        return None
-    if end is not None and (not pd.Timestamp(end).is_month_end or finish > hi):
-        return None
-    return begin, finish
-
-
-def _panel_rows(
-    request: Request,
-    store: Store,
-    unit: str,
-    country: str,
-    date_from: date | None,
-    date_to: date | None,
-    source: str,
-    wanted: tuple[str, ...],
-) -> pd.DataFrame:
-    """The panel of the request: a slice of the materialised whole-span panel where it can be.
-
-    The whole span's panel of a country, unit kind and source (every measure) is built once per
-    store state and kept in memory; a request for whole months only slices it (rows by month,
-    columns by measure). Part months are built exactly, as before.
-    """
-    code = country.upper()
-    first, last = memo(
-        request.app.state, ("span", code, source), lambda: panel.default_range(store, code, source)
-    )
-    months = _whole_months(date_from, date_to, first, last)
-    if months is None:
-        built = panel.panel(store, unit, code, date_from, date_to, source, wanted)
-        built["month"] = pd.to_datetime(built["month"])
-        return built[["unit", "unit_name", "month", *dict.fromkeys(wanted)]] if wanted else built
-    whole = memo(
-        request.app.state,
-        ("panel", code, unit, source),
-        lambda: _materialised(panel.panel(store, unit, code, None, None, source)),
-    )
-    missing = [m for m in wanted if m not in whole.columns]
-    if missing:
-        raise PeacewatchError(f"measures: unknown panel column(s) {', '.join(missing)}")
-    rows = whole[(whole["month"] >= months[0]) & (whole["month"] <= months[1])]
-    # A built panel lists the units of its frame (admin-1 areas, the country's cells) and,
-    # besides, those its period's events fall in (outside the boundaries, border cells):
-    # such a unit stays only if an event of the slice is in it.
-    if unit == "admin1":
-        framed = rows["unit"] != panel.OUTSIDE
-    elif unit == "priogrid":
-        cells = memo(request.app.state, ("cells", code), lambda: panel.country_cells(store, code))
-        framed = rows["unit"].isin([str(c) for c in cells])
-    else:
-        framed = pd.Series(True, index=rows.index)
-    if not framed.all():
-        activity = (
-            (rows["events"] + rows["imprecise_events"]).groupby(rows["unit"]).transform("sum")
-        )
-        rows = rows[framed | (activity > 0)]
-    columns = ["unit", "unit_name", "month", *dict.fromkeys(wanted)] if wanted else whole.columns
-    return rows[columns]
 
 
 @router.get("/panels", response_model=None)
@@ -313,17 +301,40 @@ def panels(
     """The unit x month panel (events and fatalities by type, category, actor category).
 
     Whole months (`date_from` the 1st, `date_to` a month's last day, or absent) are answered
-    from the panel kept in memory for the country, unit and source; a part month is built.
+    from the panel kept in memory for the country, unit and source (`peacewatch.web.kept`); a
+    part month is built for the request.
     """
     wanted = () if measures == "all" else tuple(measures.split(","))
-    frame = _panel_rows(request, store, unit, country, date_from, date_to, source, wanted)
-    page: dict[str, Any] = {"total": len(frame), "limit": limit, "offset": offset}
+    code = country.upper()
+    state = request.app.state
     names = set(panel.SOURCE_GROUPS.get(source, (source,)))
-    page.update(memo(request.app.state, ("panel-meta", country.upper(), source),
-                     lambda: _panel_meta(store, country.upper(), names)))  # fmt: skip
-    shown = frame.iloc[offset : offset + limit]
-    shown = shown.assign(month=shown["month"].dt.date)
-    return _tabular(shown, format, "panel", page)
+    meta = memo(state, ("panel-meta", code, source), lambda: _panel_meta(store, code, names))
+    first, last = memo(
+        state, ("span", code, source), lambda: panel.default_range(store, code, source)
+    )
+    months = kept.whole_months(date_from, date_to, first, last)
+    if months is None:
+        built = panel.panel(store, unit, code, date_from, date_to, source, wanted)
+        built["month"] = pd.to_datetime(built["month"]).dt.date
+        frame = built[["unit", "unit_name", "month", *dict.fromkeys(wanted)]] if wanted else built
+        page: dict[str, Any] = {"total": len(frame), "limit": limit, "offset": offset, **meta}
+        return _tabular(frame.iloc[offset : offset + limit], format, "panel", page)
+    whole: kept.KeptPanel = memo(
+        state,
+        ("panel", code, unit, source),
+        lambda: kept.KeptPanel.build(store, unit, code, source),
+    )
+    columns = whole.columns(wanted)
+    rows = whole.rows(*months)
+    shown = rows[offset : offset + limit]
+    page = {"total": len(rows), "limit": limit, "offset": offset, **meta}
+    if format == "csv":
+        frame = whole.frame.iloc[shown][columns]
+        return _tabular(frame.assign(month=frame["month"].dt.date), format, "panel", page)
+    lines = whole.json_rows(wanted, dumps)
+    items = b",".join(lines[i] for i in shown)
+    body = dumps(page)[:-1] + b',"items":[' + items + b"]}"
+    return Response(body, media_type="application/json")
 
 
 def _panel_meta(store: Store, country: str, names: set[str]) -> dict[str, Any]:
@@ -380,57 +391,60 @@ def sources(store: StoreDep) -> dict[str, Any]:
     return {"items": _records(api.sources(store)), "loads": _records(api.loads(store))}
 
 
+Counts = dict[object, tuple[int, int]]
+
+
 def _counts_by(
-    store: Store, key: str, country: str, date_from: date | None, date_to: date | None
-) -> pd.DataFrame:
+    request: Request,
+    store: Store,
+    key: str,
+    country: str,
+    date_from: date | None,
+    date_to: date | None,
+) -> Counts:
     """Events and deaths per `key` (a column of events) in the period, all sources."""
-    condition, params = api.event_filter(country=country, date_from=date_from, date_to=date_to)
-    return (
-        store.con.cursor()
-        .execute(
-            f"SELECT {key} AS key, count(*) AS events, coalesce(sum(fatalities_best), 0) AS deaths "
-            f"FROM events WHERE {condition} GROUP BY ALL",
-            params,
-        )
-        .df()
-        .set_index("key")
-    )
+    api.event_filter(country=country, date_from=date_from, date_to=date_to)  # checks
+    rows = _country_events(request, store, country.upper())
+    return rows.counts(key, rows.select(date_from, date_to))
 
 
-Shapes = list[tuple[bytes, dict[str, Any]]]
+Shapes = list[tuple[bytes, Any]]  # (feature up to its counts, the area's key)
 
 
 def _areas(
-    store: Store,
+    attribution: dict[str, str],
     shapes: Shapes,
-    counts: pd.DataFrame,
-    key: str,
+    counts: Counts,
     extra: dict[str, Any] | None = None,
 ) -> Response:
-    """GeoJSON of (geometry as JSON, properties), each area with its events and deaths.
+    """GeoJSON of the kept features, each area with its events and deaths in `counts`.
 
-    The geometries are written once per store state (`_shapes`); a request adds only its
-    counts, so a new period costs one GROUP BY and the properties.
+    The features are written once per store state (`_shapes`) up to their counts; a request
+    adds only the two numbers per area.
     """
-    events = counts["events"].to_dict()
-    deaths = counts["deaths"].to_dict()
     features = [
-        b'{"type":"Feature","geometry":'
-        + geometry
-        + b',"properties":'
-        + dumps(
-            {
-                **properties,
-                "events": int(events.get(properties[key], 0)),
-                "deaths": int(deaths.get(properties[key], 0)),
-            }
-        )
-        + b"}"
-        for geometry, properties in shapes
+        b'%s%d,"deaths":%d}}' % (prefix, *counts.get(value, (0, 0))) for prefix, value in shapes
     ]
-    tail = dumps({"attribution": store.attributions(), **(extra or {})})
+    tail = dumps({"attribution": attribution, **(extra or {})})
     body = b'{"type":"FeatureCollection","features":[' + b",".join(features) + b"]," + tail[1:]
     return Response(body, media_type="application/geo+json")
+
+
+def _feature(geometry: Any, properties: dict[str, Any]) -> bytes:
+    """A GeoJSON feature written up to its counts (`..."events":`), to be completed per request."""
+    return (
+        b'{"type":"Feature","geometry":'
+        + dumps(geometry.__geo_interface__)
+        + b',"properties":'
+        + dumps(properties)[:-1]
+        + b',"events":'
+    )
+
+
+def _display(geometry: Any, tolerance: float) -> Any:
+    """A polygon simplified (topology kept) and its coordinates rounded to 1e-5 degrees."""
+    simple = shapely.simplify(geometry, tolerance, preserve_topology=True)
+    return shapely.transform(simple, lambda xy: np.round(xy, 5))
 
 
 def _shapes(request: Request, store: Store, kind: str, country: str) -> Shapes:
@@ -439,10 +453,20 @@ def _shapes(request: Request, store: Store, kind: str, country: str) -> Shapes:
     def build() -> Shapes:
         if kind == "admin1":
             polygons = store.admin1_polygons(country)
+            if polygons.empty:
+                return []
+            # For display: simplified to 1/2000 of the country's extent (under a pixel of the
+            # page's map; ~700 m for Mali) and rounded to 1e-5 degrees. Events are placed in
+            # regions by the full polygons in the store.
+            x0, y0, x1, y1 = shapely.union_all(list(polygons["geometry"])).bounds
+            tolerance = max(x1 - x0, y1 - y0) / 2000
             return [
                 (
-                    dumps(row["geometry"].__geo_interface__),
-                    {"admin_code": row["admin_code"], "name": row["name"]},
+                    _feature(
+                        _display(row["geometry"], tolerance),
+                        {"admin_code": row["admin_code"], "name": row["name"]},
+                    ),
+                    row["admin_code"],
                 )
                 for row in polygons.to_dict("records")
             ]
@@ -450,7 +474,7 @@ def _shapes(request: Request, store: Store, kind: str, country: str) -> Shapes:
         for gid in panel.country_cells(store, country):
             lat, lon = geo.priogrid_centroid(gid)
             square = shapely.box(lon - 0.25, lat - 0.25, lon + 0.25, lat + 0.25)
-            out.append((dumps(square.__geo_interface__), {"priogrid_gid": gid, "name": str(gid)}))
+            out.append((_feature(square, {"priogrid_gid": gid, "name": str(gid)}), gid))
         return out
 
     shapes: Shapes = memo(request.app.state, ("shapes", kind, country), build)
@@ -469,8 +493,9 @@ def admin1_map(
 ) -> Response:
     """Admin-1 polygons (GeoJSON) with events and fatalities in the period, all sources."""
     shapes = _shapes(request, store, "admin1", country.upper())
-    counts = _counts_by(store, "admin1_code", country, date_from, date_to)
-    return _areas(store, shapes, counts, "admin_code")
+    counts = _counts_by(request, store, "admin1_code", country, date_from, date_to)
+    attribution = memo(request.app.state, ("attribution",), store.attributions)
+    return _areas(attribution, shapes, counts)
 
 
 @router.get("/map/grid")
@@ -489,11 +514,13 @@ def grid_map(
     """
     code = country.upper()
     shapes = _shapes(request, store, "grid", code)
-    counts = _counts_by(store, "priogrid_gid", code, date_from, date_to)
-    cells = [properties["priogrid_gid"] for _geometry, properties in shapes]
-    rest = counts[~counts.index.isin(cells)]
-    outside = {"events": int(rest["events"].sum()), "deaths": int(rest["deaths"].sum())}
-    return _areas(store, shapes, counts, "priogrid_gid", {"outside": outside})
+    counts = _counts_by(request, store, "priogrid_gid", code, date_from, date_to)
+    cells = [gid for _feature, gid in shapes]
+    drawn = set(cells)
+    rest = [v for k, v in counts.items() if k not in drawn]
+    outside = {"events": sum(n for n, _ in rest), "deaths": sum(d for _, d in rest)}
+    attribution = memo(request.app.state, ("attribution",), store.attributions)
+    return _areas(attribution, shapes, counts, {"outside": outside})
 
 
 @router.get("/map/camps")

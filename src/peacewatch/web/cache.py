@@ -15,6 +15,7 @@ is not kept.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -28,8 +29,9 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-CACHED_PATHS = ("/api/events", "/api/panels", "/api/map/admin1", "/api/indicators",
-                "/api/forecasts", "/api/sources", "/api/impact")  # fmt: skip
+CACHED_PATHS = ("/api/events", "/api/panels", "/api/map/admin1", "/api/map/grid",
+                "/api/map/camps", "/api/indicators", "/api/forecasts", "/api/sources",
+                "/api/impact")  # fmt: skip
 MAX_ENTRIES = 256
 MAX_BYTES = 8_000_000
 Entry = tuple[int, list[tuple[bytes, bytes]], bytes]
@@ -102,13 +104,19 @@ def memo(state: Any, key: tuple[object, ...], compute: Callable[[], Any]) -> Any
         locks: dict[tuple[object, ...], threading.Lock] | None = getattr(state, "memo_locks", None)
         if locks is None:
             locks = state.memo_locks = {}
-        for old in [k for k in memory if k[-1] != generation]:
+        stale = [k for k in memory if k[-1] != generation]
+        for old in stale:
             memory.pop(old, None)
             locks.pop(old, None)
+        if stale:
+            gc.unfreeze()  # what was kept for the old store state may be collected again
         lock = locks.setdefault(full, threading.Lock())
     with lock:
         if full not in memory:
             memory[full] = compute()
+            # What is kept lives until the store changes: out of the collector's way, so a
+            # full collection does not walk the kept panels' and rows' objects on every pass.
+            gc.freeze()
     return memory[full]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,8 +13,12 @@ from peacewatch.web.lang import page_language
 from peacewatch.web.security import Caller, caller
 
 
-def request_store(request: Request) -> Iterator[Store]:
-    """A per-request Store on its own cursor of the app's connection (thread-safe)."""
+async def request_store(request: Request) -> AsyncIterator[Store]:
+    """A per-request Store on its own cursor of the app's connection (thread-safe).
+
+    Async: opening and closing a cursor takes ~0.2 ms, less than the two thread hand-offs a
+    sync generator dependency costs on every request.
+    """
     base: Store = request.app.state.store
     cursor = base.con.cursor()
     try:

@@ -183,7 +183,8 @@ def forecast_page(request: Request, store: StoreDep, who: CallerDep, iso3: str) 
     iso3 = iso3.upper()
     if iso3 not in _countries(store):
         return render("error.html.j2", who, 404, message=f"no events for {iso3!r} in the store")
-    svg = memo(request.app.state, ("fans", iso3), lambda: _fan_charts(store, iso3))
+    lang = i18n.get(who.lang)
+    svg = memo(request.app.state, ("fans", iso3, lang.code), lambda: _fan_charts(store, iso3, lang))
     fans = svg_image(svg, "Fan charts of deaths per month by region")
     ahead = outlook.cached_forecast(store, iso3, "admin1", 3)
     language = i18n.get(who.lang)
@@ -195,7 +196,7 @@ def forecast_page(request: Request, store: StoreDep, who: CallerDep, iso3: str) 
     return render("forecast.html.j2", who, iso3=iso3, fans=fans, span=span)
 
 
-def _fan_charts(store: Any, iso3: str) -> str:
+def _fan_charts(store: Any, iso3: str, lang: i18n.Lang) -> str:
     """Regional fan charts for the next 3 months, regions by their highest P(>= 25) first."""
     ahead = outlook.cached_forecast(store, iso3, "admin1", 3)
     history = backtest.unit_series(store, [iso3], "sb", "admin1")
@@ -210,7 +211,8 @@ def _fan_charts(store: Any, iso3: str) -> str:
         )
         for unit, name in risk.index
     ]
-    return charts.fans(panels, "Deaths per month by region (UCDP GED, sb) and forecast")
+    with i18n.using(lang):
+        return charts.fans(panels, lang._("Deaths per month by region (UCDP GED, sb) and forecast"))
 
 
 @router.get("/impact/{iso3}", response_class=HTMLResponse)
