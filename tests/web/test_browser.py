@@ -92,6 +92,13 @@ def test_reporter_to_analyst_to_map(server):
         page.goto(incident_url)
         page.click("button:has-text('Verify')")
         expect(page.locator("#status")).to_have_text("verified")
+        # The list's map: one point per incident listed, each with its link.
+        page.goto(f"{server}/incidents")
+        listed = page.locator("#incident-list tr[data-id]").count()
+        assert listed >= 1
+        expect(page.locator("#incident-map path.incident-point")).to_have_count(listed)
+        expect(page.locator("#incident-map path.region")).to_have_count(10)
+        page.screenshot(path=str(ARTIFACTS / "web-incidents-map.png"), full_page=True)
         page.goto(f"{server}/country/MLI")
         expect(page.locator("#alerts")).to_be_visible()
         expect(page.locator("#alerts")).not_to_contain_text("from incident reports")

@@ -317,6 +317,52 @@ function setupPicker() {
     });
 }
 
+function setupIncidentMap() {
+  // The incidents the page lists, as points (read from the table's rows: exactly what this
+  // user may see), over the country's regions.
+  const element = document.getElementById("incident-map");
+  if (!element || typeof L === "undefined") return;
+  const map = L.map(element, {
+    attributionControl: false, zoomSnap: 0.25, fadeAnimation: false, zoomAnimation: false,
+  });
+  const points = [];
+  for (const row of document.querySelectorAll("#incident-list tr[data-id]")) {
+    const lat = parseFloat(row.dataset.lat), lon = parseFloat(row.dataset.lon);
+    if (!Number.isFinite(lat) || !Number.isFinite(lon)) continue;
+    const marker = L.circleMarker([lat, lon], {
+      radius: 6, color: "#1f4e79", weight: 2, fillOpacity: 0.6,
+      className: "incident-point status-" + row.dataset.status,
+    }).addTo(map);
+    marker.bindPopup(() => {
+      const box = document.createElement("div");
+      const a = document.createElement("a");
+      a.href = "/incidents/" + encodeURIComponent(row.dataset.id);
+      a.textContent = t("incident {id}", { id: row.dataset.id });
+      box.appendChild(a);
+      box.appendChild(document.createTextNode(
+        ` · ${row.dataset.when} · ${t(row.dataset.category).replaceAll("_", " ")} · ${row.dataset.status}`));
+      return box;
+    });
+    points.push([lat, lon]);
+  }
+  const fit = () => { if (points.length) map.fitBounds(points, { maxZoom: 8, padding: [20, 20] }); };
+  map.setView([0, 0], 2);
+  fit();
+  const country = element.dataset.country;
+  if (!country) return;
+  fetch("/api/map/admin1?country=" + encodeURIComponent(country))
+    .then((r) => (r.ok ? r.json() : null))
+    .then((shapes) => {
+      if (!shapes) return;
+      const regions = L.geoJSON(shapes, {
+        style: { color: "#777", weight: 1, fillColor: "#fff", fillOpacity: 0.5, className: "region" },
+      }).addTo(map);
+      regions.bringToBack();
+      map.fitBounds(regions.getBounds());
+    });
+}
+
 setupMap();
 setupPicker();
+setupIncidentMap();
 setupForecast();
