@@ -456,8 +456,8 @@ def _shapes(request: Request, store: Store, kind: str, country: str) -> Shapes:
             if polygons.empty:
                 return []
             # For display: simplified to 1/2000 of the country's extent (under a pixel of the
-            # page's map; ~700 m for Mali) and rounded to 1e-5 degrees. Events are placed in
-            # regions by the full polygons in the store.
+            # page's map; ~700 m for a country 1,500 km across), rounded to 1e-5 degrees.
+            # Events are placed in regions by the full polygons in the store.
             x0, y0, x1, y1 = shapely.union_all(list(polygons["geometry"])).bounds
             tolerance = max(x1 - x0, y1 - y0) / 2000
             return [
