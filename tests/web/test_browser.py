@@ -2,6 +2,8 @@
 incident, an analyst verifies and publishes it, and it shows on the map and in the panel counts.
 No console error, no request leaving the machine; screenshots in test-artifacts/."""
 
+from contextlib import contextmanager
+
 import pytest
 
 from tests.conftest import ROOT
@@ -9,6 +11,20 @@ from tests.report.test_briefing import CHROMIUM, FLAGS
 from tests.web.conftest import PASSWORD
 
 ARTIFACTS = ROOT / "test-artifacts"
+
+
+@contextmanager
+def chromium():
+    """Debian's Chromium, headless, through Playwright (closed on the way out)."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def guarded_page(browser, server, errors, outside, **context):
@@ -31,12 +47,10 @@ def guarded_page(browser, server, errors, outside, **context):
 
 @pytest.mark.slow
 def test_reporter_to_analyst_to_map(server):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     errors, outside = [], []
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+    with chromium() as browser:
 
         def session():
             return guarded_page(
@@ -173,7 +187,6 @@ def test_reporter_to_analyst_to_map(server):
         expect(page.locator("#forecast th").first).to_have_text("Region", timeout=60_000)
         page.screenshot(path=str(ARTIFACTS / "web-forecast.png"), full_page=True)
         context.close()
-        browser.close()
     assert errors == []
     assert outside == []
 
@@ -181,12 +194,10 @@ def test_reporter_to_analyst_to_map(server):
 @pytest.mark.slow
 def test_api_docs_render_offline(server):
     """/docs: Swagger UI from the app's own copy lists the routes; nothing leaves the machine."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     errors, outside = [], []
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+    with chromium() as browser:
         _ctx, page = guarded_page(
             browser, server, errors, outside, viewport={"width": 1366, "height": 768}
         )
@@ -195,7 +206,6 @@ def test_api_docs_render_offline(server):
             timeout=30_000
         )
         page.screenshot(path=str(ARTIFACTS / "web-api-docs.png"))
-        browser.close()
     assert outside == []
     assert [e for e in errors if "Content Security Policy" in e or "Refused" in e] == []
 
@@ -204,12 +214,10 @@ def test_api_docs_render_offline(server):
 def test_map_layers_camps_reconciled_points_and_french(server):
     """PRIO-GRID cells and camps on the map, their legend and popups, the layer kept in the URL;
     then the same map in French, chosen with the page's language link."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     errors, outside = [], []
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+    with chromium() as browser:
         _ctx, page = guarded_page(
             browser, server, errors, outside, viewport={"width": 1366, "height": 768}
         )
@@ -245,7 +253,6 @@ def test_map_layers_camps_reconciled_points_and_french(server):
         page.locator(".camp[title=Ber]").dispatch_event("click")
         expect(page.locator(".camp-popup")).to_contain_text("rétrocédé le 2023-08-13")
         page.screenshot(path=str(ARTIFACTS / "web-map-fr.png"))
-        browser.close()
     assert errors == []
     assert outside == []
 
@@ -272,10 +279,9 @@ OVERFLOW = """() => {
 def test_every_page_fits_a_laptop_screen(server):
     """At 1366x768 each page's tables fit their cards (nothing cut off or scrolled sideways)
     and the page itself never scrolls sideways; a screenshot of each, in both languages."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     errors, outside = [], []
-    ARTIFACTS.mkdir(exist_ok=True)
     pages = {
         "home": ("/", "h1"),
         "overview": ("/country/MLI", "#alerts"),
@@ -284,8 +290,7 @@ def test_every_page_fits_a_laptop_screen(server):
         "impact": ("/impact/MLI", "h1"),
         "incidents": ("/incidents", "h1"),
     }
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+    with chromium() as browser:
         for lang in ("en", "fr"):
             _ctx, page = guarded_page(
                 browser, server, errors, outside, viewport={"width": 1366, "height": 768},
@@ -297,6 +302,5 @@ def test_every_page_fits_a_laptop_screen(server):
                 page.screenshot(path=str(ARTIFACTS / f"web-1366-{name}-{lang}.png"))
                 assert page.evaluate(OVERFLOW) == [], (name, lang)
             _ctx.close()
-        browser.close()
     assert errors == []
     assert outside == []

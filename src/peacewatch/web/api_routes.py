@@ -182,8 +182,7 @@ def events(
         withheld = every - public
         filters["public_only"] = True
     if once:
-        single = country.upper() if country and "," not in country else None
-        links = memo(request.app.state, ("links", single), lambda: reconcile.matches(store, single))
+        links = memo(request.app.state, ("links", code), lambda: reconcile.matches(store, code))
         once_rows = reconcile.dedupe(api.events(store, columns=EVENT_FIELDS, **filters), links)
         total, frame = len(once_rows), once_rows.iloc[offset : offset + limit]
     else:

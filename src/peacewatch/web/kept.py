@@ -10,8 +10,10 @@ measure set, so a request joins bytes rather than converting values.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -117,7 +119,7 @@ class KeptPanel:
             return [str(c) for c in self.frame.columns]
         return ["unit", "unit_name", "month", *dict.fromkeys(wanted)]
 
-    def json_rows(self, wanted: tuple[str, ...], dumps: object) -> list[bytes]:
+    def json_rows(self, wanted: tuple[str, ...], dumps: Callable[[Any], bytes]) -> list[bytes]:
         """Each row's JSON object for these measures (written once, then kept)."""
         key = tuple(self.columns(wanted))
         with self._lock:
@@ -126,8 +128,7 @@ class KeptPanel:
                 names = [str(c) for c in shown.columns]
                 values = [shown[c].tolist() for c in shown.columns]
                 self._json[key] = [
-                    dumps(dict(zip(names, row, strict=True)))  # type: ignore[operator]
-                    for row in zip(*values, strict=True)
+                    dumps(dict(zip(names, row, strict=True))) for row in zip(*values, strict=True)
                 ]
             return self._json[key]
 
@@ -150,7 +151,7 @@ class KeptEvents:
 
     @classmethod
     def build(
-        cls, store: Store, country: str, fields: tuple[str, ...], dumps: object
+        cls, store: Store, country: str, fields: tuple[str, ...], dumps: Callable[[Any], bytes]
     ) -> KeptEvents:
         """Read the country's events once (the fields the API serves, and what filters need)."""
         extra = [c for c in ("redistributable", "category", "actor1_category") if c not in fields]
@@ -173,10 +174,7 @@ class KeptEvents:
                 text = shown[column].dt.strftime("%Y-%m-%dT%H:%M:%S")
                 shown[column] = text.where(shown[column].notna(), None)
         values = [shown[c].astype(object).where(shown[c].notna(), None).tolist() for c in fields]
-        rows = [
-            dumps(dict(zip(fields, row, strict=True)))  # type: ignore[operator]
-            for row in zip(*values, strict=True)
-        ]
+        rows = [dumps(dict(zip(fields, row, strict=True))) for row in zip(*values, strict=True)]
         day = frame["date_start"].to_numpy(dtype="datetime64[D]")
         text_columns = {
             c: frame[c].astype(object).to_numpy()

@@ -43,17 +43,23 @@ function fill(value, bounds) {
   return REDS[Math.max(0, REDS.length - bounds.length + (i < 0 ? bounds.length - 1 : i))];
 }
 
-function popup(p) {
-  // Built as DOM nodes with textContent: names typed by reporters are never read as HTML.
+function textBox(className) {
+  // A popup built as DOM nodes with textContent: names typed by reporters are never read as
+  // HTML. `line(text, className)` adds a line and returns it.
   const box = document.createElement("div");
-  box.className = "event-popup";
-  const line = (text, className) => {
+  box.className = className;
+  const line = (text, lineClass) => {
     const el = document.createElement("div");
-    if (className) el.className = className;
+    if (lineClass) el.className = lineClass;
     el.textContent = text;
     box.appendChild(el);
     return el;
   };
+  return [box, line];
+}
+
+function popup(p) {
+  const [box, line] = textBox("event-popup");
   const day = String(p.date_start || "").slice(0, 10);
   const end = String(p.date_end || "").slice(0, 10);
   const category = p.category ? t(p.category).replaceAll("_", " ") : "";
@@ -78,14 +84,7 @@ function popup(p) {
 }
 
 function campPopup(p) {
-  const box = document.createElement("div");
-  box.className = "camp-popup";
-  const line = (text, className) => {
-    const el = document.createElement("div");
-    if (className) el.className = className;
-    el.textContent = text;
-    box.appendChild(el);
-  };
+  const [box, line] = textBox("camp-popup");
   line(`${t("Camp")}: ${p.name} (${p.mission})`, "when");
   const handed = String(p.closure_date || "").slice(0, 10);
   line(handed ? t("handed over {date}", { date: handed }) : t("open, or handover date unknown"));
@@ -273,6 +272,26 @@ async function setupForecast() {
   }
 }
 
+function outlines(map, country, labelled) {
+  // A country's admin-1 regions as white outlines (named if `labelled`), the map fitted to
+  // them; resolves to the layer, or null when the country has no boundaries.
+  if (!country) return Promise.resolve(null);
+  return fetch("/api/map/admin1?country=" + encodeURIComponent(country))
+    .then((r) => (r.ok ? r.json() : null))
+    .then((shapes) => {
+      if (!shapes) return null;
+      const regions = L.geoJSON(shapes, {
+        style: { color: "#555", weight: 1, fillColor: "#fff", fillOpacity: 0.6, className: "region" },
+        onEachFeature: labelled
+          ? (f, layer) => layer.bindTooltip(f.properties.name,
+            { permanent: true, direction: "center", className: "region-label" })
+          : undefined,
+      }).addTo(map);
+      map.fitBounds(regions.getBounds());
+      return regions;
+    });
+}
+
 function setupPicker() {
   // The incident form's map: a click fills latitude and longitude; typed ones move the pin.
   const element = document.getElementById("picker");
@@ -300,21 +319,11 @@ function setupPicker() {
     form.elements[name].addEventListener("change", () =>
       place(parseFloat(form.elements.latitude.value), parseFloat(form.elements.longitude.value), false));
   }
-  const country = element.dataset.country;
-  if (!country) return;
-  fetch("/api/map/admin1?country=" + encodeURIComponent(country))
-    .then((r) => (r.ok ? r.json() : null))
-    .then((shapes) => {
-      if (!shapes) return;
-      const regions = L.geoJSON(shapes, {
-        style: { color: "#555", weight: 1, fillColor: "#fff", fillOpacity: 0.6, className: "region" },
-        onEachFeature: (f, layer) =>
-          layer.bindTooltip(f.properties.name, { permanent: true, direction: "center", className: "region-label" }),
-      }).addTo(map);
-      regions.on("click", (e) => place(e.latlng.lat, e.latlng.lng, true));
-      map.fitBounds(regions.getBounds());
-      place(parseFloat(form.elements.latitude.value), parseFloat(form.elements.longitude.value), false);
-    });
+  outlines(map, element.dataset.country, true).then((regions) => {
+    if (!regions) return;
+    regions.on("click", (e) => place(e.latlng.lat, e.latlng.lng, true));
+    place(parseFloat(form.elements.latitude.value), parseFloat(form.elements.longitude.value), false);
+  });
 }
 
 function setupIncidentMap() {
@@ -345,21 +354,11 @@ function setupIncidentMap() {
     });
     points.push([lat, lon]);
   }
-  const fit = () => { if (points.length) map.fitBounds(points, { maxZoom: 8, padding: [20, 20] }); };
   map.setView([0, 0], 2);
-  fit();
-  const country = element.dataset.country;
-  if (!country) return;
-  fetch("/api/map/admin1?country=" + encodeURIComponent(country))
-    .then((r) => (r.ok ? r.json() : null))
-    .then((shapes) => {
-      if (!shapes) return;
-      const regions = L.geoJSON(shapes, {
-        style: { color: "#777", weight: 1, fillColor: "#fff", fillOpacity: 0.5, className: "region" },
-      }).addTo(map);
-      regions.bringToBack();
-      map.fitBounds(regions.getBounds());
-    });
+  if (points.length) map.fitBounds(points, { maxZoom: 8, padding: [20, 20] });
+  outlines(map, element.dataset.country, false).then((regions) => {
+    if (regions) regions.bringToBack();
+  });
 }
 
 setupMap();
