@@ -26,7 +26,7 @@ from peacewatch.analysis import impact as impact_analysis
 from peacewatch.countries import country_table
 from peacewatch.dates import parse_date
 from peacewatch.errors import PeacewatchError, RowError, StoreError
-from peacewatch.forecast import backtest, outlook, views
+from peacewatch.forecast import outlook, protocol, selection, views
 from peacewatch.loading import REGISTRY, LoadReport, load_file
 from peacewatch.missions import missions_of
 from peacewatch.report import backtest as backtest_report
@@ -801,9 +801,14 @@ def backtest_cmd(
             "fatalities and political events from the timeline.",
         ),
     ] = False,
-    mode: Annotated[
-        str, typer.Option(help="yearly (the challenge protocol) or stepwise (every month).")
-    ] = "yearly",
+    validation_years: Annotated[
+        int,
+        typer.Option(
+            help="Years before each test year on which the configuration is chosen (months "
+            "up to the test origin only).",
+            min=1,
+        ),
+    ] = selection.VALIDATION_YEARS,
     years: Annotated[
         str, typer.Option(help="Forecast years (yearly: origin October of the year before).")
     ] = "2018-2023",
@@ -827,38 +832,43 @@ def backtest_cmd(
     release: ReleaseOpt = None,
     store: StoreOpt = None,
 ) -> None:
-    """Backtest the models with the VIEWS challenge protocol (years 2018..2023).
+    """Backtest with the VIEWS challenge protocol, every choice made by validation.
 
-    Admin-1 and PRIO-GRID: the hurdle corrects for last year's drift (ADR 014 in docs/adr).
+    Each test year Y (origin October of Y-1, forecasts January-December of Y): every candidate
+    configuration is scored on the validation years before Y, and each country gets the one
+    with the lowest mean CRPS there (the model `selected`). Prints the choices, every model per
+    country, per country and year, and pooled, the block-bootstrap intervals of `selected`
+    against conflictology-12 and zero, and the goals of issue 15 met or not (ADR 023).
     """
     try:
-        with _store(store, read_only=True) as base, err.status("backtesting ..."):
+        with (
+            _store(store, read_only=True) as base,
+            Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total} jobs"),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+                disable=not err.is_terminal,
+            ) as bar,
+        ):
             st = _vintage(base, as_of, release)
             countries = _countries_or_all(st, country)
-            tables = backtest.run(
+            task = bar.add_task(f"backtest {unit}-month", total=None)
+            tables = protocol.run(
                 st,
                 countries,
                 unit,
                 target,
                 years=_years(years),
-                mode=mode,
                 n_jobs=jobs,
                 covariates=covariates,
+                validation_years=validation_years,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
-        scores = ["crps", "ignorance", "interval_score_90", "brier_25", "level_ratio"]
-        by = ["model", "unit"] if unit == "country" else ["model"]
-        shown = tables["by_unit" if unit == "country" else "by_model"][by + scores].round(3)
-        if unit != "country":
-            shown["coverage_90"] = tables["by_model"]["coverage_90"].round(3)
-            shown["pit_coverage_90"] = tables["by_model"]["pit_coverage_90"].round(3)
-        _print_frame(shown, f"Backtest {years}, {unit}-month, {target}")
-        out.print(f"data: {tables['by_model']['data_release'].iloc[0]}", highlight=False)
-        _print_frame(
-            tables["differences"][
-                ["model", "benchmark", "score", "difference", "low", "high"]
-            ].round(3),
-            "learned models minus benchmarks: mean score difference (paired bootstrap 95%)",
-        )
+        _print_backtest(tables, f"{years}, {unit}-month, {target}", validation_years)
         if compare_views:
             folder = _settings().data / "views_forecasts"
             with _store(store, read_only=True) as st:
@@ -875,6 +885,44 @@ def backtest_cmd(
             out.print(f"wrote {len(written)} tables and plots to {out_dir}", highlight=False)
     except PeacewatchError as exc:
         _fail(exc)
+
+
+SCORES = ["crps", "ignorance", "interval_score_90", "pit_coverage_90", "coverage_90", "level_ratio"]
+
+
+def _print_backtest(tables: dict[str, pd.DataFrame], title: str, validation_years: int) -> None:
+    """The protocol's tables in the terminal: choices, per country and year, pooled, goals."""
+    _print_frame(
+        tables["selected"][["country", "year", "selected", "validation_crps"]].round(3),
+        f"Chosen by validation: lowest mean CRPS over the {validation_years} years before each "
+        "test year (months up to its origin)",
+    )
+    by_country = tables["by_country"].sort_values(["country", "crps"])
+    _print_frame(
+        by_country[["country", "model", *SCORES]].round(3), f"Backtest {title}, per country"
+    )
+    yearly = tables["by_country_year"].sort_values(["country", "year", "crps"])
+    _print_frame(
+        yearly[["country", "year", "model", *SCORES, "config"]].round(3),
+        "Per country and test year (config: what `selected` used)",
+    )
+    pooled = tables["by_model"].sort_values("crps")
+    _print_frame(pooled[["model", *SCORES, "brier_25"]].round(3), "Pooled over the countries")
+    out.print(f"data: {tables['by_model']['data_release'].iloc[0]}", highlight=False)
+    diffs = tables["differences"]
+    _print_frame(
+        diffs[diffs["model"] == selection.SELECTED][
+            ["country", "benchmark", "score", "difference", "low", "high", "relative"]
+        ].round(3),
+        "selected minus benchmark, per country (95% interval: 12-month block bootstrap)",
+    )
+    goals = tables["goals"].assign(met=tables["goals"]["met"].map({True: "met", False: "NOT met"}))
+    _print_frame(
+        goals[["country", "goal", "shown", "target", "met"]], "Goals (issue 15), per country"
+    )
+    missed = int((~tables["goals"]["met"]).sum())
+    if missed:
+        out.print(f"{missed} of {len(goals)} goals not met.", highlight=False)
 
 
 def _years(text: str) -> list[int]:

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from peacewatch.errors import PeacewatchError
-from peacewatch.forecast import backtest, models
+from peacewatch.forecast import backtest, models, protocol, selection
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +58,36 @@ def test_models_share_one_interface(series):
 
 
 def test_run_tables_and_bad_requests(mali_store):
-    tables = backtest.run(mali_store, ["MLI", "BFA"], years=[2022, 2023])
-    assert set(tables["by_unit"]["model"]) == {*backtest.BENCHMARKS, *backtest.LEARNED}
-    assert set(tables["differences"]["benchmark"]) == set(backtest.BENCHMARKS)
-    assert set(tables["differences"]["score"]) == {"crps", "ignorance", "interval_score_90"}
+    """The protocol's tables on two test years: a choice per country and year, every candidate
+    per country and year, block-bootstrap differences per country, goals stated."""
+    configs = [
+        c
+        for c in selection.candidates("country")
+        if c.label in ("zero", "conflictology_12", "negbin_12", "gbm_hurdle")
+    ]
+    tables = protocol.run(mali_store, ["MLI", "BFA"], years=[2022, 2023], configs=configs)
+    chosen = tables["selected"]
+    assert len(chosen) == 4 and set(chosen["country"]) == {"MLI", "BFA"}
+    assert set(chosen["selected"]) <= {c.label for c in configs}
+    yearly = tables["by_country_year"]
+    assert set(yearly["model"]) == {*(c.label for c in configs), "selected"}
+    assert len(yearly) == 5 * 2 * 2
+    picked = yearly[yearly["model"] == "selected"].set_index(["year", "country"])["config"]
+    assert picked.to_dict() == chosen.set_index(["year", "country"])["selected"].to_dict()
+    diffs = tables["differences"]
+    assert set(diffs["country"]) == {"MLI", "BFA"}
+    assert set(diffs["benchmark"]) == {"conflictology_12", "zero"}
+    assert set(diffs["score"]) == {"crps", "ignorance", "interval_score_90"}
+    assert (diffs["months"] == 24).all()
+    # Goals are checked per country, met or not, against the figures in the tables.
+    goals = tables["goals"].set_index(["country", "goal"])
+    by_country = tables["by_country"].set_index(["model", "country"])
+    ratio = (
+        by_country.loc[("selected", "MLI"), "crps"]
+        / by_country.loc[("conflictology_12", "MLI"), "crps"]
+    )
+    assert goals.loc[("MLI", "crps / conflictology_12"), "value"] == pytest.approx(ratio, abs=1e-3)
+    assert goals.loc[("MLI", "crps / conflictology_12"), "met"] == (ratio <= 0.9)
     for table in tables.values():
         assert (table["unit_type"] == "country").all()
         assert table["data_release"].str.contains("ged_mali_432.csv").all()
@@ -69,7 +95,7 @@ def test_run_tables_and_bad_requests(mali_store):
     pits = tables["pit_histogram"].groupby("model")["share"].sum()
     assert np.allclose(pits, 1.0)
     with pytest.raises(PeacewatchError, match="priogrid"):
-        backtest.run(mali_store, ["MLI"], unit="district")
+        protocol.run(mali_store, ["MLI"], unit="district")
 
 
 def test_stepwise_mode_uses_every_month_as_an_origin(series):
@@ -87,15 +113,14 @@ def test_stepwise_mode_uses_every_month_as_an_origin(series):
 
 
 @pytest.mark.slow
-def test_the_ensemble_beats_conflictology_on_the_three_scores(series):
-    """Issue 5: beat conflictology-12 on CRPS, ignorance and interval score for both countries,
-    and the base rate on the Brier score for P(>= 25)."""
-    forecasts = backtest.yearly_backtest(
-        series, list(range(2018, 2024)), ["ensemble", "conflictology_12", "base_rate"]
-    )
-    table = backtest.score_table(forecasts, ["model", "unit"]).set_index(["model", "unit"])
-    for unit in ("MLI", "BFA"):
-        ours, bench = table.loc[("ensemble", unit)], table.loc[("conflictology_12", unit)]
-        for score in ("crps", "ignorance", "interval_score_90"):
-            assert ours[score] < bench[score], (unit, score)
-        assert ours["brier_25"] < table.loc[("base_rate", unit), "brier_25"]
+def test_the_full_protocol_reports_every_country_and_year(mali_store):
+    """2018-2023, every candidate: a configuration per country and year from validation, and
+    the goals stated for each country whatever the result (measured figures: ADR 023)."""
+    tables = protocol.run(mali_store, ["MLI", "BFA"], n_jobs=2)
+    assert len(tables["selected"]) == 12
+    assert (tables["selected"]["validation_months"] == 46).all()
+    goals = tables["goals"]
+    assert set(goals["country"]) == {"MLI", "BFA"}
+    assert goals.groupby("country").size().eq(7).all()
+    assert goals["met"].dtype == bool
+    print(goals[["country", "goal", "shown", "target", "met"]])

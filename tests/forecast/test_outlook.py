@@ -4,7 +4,7 @@ import pytest
 
 from peacewatch import geo
 from peacewatch.errors import PeacewatchError
-from peacewatch.forecast import backtest, outlook
+from peacewatch.forecast import backtest, outlook, protocol, selection
 
 
 def test_forecast_after_the_last_month(mali_store):
@@ -23,8 +23,11 @@ def test_admin1_forecast_names_regions(mali_store):
 
 
 def test_admin1_backtest_and_bad_requests(mali_store):
-    tables = backtest.run(mali_store, ["MLI"], unit="admin1", years=[2023])
+    configs = [c for c in selection.candidates("admin1") if c.label in ("zero", "negbin_12")]
+    tables = protocol.run(mali_store, ["MLI"], unit="admin1", years=[2023], configs=configs)
     assert tables["by_unit"]["unit"].nunique() >= 9
+    # Only loaded regions are forecast, never the panel's "outside loaded boundaries" unit.
+    assert not tables["by_unit"]["unit"].str.startswith("(").any()
     with pytest.raises(PeacewatchError, match="horizon"):
         outlook.forecast(mali_store, "MLI", "country", 0)
     with pytest.raises(PeacewatchError, match="priogrid"):

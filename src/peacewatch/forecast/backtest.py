@@ -1,13 +1,15 @@
-"""Backtests with the VIEWS prediction challenge's protocol, on country-month series.
+"""Backtests with the VIEWS prediction challenge's protocol: the series and the jobs.
 
 For each year Y: use data up to October of Y-1 only and forecast January..December of Y
-(horizons 3..14). Scores per model, year, horizon and unit (peacewatch.forecast.scoring), and a
-paired bootstrap of each model's CRPS difference against each benchmark.
+(horizons 3..14). This module builds the unit-month series (units chosen without outcomes),
+runs (model, origin) jobs and scores them (peacewatch.forecast.scoring); the protocol that
+chooses configurations by validation and reports per country is peacewatch.forecast.protocol.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import date
 
 import numpy as np
@@ -24,7 +26,6 @@ from peacewatch.store import Store
 
 TARGETS = {"sb": "fatalities_sb", "ns": "fatalities_ns", "os": "fatalities_os"}
 DASK_ENV = "PEACEWATCH_DASK_SCHEDULER"
-LEARNED = ("gbm_hurdle", "ensemble")
 BENCHMARKS = ("zero", "last_value_poisson", "conflictology_12", "base_rate")
 
 
@@ -54,9 +55,11 @@ def unit_series(
     """unit, month, y (the target) and the other violence types, from the panels.
 
     `unit` is `country`, `admin1` (the admin-1 regions of each country, as loaded) or
-    `priogrid` (0.5 degree cells: the country's cells and any cell with its events). PRIO-GRID
-    series also carry `nb_y`: the target in the 8 neighbouring cells, from every country's
-    events in the store (a spatial lag that crosses borders).
+    `priogrid` (0.5 degree cells whose centre lies in the country's polygons). The units are
+    chosen without looking at outcomes (`unit_countries`): a cell outside the polygons is not
+    forecast because events happened there. PRIO-GRID series also carry `nb_y`: the target in
+    the 8 neighbouring cells, from every country's events in the store (a spatial lag that
+    crosses borders).
 
     `presence` adds `presence`: log(1 + average UN troops) deployed in the unit (Geo-PKO v2.3,
     every mission) in the previous calendar year - the last figure known during the year, so
@@ -69,24 +72,18 @@ def unit_series(
     if target not in TARGETS:
         raise PeacewatchError(f"target: {target!r} is not one of sb, ns, os")
     frames: list[pd.DataFrame] = []
-    country_of: dict[str, str] = {}
-    if unit == "priogrid":
-        # A cell belongs to the country its centre lies in, else to the first listed country
-        # with events there (country-level covariates follow that country).
-        for iso3 in countries:
-            for cell in panel.country_cells(store, iso3):
-                country_of.setdefault(str(cell), iso3)
+    country_of = unit_countries(store, countries, unit)
     for iso3 in countries:
         first, last = panel.default_range(store, iso3)
         frame = panel.panel(store, unit, iso3, date(first.year, 1, 1), end or last)
         units = frame["unit"] if unit != "country" else pd.Series(iso3, index=frame.index)
-        for name in units.unique():
-            country_of.setdefault(name, iso3)
         frames.append(_target_frame(frame, units, target))
     data = pd.concat(frames, ignore_index=True)
-    # Balance across countries (a country's series starts at its first event).
+    # Only the units chosen without outcomes; balanced across countries (a country's series
+    # starts at its first event).
+    data = data[data["unit"].isin(country_of)]
     grid = pd.MultiIndex.from_product(
-        [sorted(data["unit"].unique()), sorted(data["month"].unique())], names=["unit", "month"]
+        [sorted(country_of), sorted(data["month"].unique())], names=["unit", "month"]
     )
     data = data.groupby(["unit", "month"]).sum().reindex(grid, fill_value=0.0).reset_index()
     if unit == "priogrid":
@@ -111,6 +108,32 @@ def unit_series(
             ["un_fatalities", "political_events"]
         ].fillna(0.0)
     return data
+
+
+def unit_countries(store: Store, countries: list[str], unit: str) -> dict[str, str]:
+    """The units forecast for the countries and the country of each, chosen without outcomes.
+
+    Countries are themselves; admin-1 units are the loaded regions (not the panel's
+    "outside loaded boundaries" unit, which exists only where events are); PRIO-GRID cells
+    are those whose centre lies in the country's loaded admin-1 polygons, whatever happened in
+    them (issue 15: choosing cells because they had events is choosing on the outcome).
+    """
+    out: dict[str, str] = {}
+    for iso3 in countries:
+        if unit == "country":
+            names = [iso3]
+        elif unit == "admin1":
+            names = list(dict.fromkeys(store.admin1_polygons(iso3)["admin_code"]))
+        else:
+            names = [str(cell) for cell in panel.country_cells(store, iso3)]
+        if not names:
+            raise PeacewatchError(
+                f"{iso3}: no admin-1 boundaries loaded, so no {unit} units to forecast "
+                "(load boundaries FILE, or use --unit country)"
+            )
+        for name in names:
+            out.setdefault(name, iso3)
+    return out
 
 
 def _target_frame(frame: pd.DataFrame, units: pd.Series, target: str) -> pd.DataFrame:
@@ -291,23 +314,40 @@ def _job(
 Job = tuple[pd.Timestamp, range, str, dict[str, object] | None]
 
 
-def fan_out(data: pd.DataFrame, jobs: list[Job], n_jobs: int = 1) -> list[pd.DataFrame]:
+def fan_out(
+    data: pd.DataFrame,
+    jobs: list[Job],
+    n_jobs: int = 1,
+    done: Callable[[], None] | None = None,
+) -> list[pd.DataFrame]:
     """Run the jobs on the Dask cluster at PEACEWATCH_DASK_SCHEDULER if set, else with joblib.
 
     joblib runs `n_jobs` processes (1 = in this process). Every model has a fixed seed, so the
-    results are the same whichever runs them.
+    results are the same whichever runs them. `done` is called after each job (a progress bar).
     """
+    tick = done or (lambda: None)
     address = os.environ.get(DASK_ENV)
     if address:
-        from dask.distributed import Client  # noqa: PLC0415 - only when a cluster is set
+        from dask.distributed import Client, as_completed  # noqa: PLC0415 - only with a cluster
 
         with Client(address) as client:
             shared = client.scatter(data, broadcast=True)
             futures = [client.submit(_job, shared, *job, pure=False) for job in jobs]
+            for _future in as_completed(futures):
+                tick()
             return list(client.gather(futures))
+    out: list[pd.DataFrame] = []
     if n_jobs == 1:
-        return [_job(data, *job) for job in jobs]
-    return list(Parallel(n_jobs=n_jobs)(delayed(_job)(data, *job) for job in jobs))
+        for job in jobs:
+            out.append(_job(data, *job))
+            tick()
+        return out
+    for part in Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_job)(data, *job) for job in jobs
+    ):
+        out.append(part)
+        tick()
+    return out
 
 
 def backtest_origins(
@@ -364,65 +404,15 @@ def score_table(forecasts: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-PAIRED = ("crps", "ignorance", "interval_score_90")
-
-
-def paired_differences(
-    forecasts: pd.DataFrame, model: str, reps: int = 999, seed: int = 5
-) -> pd.DataFrame:
-    """Mean score of `model` minus each benchmark's on the same unit-months.
-
-    For CRPS, ignorance and interval score, with a paired bootstrap 95% interval (unit-months
-    resampled with replacement).
-    """
-    keys = ["origin", "unit", "month"]
-    scores = {
-        name: group.sort_values(keys).reset_index(drop=True)
-        for name, group in forecasts.groupby("model")
-    }
-    rows: list[dict[str, object]] = []
-    if model not in scores:
-        return pd.DataFrame(rows)
-    rng = np.random.default_rng(seed)
-    ours = scores[model]
-    for bench in BENCHMARKS:
-        if bench not in scores or not ours[keys].equals(scores[bench][keys]):
-            continue
-        n = len(ours)
-        # The same resamples for every score; in blocks of 100 to bound memory on grids.
-        blocks = [rng.integers(0, n, (min(100, reps - b), n)) for b in range(0, reps, 100)]
-        for score in PAIRED:
-            diff = ours[score].to_numpy() - scores[bench][score].to_numpy()
-            boot = np.concatenate([diff[idx].mean(axis=1) for idx in blocks])
-            rows.append(
-                {
-                    "model": model,
-                    "benchmark": bench,
-                    "score": score,
-                    "difference": diff.mean(),
-                    "low": float(np.quantile(boot, 0.025)),
-                    "high": float(np.quantile(boot, 0.975)),
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-# The hurdle's hyper-parameters by unit type. PRIO-GRID: ~550 cells x 400 months x 14
-# horizons is too much to train on whole; the hurdle learns from the last 5 years and a tenth
-# of the quiet cell-months, weighted up (ADR 012). Admin-1 and PRIO-GRID correct for the drift
-# of the last year, measured out of sample (models.GradientBoostingHurdle, ADR 014); two
-# countries are too few units for it.
+# The hurdle's hyper-parameters by unit type for `peacewatch forecast` and the briefing's
+# outlook (the backtest chooses its own by validation: peacewatch.forecast.selection).
+# PRIO-GRID: ~550 cells x 400 months x 14 horizons is too much to train on whole; the hurdle
+# learns from the last 5 years and a tenth of the quiet cell-months, weighted up (ADR 012).
 HURDLE_OPTIONS: dict[str, dict[str, object]] = {
     "country": {},
     "admin1": {"drift": True},
     "priogrid": {"window": 60, "quiet_share": 0.1, "drift": True},
 }
-
-
-def model_options(unit: str) -> dict[str, dict[str, object]]:
-    """Hyper-parameters of the learned models for a unit type (see HURDLE_OPTIONS)."""
-    hurdle = HURDLE_OPTIONS[unit]
-    return {"gbm_hurdle": hurdle, "ensemble": {"hurdle": hurdle}}
 
 
 def data_release(store: Store) -> str:
@@ -433,58 +423,3 @@ def data_release(store: Store) -> str:
         "ORDER BY 1"
     ).fetchall()
     return "; ".join(f"{name} ({release}, sha256 {sha}...)" for name, release, sha in rows)
-
-
-def run(
-    store: Store,
-    countries: list[str],
-    unit: str = "country",
-    target: str = "sb",
-    years: list[int] | None = None,
-    mode: str = "yearly",
-    n_jobs: int = 1,
-    covariates: bool = False,
-) -> dict[str, pd.DataFrame]:
-    """Run the backtest for the countries: tables by model x unit, year and horizon.
-
-    `mode` is "yearly" (the challenge protocol) or "stepwise" (every month an origin,
-    horizons 1..12). `covariates` adds UN presence, UN fatalities and political events to what
-    the learned models see (unit_series). Every table carries the unit type, target and the
-    GED release.
-    """
-    data = unit_series(store, [c.upper() for c in countries], target, unit, covariates=covariates)
-    years = years or list(range(2018, 2024))
-    names = [*BENCHMARKS, *LEARNED]
-    options = model_options(unit)
-    if mode == "yearly":
-        forecasts = yearly_backtest(data, years, names, n_jobs, options)
-    elif mode == "stepwise":
-        first, last = pd.Timestamp(min(years), 1, 1), pd.Timestamp(max(years), 12, 1)
-        forecasts = stepwise_backtest(data, first, last, names, n_jobs, options)
-    else:
-        raise PeacewatchError(f"mode: {mode!r} is not yearly or stepwise")
-    if forecasts.empty:
-        raise PeacewatchError("no year of the protocol has observed data for every month")
-    pits = [
-        {"model": name, "bin": f"{i / 10:.1f}-{(i + 1) / 10:.1f}", "share": share}
-        for name, part in forecasts.groupby("model")
-        for i, share in enumerate(scoring.pit_histogram(part["pit"].to_numpy()))
-    ]
-    tables = {
-        "by_model": score_table(forecasts, ["model"]),
-        "by_unit": score_table(forecasts, ["model", "unit"]),
-        "by_year": score_table(forecasts, ["model", "year"]),
-        "by_horizon": score_table(forecasts, ["model", "horizon"]),
-        "differences": pd.concat(
-            [paired_differences(forecasts, name) for name in LEARNED], ignore_index=True
-        ),
-        "pit_histogram": pd.DataFrame(pits),
-        "forecasts": forecasts,
-    }
-    release = data_release(store)
-    for table in tables.values():
-        table.insert(0, "unit_type", unit)
-        table["target"] = target
-        table["covariates"] = covariates
-        table["data_release"] = release
-    return tables

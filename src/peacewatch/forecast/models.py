@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
+from scipy.spatial import cKDTree
 from scipy.special import expit, logit
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
@@ -125,6 +126,107 @@ class BaseRate:
         return {u: rng.choice(v, (len(months), self.draws)) for u, v in self.values.items()}
 
 
+@dataclass
+class NegativeBinomial:
+    """A negative binomial fitted by moments to the unit's last `window` months.
+
+    Mean and variance of those months give the size and probability (Poisson when the months
+    are not over-dispersed); every horizon gets the same distribution. A smooth version of
+    conflictology-12: it also gives counts that did not happen in the window.
+    """
+
+    window: int = 12
+    draws: int = DRAWS
+    seed: int = 7
+    name: str = "negbin"
+    moments: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def fit(self, history: pd.DataFrame) -> NegativeBinomial:
+        """Learn from the history (rows up to the origin only)."""
+        wide = _wide(history)
+        recent = wide.to_numpy(dtype=float)[-self.window :]
+        mean = recent.mean(axis=0)
+        var = recent.var(axis=0, ddof=1) if len(recent) > 1 else mean
+        self.moments = {
+            u: (float(m), float(v)) for u, m, v in zip(wide.columns, mean, var, strict=True)
+        }
+        return self
+
+    def predict(self, months: list[pd.Timestamp]) -> dict[str, np.ndarray]:
+        """Samples per unit: an array (months, draws)."""
+        rng = np.random.default_rng(self.seed)
+        shape = (len(months), self.draws)
+        out = {}
+        for unit, (mean, var) in self.moments.items():
+            if mean <= 0:
+                out[unit] = np.zeros(shape)
+            elif var <= mean:
+                out[unit] = rng.poisson(mean, shape).astype(float)
+            else:
+                size = mean**2 / (var - mean)
+                out[unit] = rng.negative_binomial(size, size / (size + mean), shape).astype(float)
+        return out
+
+
+@dataclass
+class Analogue:
+    """Analogue forecasting: what followed the most similar past trajectories, in any unit.
+
+    The unit's last `length` months (log1p counts) are matched against every window of that
+    length in every unit's history whose following `max_horizon` months are known by the
+    origin; the `k` nearest (Euclidean) give the forecast. Each draw takes one analogue's
+    count at the horizon, moved in log1p by the difference between the unit's and the
+    analogue's mean level over the window (a trajectory twice as violent continues twice as
+    violent).
+    """
+
+    length: int = 12
+    k: int = 25
+    max_horizon: int = 14
+    draws: int = DRAWS
+    seed: int = 8
+    name: str = "analogue"
+    _futures: dict[str, np.ndarray] = field(default_factory=dict)
+    _origin: pd.Timestamp = field(default_factory=lambda: pd.Timestamp(0))
+
+    def fit(self, history: pd.DataFrame) -> Analogue:
+        """Learn from the history (rows up to the origin only)."""
+        logs = _wide(history).apply(np.log1p)
+        values = logs.to_numpy(dtype=float)
+        months, n_units = values.shape
+        ends = np.arange(self.length - 1, months - self.max_horizon)
+        self._futures = {}
+        if len(ends) == 0:
+            return self
+        past = np.stack([values[e - self.length + 1 : e + 1] for e in ends])  # ends, L, units
+        after = np.stack([values[e + 1 : e + 1 + self.max_horizon] for e in ends])
+        windows = past.transpose(0, 2, 1).reshape(-1, self.length)
+        futures = after.transpose(0, 2, 1).reshape(-1, self.max_horizon)
+        level = windows.mean(axis=1)
+        query = values[-self.length :].T  # units, L
+        k = min(self.k, len(windows))
+        _dist, nearest = cKDTree(windows).query(query, k=k)
+        nearest = np.asarray(nearest).reshape(n_units, k)
+        shift = query.mean(axis=1)[:, None, None] - level[nearest][:, :, None]
+        moved = np.expm1(np.maximum(futures[nearest] + shift, 0.0))  # units, k, horizons
+        self._futures = {str(u): moved[i] for i, u in enumerate(logs.columns)}
+        self._origin = logs.index.max()
+        return self
+
+    def predict(self, months: list[pd.Timestamp]) -> dict[str, np.ndarray]:
+        """Samples per unit: an array (months, draws)."""
+        rng = np.random.default_rng(self.seed)
+        hs = np.array(
+            [(m.year - self._origin.year) * 12 + (m.month - self._origin.month) for m in months]
+        )
+        columns = np.clip(hs - 1, 0, self.max_horizon - 1)[:, None]
+        out = {}
+        for unit, moved in self._futures.items():
+            pick = rng.integers(0, len(moved), (len(months), self.draws))
+            out[unit] = np.round(moved[pick, columns])
+        return out
+
+
 def _months_since_event(wide: pd.DataFrame) -> np.ndarray:
     """Months since each unit's last month with an event (NaN before the first), per cell."""
     positions = np.arange(len(wide), dtype=float)[:, None] * np.ones(wide.shape[1])
@@ -181,6 +283,15 @@ def features(history: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def quiet_columns(columns: list[str]) -> list[str]:
+    """The 12-month means that are all zero in a quiet row: counts, not distances.
+
+    A distance to the nearest violence (`nb_dist_km`) is never 0 in a quiet cell, so counting
+    it made every row active and the quiet-row subsampling never happened (issue 15).
+    """
+    return [c for c in columns if c.endswith("mean12") and not c.startswith("nb_dist")]
+
+
 def _p_positive(clf: HistGradientBoostingClassifier, x: np.ndarray) -> np.ndarray:
     """P(y > 0) by the classifier, also when training saw one class only.
 
@@ -235,6 +346,8 @@ class GradientBoostingHurdle:
     _last: pd.DataFrame | None = None
     _origin: pd.Timestamp | None = None
     _cols: list[str] = field(default_factory=list)
+    quiet_rows: int = 0
+    dropped_rows: int = 0
 
     def _training_rows(
         self, feats: pd.DataFrame, wide: pd.DataFrame
@@ -242,9 +355,10 @@ class GradientBoostingHurdle:
         """Features (+ horizon), target and weight for every (unit, month, horizon) row.
 
         `window`: only feature months in the last `window` months before the origin.
-        `quiet_share`: keep that share of quiet rows (no event in the unit's or its
-        neighbours' last 12 months, none at the target month), each weighted up by its inverse,
-        so that grids with thousands of empty cells train in reasonable time.
+        `quiet_share`: keep that share of quiet rows (no death in the unit or its neighbours
+        in the last 12 months, none at the target month: see `quiet_columns`), each weighted up
+        by its inverse, so that grids with thousands of empty cells train in reasonable time.
+        `quiet_rows` and `dropped_rows` count them at the last fit.
         """
         cols = [c for c in feats.columns if c not in ("unit", "month")]
         base = feats[cols].to_numpy(dtype=float)
@@ -252,16 +366,19 @@ class GradientBoostingHurdle:
         if self.window is not None and self._origin is not None:
             start = self._origin - pd.DateOffset(months=self.window)
             recent = (feats["month"] > start).to_numpy()
-        activity = feats[[c for c in cols if c.endswith("mean12")]].to_numpy().sum(axis=1)
+        activity = feats[quiet_columns(cols)].to_numpy().sum(axis=1)
         rng = np.random.default_rng(self.seed)
+        self.quiet_rows, self.dropped_rows = 0, 0
         parts_x, parts_y, parts_w = [], [], []
         for h in range(1, self.max_horizon + 1):
             target = _long(wide.shift(-h))
             keep = recent & ~np.isnan(target)
             weight = np.ones(len(target))
             if self.quiet_share < 1.0:
-                quiet = (activity == 0) & (target == 0)
+                quiet = (activity == 0) & (target == 0) & keep
                 drop = quiet & (rng.uniform(size=len(target)) >= self.quiet_share)
+                self.quiet_rows += int(quiet.sum())
+                self.dropped_rows += int(drop.sum())
                 keep &= ~drop
                 weight[quiet] = 1.0 / self.quiet_share
             parts_x.append(np.column_stack([base[keep], np.full(keep.sum(), h)]))
@@ -412,6 +529,8 @@ REGISTRY = {
     "last_value_poisson": LastValuePoisson,
     "conflictology_12": Conflictology,
     "base_rate": BaseRate,
+    "negbin": NegativeBinomial,
+    "analogue": Analogue,
     "gbm_hurdle": GradientBoostingHurdle,
     "ensemble": Ensemble,
 }

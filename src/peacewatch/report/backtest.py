@@ -38,6 +38,14 @@ def pit_plot(pits: pd.DataFrame) -> str:
     return to_svg(fig)
 
 
+PLOTTED = ("selected", "conflictology_12", "zero")
+
+
+def _only(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the models drawn: the one chosen by validation and the two references."""
+    return table[table["model"].isin(PLOTTED)]
+
+
 def write(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
     """Write every table (forecasts gzipped: one row per model x unit-month) and the plots."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -47,12 +55,14 @@ def write(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
         csvsafe.frame(frame).to_csv(path, index=False)
         written.append(path)
     unit = tables["by_model"]["unit_type"].iloc[0]
+    shown = tables["by_country_year"][tables["by_country_year"]["model"].isin(PLOTTED)]
+    shown = shown.assign(model=shown["model"] + " " + shown["country"])
     plots = {
         "crps_by_horizon.svg": _by(
-            tables["by_horizon"], "horizon", "crps", f"Mean CRPS by horizon ({unit}-month)"
+            _only(tables["by_horizon"]), "horizon", "crps", f"Mean CRPS by horizon ({unit}-month)"
         ),
-        "crps_by_year.svg": _by(tables["by_year"], "year", "crps", f"Mean CRPS by year ({unit})"),
-        "pit_histogram.svg": pit_plot(tables["pit_histogram"]),
+        "crps_by_year.svg": _by(shown, "year", "crps", f"Mean CRPS by year and country ({unit})"),
+        "pit_histogram.svg": pit_plot(_only(tables["pit_histogram"])),
     }
     for name, svg in plots.items():
         (folder / name).write_text(svg, encoding="utf-8")

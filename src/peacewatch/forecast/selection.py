@@ -1,0 +1,158 @@
+"""Choices made by the backtest itself, on validation years that end before each test year.
+
+Every candidate configuration (model family and hyper-parameters: drift correction on or off,
+window lengths, ensemble weights) is backtested at every yearly origin. For test year Y (origin
+October of Y-1) the configuration of each country is the one with the lowest mean CRPS over
+the `VALIDATION_YEARS` years before Y, scored only on months up to the test origin: the
+validation year Y-1 is cut at October, because November and December were not yet known when
+the forecast for Y was made. No person chooses from test scores; a test tampers with the test
+years' outcomes and checks that the choices stay the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from peacewatch.forecast import backtest
+
+VALIDATION_YEARS = 4
+CRITERION = "crps"
+SELECTED = "selected"
+
+
+@dataclass(frozen=True)
+class Config:
+    """One candidate: a registry model with its hyper-parameters, under a label."""
+
+    label: str
+    model: str
+    options: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
+
+
+def _grid_hurdle(drift: bool) -> dict[str, object]:
+    # Training on the last 5 years and a tenth of the quiet cell-months is for speed (ADR 012):
+    # the grid has thousands of empty cells.
+    return {"window": 60, "quiet_share": 0.1, "drift": drift}
+
+
+def candidates(unit: str) -> list[Config]:
+    """The configurations the backtest chooses from, for a unit type (benchmarks included).
+
+    Listed before any test year was scored; ties go to the earlier (simpler) entry.
+    """
+    bench = [Config(name, name) for name in backtest.BENCHMARKS]
+    if unit == "priogrid":
+        hurdle, hurdle_drift = _grid_hurdle(False), _grid_hurdle(True)
+        return [
+            *bench,
+            Config("negbin_12", "negbin", {"window": 12}),
+            Config("analogue_12", "analogue", {"length": 12}),
+            Config("gbm_hurdle", "gbm_hurdle", hurdle),
+            Config("gbm_hurdle_drift", "gbm_hurdle", hurdle_drift),
+            Config("ensemble_50", "ensemble", {"weight": 0.5, "hurdle": hurdle}),
+        ]
+    return [
+        *bench,
+        *(Config(f"negbin_{w}", "negbin", {"window": w}) for w in (6, 12, 24)),
+        *(Config(f"analogue_{n}", "analogue", {"length": n}) for n in (6, 12)),
+        Config("gbm_hurdle", "gbm_hurdle", {}),
+        Config("gbm_hurdle_drift", "gbm_hurdle", {"drift": True}),
+        *(
+            Config(f"ensemble_{round(w * 100)}", "ensemble", {"weight": w, "hurdle": {}})
+            for w in (0.25, 0.5, 0.75)
+        ),
+    ]
+
+
+def origin_for(year: int) -> pd.Timestamp:
+    """The challenge's origin for forecast year `year`: October of the year before."""
+    return pd.Timestamp(year - 1, 10, 1)
+
+
+def validation_origins(year: int, n: int = VALIDATION_YEARS) -> list[pd.Timestamp]:
+    """The origins of the `n` validation years before test year `year`."""
+    return [origin_for(v) for v in range(year - n, year)]
+
+
+def run_configs(
+    data: pd.DataFrame,
+    origins: list[pd.Timestamp],
+    configs: list[Config],
+    n_jobs: int = 1,
+    horizons: range = range(3, 15),
+    done: Callable[[], None] | None = None,
+) -> pd.DataFrame:
+    """Scored forecast rows of every configuration at every origin, `model` = its label.
+
+    `done` is called after each (configuration, origin) job.
+    """
+    jobs: list[backtest.Job] = [(o, horizons, c.model, c.options) for o in origins for c in configs]
+    labels = [c.label for _o in origins for c in configs]
+    parts = []
+    for label, part in zip(labels, backtest.fan_out(data, jobs, n_jobs, done), strict=True):
+        if not part.empty:
+            part["model"] = label
+            parts.append(part)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def validation_scores(
+    forecasts: pd.DataFrame, year: int, n: int = VALIDATION_YEARS
+) -> pd.DataFrame:
+    """country, model, score: mean validation CRPS before test year `year`.
+
+    Rows from the `n` validation origins, months up to the test origin only.
+    """
+    seen = forecasts[
+        forecasts["origin"].isin(validation_origins(year, n))
+        & (forecasts["month"] <= origin_for(year))
+    ]
+    table = pd.DataFrame(seen.groupby(["country", "model"], as_index=False)[CRITERION].mean())
+    table["months"] = seen.groupby(["country", "model"])["month"].nunique().to_numpy()
+    table.insert(0, "year", year)
+    return table
+
+
+def choose(
+    forecasts: pd.DataFrame, years: list[int], order: list[str], n: int = VALIDATION_YEARS
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(choices, validation): the configuration per country and test year, and the scores.
+
+    `order` lists the candidates' labels; a tie goes to the earlier one. A country-year whose
+    validation years have no forecast (a series too short) gets no choice.
+    """
+    rank = {label: i for i, label in enumerate(order)}
+    tables = [validation_scores(forecasts, year, n) for year in years]
+    validation = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    rows = []
+    for (year, country), part in validation.groupby(["year", "country"]):
+        ranked = part.assign(rank=part["model"].map(rank)).sort_values([CRITERION, "rank"])
+        best = ranked.iloc[0]
+        rows.append(
+            {
+                "year": year,
+                "country": country,
+                "selected": best["model"],
+                "validation_crps": best[CRITERION],
+                "validation_months": int(best["months"]),
+            }
+        )
+    return pd.DataFrame(rows), validation
+
+
+def selected_rows(forecasts: pd.DataFrame, choices: pd.DataFrame) -> pd.DataFrame:
+    """The test-year rows of each country's chosen configuration, as the model `selected`."""
+    parts = []
+    for year, country, label in zip(
+        choices["year"], choices["country"], choices["selected"], strict=True
+    ):
+        part = forecasts[
+            (forecasts["model"] == label)
+            & (forecasts["country"] == country)
+            & (forecasts["origin"] == origin_for(int(year)))
+        ]
+        parts.append(part.assign(model=SELECTED, config=str(label)))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
