@@ -1,5 +1,5 @@
-"""Backtest speed: the full PRIO-GRID backtest (Mali + Burkina Faso, 2018-2023, six models),
-serial and on a local 2-worker Dask cluster.
+"""Backtest speed: the full PRIO-GRID protocol (Mali + Burkina Faso, 2018-2023, every grid
+candidate at the test and validation origins), serial and on a local 2-worker Dask cluster.
 
 Each run is a child process; the parent samples the resident memory of the child and all its
 descendants (the Dask scheduler and workers) every 0.1 s and prints the peak of their sum.
@@ -19,15 +19,15 @@ from impact_speed import mali_store
 
 RUN = """
 import sys
-from peacewatch.forecast import backtest
+from peacewatch.forecast import backtest, protocol
 from peacewatch.store import Store
 
 store, mode = sys.argv[1], sys.argv[2]
 
 def go():
     with Store.open(store, read_only=True) as st:
-        tables = backtest.run(st, ["MLI", "BFA"], unit="priogrid")
-    row = tables["by_model"].set_index("model").loc["gbm_hurdle"]
+        tables = protocol.run(st, ["MLI", "BFA"], unit="priogrid")
+    row = tables["by_model"].set_index("model").loc["selected"]
     print(int(row["n"]), round(row["crps"], 4))
 
 if mode == "dask":
@@ -65,7 +65,7 @@ def measure(store: Path, mode: str) -> tuple[float, float, str]:
 
 def main() -> None:
     store = mali_store()
-    print(f"{'':28}{'seconds':>9}{'peak MB':>10}  forecasts, hurdle CRPS")
+    print(f"{'':28}{'seconds':>9}{'peak MB':>10}  forecasts, selected CRPS")
     for mode in ("serial", "dask"):
         seconds, mb, output = measure(store, mode)
         label = "serial (1 process)" if mode == "serial" else "Dask, 2 workers x 1 thread"

@@ -25,7 +25,11 @@ def main() -> None:
     options = {**backtest.HURDLE_OPTIONS["priogrid"], "window": None, "drift": False}
     fitted = models.GradientBoostingHurdle(**options).fit(data)  # type: ignore[arg-type]
     honest = backtest.yearly_backtest(
-        data, list(range(2018, 2024)), ["gbm_hurdle"], 2, backtest.model_options("priogrid")
+        data,
+        list(range(2018, 2024)),
+        ["gbm_hurdle"],
+        2,
+        {"gbm_hurdle": backtest.HURDLE_OPTIONS["priogrid"]},
     )
     rows = []
     for year in range(2018, 2024):

@@ -892,8 +892,11 @@ SCORES = ["crps", "ignorance", "interval_score_90", "pit_coverage_90", "coverage
 
 def _print_backtest(tables: dict[str, pd.DataFrame], title: str, validation_years: int) -> None:
     """The protocol's tables in the terminal: choices, per country and year, pooled, goals."""
+    chosen = tables["selected"][["country", "year", "selected", "validation_crps"]]
+    if not tables["stacked"].empty:
+        chosen = chosen.merge(tables["stacked"][["country", "year", "stacked"]], how="left")
     _print_frame(
-        tables["selected"][["country", "year", "selected", "validation_crps"]].round(3),
+        chosen.round(3),
         f"Chosen by validation: lowest mean CRPS over the {validation_years} years before each "
         "test year (months up to its origin)",
     )
@@ -911,14 +914,15 @@ def _print_backtest(tables: dict[str, pd.DataFrame], title: str, validation_year
     out.print(f"data: {tables['by_model']['data_release'].iloc[0]}", highlight=False)
     diffs = tables["differences"]
     _print_frame(
-        diffs[diffs["model"] == selection.SELECTED][
-            ["country", "benchmark", "score", "difference", "low", "high", "relative"]
+        diffs[diffs["model"].isin([selection.SELECTED, "stacked"])][
+            ["model", "country", "benchmark", "score", "difference", "low", "high", "relative"]
         ].round(3),
-        "selected minus benchmark, per country (95% interval: 12-month block bootstrap)",
+        "selected and stacked minus benchmark, per country (95%: 12-month block bootstrap)",
     )
     goals = tables["goals"].assign(met=tables["goals"]["met"].map({True: "met", False: "NOT met"}))
     _print_frame(
-        goals[["country", "goal", "shown", "target", "met"]], "Goals (issue 15), per country"
+        goals[["model", "country", "goal", "shown", "wanted", "met"]],
+        "Goals (issue 15), per country",
     )
     missed = int((~tables["goals"]["met"]).sum())
     if missed:

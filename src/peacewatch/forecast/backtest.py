@@ -277,11 +277,14 @@ def _job(
     horizons: range,
     name: str,
     options: dict[str, object] | None = None,
+    quantiles: int = 0,
 ) -> pd.DataFrame:
     """One backtest job: one model at one origin (independent of every other job).
 
     Returns one row per unit-month with each score's contribution (scoring.pointwise), so the
     1,000 samples per forecast are dropped here: a PRIO-GRID backtest holds millions of them.
+    `quantiles` > 0 keeps that many quantiles per row (levels (i + 0.5) / n, float32) in a
+    `quantiles` column, for stacking (peacewatch.forecast.stacking).
     """
     history = origin_split(data, origin)
     last_month = data["month"].max()
@@ -308,10 +311,15 @@ def _job(
     rows["observed"] = actual.reindex(pd.MultiIndex.from_frame(rows[["unit", "month"]])).to_numpy(
         dtype=float
     )
-    return pd.concat([rows, scoring.pointwise(samples, rows["observed"].to_numpy())], axis=1)
+    scored = pd.concat([rows, scoring.pointwise(samples, rows["observed"].to_numpy())], axis=1)
+    if quantiles:
+        levels = (np.arange(quantiles) + 0.5) / quantiles
+        kept = np.quantile(samples, levels, axis=1).T.astype(np.float32)
+        scored["quantiles"] = list(kept)
+    return scored
 
 
-Job = tuple[pd.Timestamp, range, str, dict[str, object] | None]
+Job = tuple[pd.Timestamp, range, str, dict[str, object] | None, int]
 
 
 def fan_out(
@@ -364,7 +372,7 @@ def backtest_origins(
     `options` gives a model's hyper-parameters by name (e.g. the grid's training window).
     """
     options = options or {}
-    jobs = [(o, horizons, n, options.get(n)) for o in origins for n in model_names]
+    jobs: list[Job] = [(o, horizons, n, options.get(n), 0) for o in origins for n in model_names]
     parts = [part for part in fan_out(data, jobs, n_jobs) if not part.empty]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 

@@ -14,10 +14,11 @@ from collections.abc import Callable
 import pandas as pd
 
 from peacewatch.errors import PeacewatchError
-from peacewatch.forecast import backtest, blocks, scoring, selection
+from peacewatch.forecast import backtest, blocks, scoring, selection, stacking
 from peacewatch.store import Store
 
 REFERENCES = ("conflictology_12", "zero")
+STACKED_UNITS = ("country", "admin1")
 
 # (score, benchmark, largest ratio of means) per unit type: issue 15's goals, set from the VIEWS
 # 2023/24 challenge's best entries over the same test years.
@@ -56,7 +57,9 @@ def goals(
             theirs = by_country.loc[(bench, country), score]
             value = float(ours[score] / theirs) if theirs else float("nan")
             rows.append(
-                _goal(country, f"{score} / {bench}", value, f"<= {ratio:.2f}", value <= ratio)
+                _goal(
+                    model, country, f"{score} / {bench}", value, f"<= {ratio:.2f}", value <= ratio
+                )
             )
         if unit == "country":
             crps = diffs[
@@ -69,23 +72,33 @@ def goals(
                 high = float(crps["high"].iloc[0])
                 rows.append(
                     _goal(
-                        country, "crps - conflictology_12: 95% upper bound", high, "< 0", high < 0
+                        model,
+                        country,
+                        "crps - conflictology_12: 95% upper bound",
+                        high,
+                        "< 0",
+                        high < 0,
                     )
                 )
         low, high = COVERAGE_GOAL
         cover = float(ours["pit_coverage_90"])
         rows.append(
-            _goal(country, "90% coverage (PIT)", cover, f"{low}-{high}", low <= cover <= high)
+            _goal(
+                model, country, "90% coverage (PIT)", cover, f"{low}-{high}", low <= cover <= high
+            )
         )
         low, high = LEVEL_GOAL
         level = float(ours["level_ratio"])
-        rows.append(_goal(country, "level ratio", level, f"{low}-{high}", low <= level <= high))
+        rows.append(
+            _goal(model, country, "level ratio", level, f"{low}-{high}", low <= level <= high)
+        )
         yearly = by_year[(by_year["model"] == model) & (by_year["country"] == country)]
         worst = yearly["level_ratio"].dropna()
         if not worst.empty:
             inside = bool(worst.between(low, high).all())
             rows.append(
                 _goal(
+                    model,
                     country,
                     "level ratio in every test year (min / max)",
                     float(worst.min()),
@@ -98,14 +111,21 @@ def goals(
 
 
 def _goal(
-    country: str, goal: str, value: float, target: str, met: bool, shown: str | None = None
+    model: str,
+    country: str,
+    goal: str,
+    value: float,
+    wanted: str,
+    met: bool,
+    shown: str | None = None,
 ) -> dict[str, object]:
     return {
+        "model": model,
         "country": country,
         "goal": goal,
         "value": round(value, 3),
         "shown": shown or f"{value:.3f}",
-        "target": target,
+        "wanted": wanted,
         "met": bool(met),
     }
 
@@ -151,17 +171,24 @@ def run(
         if progress is not None:
             progress(finished[0], total)
 
-    every = selection.run_configs(data, origins, configs, n_jobs, done=done)
+    # Stacking keeps 100 quantiles per forecast: affordable for countries and regions, not
+    # for the ~50,000 cell-months of a grid origin.
+    quantiles = 100 if unit in STACKED_UNITS else 0
+    every = selection.run_configs(data, origins, configs, n_jobs, done=done, quantiles=quantiles)
     every["country"] = every["unit"].map(country_of)
     choices, validation = selection.choose(
         every, years, [c.label for c in configs], validation_years
     )
     tests = every[every["origin"].isin([selection.origin_for(y) for y in years])]
-    forecasts = pd.concat([tests, selection.selected_rows(tests, choices)], ignore_index=True)
+    parts = [tests, selection.selected_rows(tests, choices)]
+    weights = pd.DataFrame()
+    if quantiles:
+        stacked, weights = stacking.stack(every, years, validation_years)
+        parts.append(stacked)
+    forecasts = pd.concat(parts, ignore_index=True).drop(columns="quantiles", errors="ignore")
     forecasts["config"] = forecasts["config"].fillna(forecasts["model"])
-    learned = [selection.SELECTED] + [
-        c.label for c in configs if c.label not in backtest.BENCHMARKS
-    ]
+    headline = [selection.SELECTED, *([stacking.STACKED] if quantiles else [])]
+    learned = headline + [c.label for c in configs if c.label not in backtest.BENCHMARKS]
     pits = [
         {"model": name, "bin": f"{i / 10:.1f}-{(i + 1) / 10:.1f}", "share": share}
         for name, part in forecasts.groupby("model")
@@ -169,6 +196,7 @@ def run(
     ]
     tables = {
         "selected": choices,
+        "stacked": weights,
         "validation": validation,
         "by_model": score_table(forecasts, ["model"]),
         "by_country": score_table(forecasts, ["model", "country"]),
@@ -180,7 +208,7 @@ def run(
         "pit_histogram": pd.DataFrame(pits),
         "forecasts": forecasts,
     }
-    tables["goals"] = goals(tables, unit)
+    tables["goals"] = pd.concat([goals(tables, unit, m) for m in headline], ignore_index=True)
     release = backtest.data_release(store)
     for table in tables.values():
         table.insert(0, "unit_type", unit)

@@ -84,12 +84,16 @@ def run_configs(
     n_jobs: int = 1,
     horizons: range = range(3, 15),
     done: Callable[[], None] | None = None,
+    quantiles: int = 0,
 ) -> pd.DataFrame:
     """Scored forecast rows of every configuration at every origin, `model` = its label.
 
-    `done` is called after each (configuration, origin) job.
+    `done` is called after each (configuration, origin) job; `quantiles` keeps that many
+    quantiles per row (backtest._job).
     """
-    jobs: list[backtest.Job] = [(o, horizons, c.model, c.options) for o in origins for c in configs]
+    jobs: list[backtest.Job] = [
+        (o, horizons, c.model, c.options, quantiles) for o in origins for c in configs
+    ]
     labels = [c.label for _o in origins for c in configs]
     parts = []
     for label, part in zip(labels, backtest.fan_out(data, jobs, n_jobs, done), strict=True):
