@@ -1,5 +1,6 @@
 import json
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -184,11 +185,23 @@ def test_impact_command(env, tmp_path):
 def test_backtest_command(env, tmp_path):
     runner.invoke(app, ["load-shared", "--countries", "MLI,BFA"], env=env)
     result = runner.invoke(
-        app, ["backtest", "--country", "MLI,BFA", "--views", "--out", str(tmp_path / "bt")], env=env
+        app,
+        [
+            *("backtest", "--country", "MLI,BFA", "--years", "2023", "--views"),
+            *("--jobs", "2", "--out", str(tmp_path / "bt")),
+        ],
+        env=env,
     )
     assert result.exit_code == 0, result.output
     assert "conflictology_12" in result.output and "gbm_hurdle" in result.output
-    assert (tmp_path / "bt" / "by_year.csv").is_file()
+    # The choice per country, the per-country-year table and the goals, met or not.
+    assert "Chosen by validation" in result.output and "Per country and test year" in result.output
+    assert "Goals (issue 15)" in result.output and "met" in result.output
+    chosen = pd.read_csv(tmp_path / "bt" / "selected.csv")
+    assert list(chosen["country"].sort_values()) == ["BFA", "MLI"]
+    assert (chosen["year"] == 2023).all()
+    assert (tmp_path / "bt" / "by_country_year.csv").is_file()
+    assert (tmp_path / "bt" / "goals.csv").is_file()
     assert (
         tmp_path / "bt" / "views_comparison.csv"
     ).is_file() and "Brier for P(>= 25)" in result.output

@@ -793,14 +793,6 @@ def backtest_cmd(
         typer.Option(help="country, admin1 or priogrid (0.5 degree cells, spatial lags)."),
     ] = "country",
     target: Annotated[str, typer.Option(help="sb, ns or os (UCDP violence type).")] = "sb",
-    covariates: Annotated[
-        bool,
-        typer.Option(
-            "--covariates",
-            help="Learned models also see UN troop presence (Geo-PKO), UN peacekeeper "
-            "fatalities and political events from the timeline.",
-        ),
-    ] = False,
     validation_years: Annotated[
         int,
         typer.Option(
@@ -864,7 +856,6 @@ def backtest_cmd(
                 target,
                 years=_years(years),
                 n_jobs=jobs,
-                covariates=covariates,
                 validation_years=validation_years,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -271,34 +272,57 @@ def origin_split(data: pd.DataFrame, origin: pd.Timestamp) -> pd.DataFrame:
     return data[data["month"] <= origin].reset_index(drop=True)
 
 
-def _job(
-    data: pd.DataFrame,
-    origin: pd.Timestamp,
-    horizons: range,
-    name: str,
-    options: dict[str, object] | None = None,
-    quantiles: int = 0,
-) -> pd.DataFrame:
+COVARIATES = ("presence", "un_fatalities", "political_events")
+TEACH = "teach:"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One (model, origin) job and what its model may see.
+
+    `options` are the model's hyper-parameters; `quantiles` > 0 keeps that many quantiles per
+    forecast (levels (i + 0.5) / n, float32) for stacking. `covariates`: the model sees the
+    series' covariate columns (COVARIATES), else they are dropped. `teach`: the model also
+    trains on the series' teaching units (named `teach:...`: e.g. admin-1 series that teach a
+    country model); they are never forecast or scored.
+    """
+
+    origin: pd.Timestamp
+    horizons: range
+    name: str
+    options: dict[str, object] | None = None
+    quantiles: int = 0
+    covariates: bool = True
+    teach: bool = False
+
+
+def _job(data: pd.DataFrame, job: Job) -> pd.DataFrame:
     """One backtest job: one model at one origin (independent of every other job).
 
     Returns one row per unit-month with each score's contribution (scoring.pointwise), so the
     1,000 samples per forecast are dropped here: a PRIO-GRID backtest holds millions of them.
-    `quantiles` > 0 keeps that many quantiles per row (levels (i + 0.5) / n, float32) in a
-    `quantiles` column, for stacking (peacewatch.forecast.stacking).
     """
+    origin = job.origin
     history = origin_split(data, origin)
+    if not job.covariates:
+        history = history.drop(columns=[c for c in COVARIATES if c in history])
+    teaching = history["unit"].astype(str).str.startswith(TEACH)
+    if not job.teach:
+        history = history[~teaching]
     last_month = data["month"].max()
-    months = [m for m in (origin + pd.DateOffset(months=h) for h in horizons) if m <= last_month]
+    months = [
+        m for m in (origin + pd.DateOffset(months=h) for h in job.horizons) if m <= last_month
+    ]
     if not months:
         return pd.DataFrame()
     actual = data[data["month"].isin(months)].set_index(["unit", "month"])["y"]
-    model = models.REGISTRY[name](**(options or {})).fit(history)
+    model = models.REGISTRY[job.name](**(job.options or {})).fit(history)
     predicted = model.predict(months)
-    units = list(predicted)
+    units = [u for u in predicted if not str(u).startswith(TEACH)]
     samples = np.concatenate([predicted[u] for u in units])
     rows = pd.DataFrame(
         {
-            "model": name,
+            "model": job.name,
             "origin": origin,
             "unit": np.repeat(units, len(months)),
             "month": np.tile(np.array(months, dtype="datetime64[ns]"), len(units)),
@@ -312,14 +336,10 @@ def _job(
         dtype=float
     )
     scored = pd.concat([rows, scoring.pointwise(samples, rows["observed"].to_numpy())], axis=1)
-    if quantiles:
-        levels = (np.arange(quantiles) + 0.5) / quantiles
-        kept = np.quantile(samples, levels, axis=1).T.astype(np.float32)
-        scored["quantiles"] = list(kept)
+    if job.quantiles:
+        levels = (np.arange(job.quantiles) + 0.5) / job.quantiles
+        scored["quantiles"] = list(np.quantile(samples, levels, axis=1).T.astype(np.float32))
     return scored
-
-
-Job = tuple[pd.Timestamp, range, str, dict[str, object] | None, int]
 
 
 def fan_out(
@@ -340,18 +360,18 @@ def fan_out(
 
         with Client(address) as client:
             shared = client.scatter(data, broadcast=True)
-            futures = [client.submit(_job, shared, *job, pure=False) for job in jobs]
+            futures = [client.submit(_job, shared, job, pure=False) for job in jobs]
             for _future in as_completed(futures):
                 tick()
             return list(client.gather(futures))
     out: list[pd.DataFrame] = []
     if n_jobs == 1:
         for job in jobs:
-            out.append(_job(data, *job))
+            out.append(_job(data, job))
             tick()
         return out
     for part in Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_job)(data, *job) for job in jobs
+        delayed(_job)(data, job) for job in jobs
     ):
         out.append(part)
         tick()
@@ -372,7 +392,7 @@ def backtest_origins(
     `options` gives a model's hyper-parameters by name (e.g. the grid's training window).
     """
     options = options or {}
-    jobs: list[Job] = [(o, horizons, n, options.get(n), 0) for o in origins for n in model_names]
+    jobs = [Job(o, horizons, n, options.get(n)) for o in origins for n in model_names]
     parts = [part for part in fan_out(data, jobs, n_jobs) if not part.empty]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 

@@ -130,6 +130,20 @@ def _goal(
     }
 
 
+def teaching_series(
+    store: Store, countries: list[str], target: str, covariates: bool
+) -> pd.DataFrame:
+    """The countries' admin-1 series as teaching units (`teach:<code>`) for a country model.
+
+    Trained on, never forecast (backtest.Job); none when no admin-1 boundaries are loaded.
+    """
+    try:
+        regions = backtest.unit_series(store, countries, target, "admin1", covariates=covariates)
+    except PeacewatchError:
+        return pd.DataFrame()
+    return regions.assign(unit=backtest.TEACH + regions["unit"].astype(str))
+
+
 def run(
     store: Store,
     countries: list[str],
@@ -137,7 +151,6 @@ def run(
     target: str = "sb",
     years: list[int] | None = None,
     n_jobs: int = 1,
-    covariates: bool = False,
     validation_years: int = selection.VALIDATION_YEARS,
     configs: list[selection.Config] | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -148,17 +161,21 @@ def run(
     candidate's validation score), by_model (pooled), by_country, by_country_year, by_unit,
     by_year, by_horizon, differences (per country, block bootstrap), goals, pit_histogram and
     forecasts (the test years' scored rows). Every table carries the unit type, target and the
-    GED release. `progress(done, total)` is called as the (configuration, origin) jobs finish.
+    GED release and whether the covariates were among the candidates. `progress(done, total)`
+    is called as the (configuration, origin) jobs finish.
     """
     countries = [c.upper() for c in countries]
+    configs = configs or selection.candidates(unit)
+    covariates = any(c.covariates for c in configs)
     data = backtest.unit_series(store, countries, target, unit, covariates=covariates)
     country_of = backtest.unit_countries(store, countries, unit)
+    if any(c.teach for c in configs):
+        data = pd.concat([data, teaching_series(store, countries, target, covariates)])
     years = sorted(years or list(range(2018, 2024)))
     last = data["month"].max()
     years = [y for y in years if pd.Timestamp(y, 12, 1) <= last]
     if not years:
         raise PeacewatchError("no year of the protocol has observed data for every month")
-    configs = configs or selection.candidates(unit)
     origins = sorted(
         {o for y in years for o in selection.validation_origins(y, validation_years)}
         | {selection.origin_for(y) for y in years}

@@ -25,11 +25,18 @@ SELECTED = "selected"
 
 @dataclass(frozen=True)
 class Config:
-    """One candidate: a registry model with its hyper-parameters, under a label."""
+    """One candidate: a registry model with its hyper-parameters, under a label.
+
+    `covariates`: the model sees UN presence, UN fatalities and political events (the series'
+    covariate columns); `teach`: it also trains on the admin-1 series of the same countries
+    (a country model taught by their regions). See backtest.Job.
+    """
 
     label: str
     model: str
     options: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
+    covariates: bool = False
+    teach: bool = False
 
 
 def _grid_hurdle(drift: bool) -> dict[str, object]:
@@ -41,7 +48,9 @@ def _grid_hurdle(drift: bool) -> dict[str, object]:
 def candidates(unit: str) -> list[Config]:
     """The configurations the backtest chooses from, for a unit type (benchmarks included).
 
-    Listed before any test year was scored; ties go to the earlier (simpler) entry.
+    Listed before any test year was scored; ties go to the earlier (simpler) entry. The
+    covariates (`_cov`) and, for countries, the admin-1 series as extra training data
+    (`_pooled`) enter the forecast only where validation chooses them.
     """
     bench = [Config(name, name) for name in backtest.BENCHMARKS]
     if unit == "priogrid":
@@ -53,9 +62,9 @@ def candidates(unit: str) -> list[Config]:
             Config("gbm_hurdle", "gbm_hurdle", hurdle),
             Config("gbm_hurdle_drift", "gbm_hurdle", hurdle_drift),
             Config("ensemble_50", "ensemble", {"weight": 0.5, "hurdle": hurdle}),
+            Config("gbm_hurdle_cov", "gbm_hurdle", hurdle, covariates=True),
         ]
-    return [
-        *bench,
+    learned = [
         *(Config(f"negbin_{w}", "negbin", {"window": w}) for w in (6, 12, 24)),
         *(Config(f"analogue_{n}", "analogue", {"length": n}) for n in (6, 12)),
         Config("gbm_hurdle", "gbm_hurdle", {}),
@@ -64,7 +73,14 @@ def candidates(unit: str) -> list[Config]:
             Config(f"ensemble_{round(w * 100)}", "ensemble", {"weight": w, "hurdle": {}})
             for w in (0.25, 0.5, 0.75)
         ),
+        Config("gbm_hurdle_cov", "gbm_hurdle", {}, covariates=True),
     ]
+    if unit == "country":
+        learned += [
+            Config("gbm_hurdle_pooled", "gbm_hurdle", {}, teach=True),
+            Config("gbm_hurdle_drift_pooled", "gbm_hurdle", {"drift": True}, teach=True),
+        ]
+    return [*bench, *learned]
 
 
 def origin_for(year: int) -> pd.Timestamp:
@@ -91,8 +107,10 @@ def run_configs(
     `done` is called after each (configuration, origin) job; `quantiles` keeps that many
     quantiles per row (backtest._job).
     """
-    jobs: list[backtest.Job] = [
-        (o, horizons, c.model, c.options, quantiles) for o in origins for c in configs
+    jobs = [
+        backtest.Job(o, horizons, c.model, c.options, quantiles, c.covariates, c.teach)
+        for o in origins
+        for c in configs
     ]
     labels = [c.label for _o in origins for c in configs]
     parts = []
