@@ -941,7 +941,13 @@ def forecast_cmd(
     country_opt: CountryOpt = None,
     unit: Annotated[str, typer.Option(help="country, admin1 or priogrid.")] = "country",
     horizon: Annotated[int, typer.Option(help="Months after the last loaded month.")] = 12,
-    model: Annotated[str, typer.Option(help="A model of the registry.")] = "gbm_hurdle",
+    model: Annotated[
+        str,
+        typer.Option(
+            help="A model of the registry, or `selected`: the backtest's candidate with the lowest "
+            "CRPS over the 4 years before the data's end (slower: it backtests them first)."
+        ),
+    ] = "gbm_hurdle",
     target: Annotated[str, typer.Option(help="sb, ns or os.")] = "sb",
     scenario: Annotated[
         str | None,

@@ -79,3 +79,21 @@ def test_withdrawal_scenario_compares_two_forecasts(mali_store):
     never = table[table["presence_at_origin"] == 0]
     assert (never["difference"].abs() < never["mean_as_was"] + 2).all()
     assert "not a causal estimate" in table.attrs["note"]
+
+
+@pytest.mark.slow
+def test_the_selected_forecast_uses_the_configuration_validation_chooses(mali_store):
+    """`--model selected`: the candidate with the lowest validation CRPS over the four yearly
+    windows before 2024 (origins October 2019-2022), refitted on everything, forecasts 2024."""
+    frame = outlook.forecast(mali_store, "MLI", "country", 3, model="selected")
+    label = frame["model"].iloc[0].removeprefix("selected: ")
+    configs = selection.candidates("country")
+    assert label in {c.label for c in configs}
+    data = backtest.unit_series(mali_store, ["MLI"], "sb", "country", covariates=True)
+    data = pd.concat([data, protocol.teaching_series(mali_store, ["MLI"], "sb", True)])
+    chosen, scores = selection.choose_latest(data, configs, {"MLI": "MLI"})
+    assert chosen == {"MLI": label}
+    assert scores.loc[scores["model"] == label, "crps"].iloc[0] == scores["crps"].min()
+    assert set(scores["model"]) == {c.label for c in configs}
+    assert list(frame["month"]) == [pd.Timestamp(2024, m, 1) for m in (1, 2, 3)]
+    assert (frame["unit"] == "MLI").all() and (frame["q95"] >= frame["median"]).all()

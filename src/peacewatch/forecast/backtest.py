@@ -296,6 +296,18 @@ class Job:
     teach: bool = False
 
 
+def seen_by(history: pd.DataFrame, covariates: bool, teach: bool) -> pd.DataFrame:
+    """What a model may see of a series (see Job).
+
+    The covariate columns and the teaching units are dropped unless the model is given them.
+    """
+    if not covariates:
+        history = history.drop(columns=[c for c in COVARIATES if c in history])
+    if not teach:
+        history = history[~history["unit"].astype(str).str.startswith(TEACH)]
+    return history
+
+
 def _job(data: pd.DataFrame, job: Job) -> pd.DataFrame:
     """One backtest job: one model at one origin (independent of every other job).
 
@@ -303,12 +315,7 @@ def _job(data: pd.DataFrame, job: Job) -> pd.DataFrame:
     1,000 samples per forecast are dropped here: a PRIO-GRID backtest holds millions of them.
     """
     origin = job.origin
-    history = origin_split(data, origin)
-    if not job.covariates:
-        history = history.drop(columns=[c for c in COVARIATES if c in history])
-    teaching = history["unit"].astype(str).str.startswith(TEACH)
-    if not job.teach:
-        history = history[~teaching]
+    history = seen_by(origin_split(data, origin), job.covariates, job.teach)
     last_month = data["month"].max()
     months = [
         m for m in (origin + pd.DateOffset(months=h) for h in job.horizons) if m <= last_month

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
 from peacewatch import geo, results
 from peacewatch.errors import PeacewatchError
-from peacewatch.forecast import backtest, models, scoring
+from peacewatch.forecast import backtest, models, protocol, scoring, selection
 from peacewatch.store import Store
 
 
@@ -36,10 +38,16 @@ def forecast(
     """Per unit and month after the data: mean, quantiles (5, 25, 50, 75, 95%), P(>= 25)."""
     if not 1 <= horizon <= 36:
         raise PeacewatchError(f"horizon: {horizon} is not between 1 and 36 months")
-    if model not in models.REGISTRY:
-        raise PeacewatchError(f"model: {model!r} is not one of {', '.join(models.REGISTRY)}")
-    data = backtest.unit_series(store, [country.upper()], target, unit)
-    months, predicted = _forecast_samples(data, horizon, model, backtest.HURDLE_OPTIONS[unit])
+    if model not in models.REGISTRY and model != selection.SELECTED:
+        choices = ", ".join([*models.REGISTRY, selection.SELECTED])
+        raise PeacewatchError(f"model: {model!r} is not one of {choices}")
+    if model == selection.SELECTED:
+        data, months, predicted, model = _selected_samples(
+            store, country.upper(), unit, horizon, target
+        )
+    else:
+        data = backtest.unit_series(store, [country.upper()], target, unit)
+        months, predicted = _forecast_samples(data, horizon, model, backtest.HURDLE_OPTIONS[unit])
     origin = data["month"].max()
     rows = []
     for name, samples in predicted.items():
@@ -78,6 +86,38 @@ SCENARIO_NOTE = (
     "presence as it was and once with presence removed from the given month; the difference is "
     "what the model learned to associate with presence."
 )
+
+
+def _selected_samples(
+    store: Store, iso3: str, unit: str, horizon: int, target: str
+) -> tuple[pd.DataFrame, list, dict, str]:
+    """Series, months, samples and label of the configuration validation chooses for now.
+
+    The backtest's candidates and rule (selection.choose_latest): the one with the lowest
+    mean CRPS over the 4 yearly windows before the year after the data, refitted on all data.
+    """
+    configs = selection.candidates(unit)
+    covariates = any(c.covariates for c in configs)
+    data = backtest.unit_series(store, [iso3], target, unit, covariates=covariates)
+    if any(c.teach for c in configs):
+        data = pd.concat([data, protocol.teaching_series(store, [iso3], target, covariates)])
+    chosen, _scores = selection.choose_latest(
+        data, configs, backtest.unit_countries(store, [iso3], unit)
+    )
+    config = next(c for c in configs if c.label == chosen[iso3])
+    options = dict(config.options)
+    if config.model in ("gbm_hurdle", "analogue"):
+        options["max_horizon"] = horizon
+    elif config.model == "ensemble":
+        hurdle = cast(dict[str, object], options.get("hurdle") or {})
+        options["hurdle"] = {**hurdle, "max_horizon": horizon}
+    origin = data["month"].max()
+    months = [origin + pd.DateOffset(months=h) for h in range(1, horizon + 1)]
+    history = backtest.seen_by(data, config.covariates, config.teach)
+    predicted = models.REGISTRY[config.model](**options).fit(history).predict(months)
+    kept = {u: v for u, v in predicted.items() if not str(u).startswith(backtest.TEACH)}
+    series = data[~data["unit"].astype(str).str.startswith(backtest.TEACH)]
+    return series, months, kept, f"{selection.SELECTED}: {config.label}"
 
 
 def _forecast_samples(

@@ -178,3 +178,27 @@ def selected_rows(forecasts: pd.DataFrame, choices: pd.DataFrame) -> pd.DataFram
         ]
         parts.append(part.assign(model=SELECTED, config=str(label)))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def choose_latest(
+    data: pd.DataFrame,
+    configs: list[Config],
+    country_of: dict[str, str],
+    n: int = VALIDATION_YEARS,
+    n_jobs: int = 1,
+) -> tuple[dict[str, str], pd.DataFrame]:
+    """Each country's configuration for forecasting after the data, and the scores behind it.
+
+    The same rule as for a test year: the yearly windows of the `n` years before the year after
+    the last month (origins October of each year before), scored on the months in the data.
+    """
+    last = data["month"].max()
+    origins = validation_origins(last.year + 1, n)
+    every = run_configs(data, origins, configs, n_jobs)
+    every["country"] = every["unit"].map(country_of)
+    seen = every[every["month"] <= last]
+    scores = pd.DataFrame(seen.groupby(["country", "model"], as_index=False)[CRITERION].mean())
+    rank = {c.label: i for i, c in enumerate(configs)}
+    scores["rank"] = scores["model"].map(rank)
+    best = scores.sort_values([CRITERION, "rank"]).groupby("country").head(1)
+    return dict(zip(best["country"], best["model"], strict=True)), scores.drop(columns="rank")
