@@ -156,18 +156,27 @@ def _print_report(report: LoadReport) -> None:
         out.print(f"  summary: {report.summary_path}", highlight=False)
 
 
-def _load_with_progress(
-    store: Store, source: str, path: Path, options: LoadOptions, report_dir: Path
-) -> LoadReport:
-    with Progress(
+def _progress(*counts: TextColumn) -> Progress:
+    """The progress bar of long commands, on stderr and only on a terminal.
+
+    `counts`: columns shown between the bar and the elapsed time (e.g. jobs done / total).
+    """
+    return Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
+        *counts,
         TimeElapsedColumn(),
         console=err,
         transient=True,
         disable=not err.is_terminal,
-    ) as progress:
+    )
+
+
+def _load_with_progress(
+    store: Store, source: str, path: Path, options: LoadOptions, report_dir: Path
+) -> LoadReport:
+    with _progress() as progress:
         task = progress.add_task(f"{source} {path.name}", total=len(STEPS))
 
         def step(name: str) -> None:
@@ -681,15 +690,7 @@ def brief(
         i18n.get(lang)  # an unknown language fails before any work
         with (
             _store(store, read_only=True) as st,
-            Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TimeElapsedColumn(),
-                console=err,
-                transient=True,
-                disable=not err.is_terminal,
-            ) as progress,
+            _progress() as progress,
         ):
             steps = briefing.STEPS if pdf else briefing.STEPS[:-1]
             task = progress.add_task(f"briefing {country}", total=len(steps))
@@ -835,16 +836,7 @@ def backtest_cmd(
     try:
         with (
             _store(store, read_only=True) as base,
-            Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TextColumn("{task.completed}/{task.total} jobs"),
-                TimeElapsedColumn(),
-                console=err,
-                transient=True,
-                disable=not err.is_terminal,
-            ) as bar,
+            _progress(TextColumn("{task.completed}/{task.total} jobs")) as bar,
         ):
             st = _vintage(base, as_of, release)
             countries = _countries_or_all(st, country)

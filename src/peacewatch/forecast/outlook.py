@@ -97,10 +97,7 @@ def _selected_samples(
     mean CRPS over the 4 yearly windows before the year after the data, refitted on all data.
     """
     configs = selection.candidates(unit)
-    covariates = any(c.covariates for c in configs)
-    data = backtest.unit_series(store, [iso3], target, unit, covariates=covariates)
-    if any(c.teach for c in configs):
-        data = pd.concat([data, protocol.teaching_series(store, [iso3], target, covariates)])
+    data = protocol.candidate_series(store, [iso3], target, unit, configs)
     chosen, _scores = selection.choose_latest(
         data, configs, backtest.unit_countries(store, [iso3], unit)
     )
@@ -115,8 +112,9 @@ def _selected_samples(
     months = [origin + pd.DateOffset(months=h) for h in range(1, horizon + 1)]
     history = backtest.seen_by(data, config.covariates, config.teach)
     predicted = models.REGISTRY[config.model](**options).fit(history).predict(months)
-    kept = {u: v for u, v in predicted.items() if not str(u).startswith(backtest.TEACH)}
-    series = data[~data["unit"].astype(str).str.startswith(backtest.TEACH)]
+    series = backtest.seen_by(data, covariates=True, teach=False)
+    forecast_units = set(series["unit"])
+    kept = {u: v for u, v in predicted.items() if u in forecast_units}
     return series, months, kept, f"{selection.SELECTED}: {config.label}"
 
 

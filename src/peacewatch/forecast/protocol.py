@@ -144,6 +144,21 @@ def teaching_series(
     return regions.assign(unit=backtest.TEACH + regions["unit"].astype(str))
 
 
+def candidate_series(
+    store: Store, countries: list[str], target: str, unit: str, configs: list[selection.Config]
+) -> pd.DataFrame:
+    """The series every candidate needs, one frame for all of them.
+
+    With covariate columns and teaching units if any candidate sees them; backtest.seen_by
+    gives each model its part.
+    """
+    covariates = any(c.covariates for c in configs)
+    data = backtest.unit_series(store, countries, target, unit, covariates=covariates)
+    if any(c.teach for c in configs):
+        data = pd.concat([data, teaching_series(store, countries, target, covariates)])
+    return data
+
+
 def run(
     store: Store,
     countries: list[str],
@@ -167,10 +182,8 @@ def run(
     countries = [c.upper() for c in countries]
     configs = configs or selection.candidates(unit)
     covariates = any(c.covariates for c in configs)
-    data = backtest.unit_series(store, countries, target, unit, covariates=covariates)
+    data = candidate_series(store, countries, target, unit, configs)
     country_of = backtest.unit_countries(store, countries, unit)
-    if any(c.teach for c in configs):
-        data = pd.concat([data, teaching_series(store, countries, target, covariates)])
     years = sorted(years or list(range(2018, 2024)))
     last = data["month"].max()
     years = [y for y in years if pd.Timestamp(y, 12, 1) <= last]

@@ -121,6 +121,20 @@ def run_configs(
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+def _scores(seen: pd.DataFrame) -> pd.DataFrame:
+    """country, model, mean CRPS and months scored, of the rows validation may see."""
+    table = pd.DataFrame(seen.groupby(["country", "model"], as_index=False)[CRITERION].mean())
+    table["months"] = seen.groupby(["country", "model"])["month"].nunique().to_numpy()
+    return table
+
+
+def _best(scores: pd.DataFrame, by: list[str], order: list[str]) -> pd.DataFrame:
+    """The row of lowest CRPS per group of `by`; a tie goes to the label earlier in `order`."""
+    rank = scores["model"].map({label: i for i, label in enumerate(order)})
+    ranked = scores.assign(rank=rank).sort_values([CRITERION, "rank"])
+    return ranked.groupby(by).head(1).drop(columns="rank").sort_values(by)
+
+
 def validation_scores(
     forecasts: pd.DataFrame, year: int, n: int = VALIDATION_YEARS
 ) -> pd.DataFrame:
@@ -132,8 +146,7 @@ def validation_scores(
         forecasts["origin"].isin(validation_origins(year, n))
         & (forecasts["month"] <= origin_for(year))
     ]
-    table = pd.DataFrame(seen.groupby(["country", "model"], as_index=False)[CRITERION].mean())
-    table["months"] = seen.groupby(["country", "model"])["month"].nunique().to_numpy()
+    table = _scores(seen)
     table.insert(0, "year", year)
     return table
 
@@ -146,23 +159,21 @@ def choose(
     `order` lists the candidates' labels; a tie goes to the earlier one. A country-year whose
     validation years have no forecast (a series too short) gets no choice.
     """
-    rank = {label: i for i, label in enumerate(order)}
     tables = [validation_scores(forecasts, year, n) for year in years]
     validation = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
-    rows = []
-    for (year, country), part in validation.groupby(["year", "country"]):
-        ranked = part.assign(rank=part["model"].map(rank)).sort_values([CRITERION, "rank"])
-        best = ranked.iloc[0]
-        rows.append(
-            {
-                "year": year,
-                "country": country,
-                "selected": best["model"],
-                "validation_crps": best[CRITERION],
-                "validation_months": int(best["months"]),
-            }
-        )
-    return pd.DataFrame(rows), validation
+    if validation.empty:
+        return pd.DataFrame(), validation
+    best = _best(validation, ["year", "country"], order)
+    choices = pd.DataFrame(
+        {
+            "year": best["year"].to_numpy(),
+            "country": best["country"].to_numpy(),
+            "selected": best["model"].to_numpy(),
+            "validation_crps": best[CRITERION].to_numpy(),
+            "validation_months": best["months"].astype(int).to_numpy(),
+        }
+    )
+    return choices, validation
 
 
 def selected_rows(forecasts: pd.DataFrame, choices: pd.DataFrame) -> pd.DataFrame:
@@ -196,9 +207,6 @@ def choose_latest(
     origins = validation_origins(last.year + 1, n)
     every = run_configs(data, origins, configs, n_jobs)
     every["country"] = every["unit"].map(country_of)
-    seen = every[every["month"] <= last]
-    scores = pd.DataFrame(seen.groupby(["country", "model"], as_index=False)[CRITERION].mean())
-    rank = {c.label: i for i, c in enumerate(configs)}
-    scores["rank"] = scores["model"].map(rank)
-    best = scores.sort_values([CRITERION, "rank"]).groupby("country").head(1)
-    return dict(zip(best["country"], best["model"], strict=True)), scores.drop(columns="rank")
+    scores = _scores(every[every["month"] <= last])
+    best = _best(scores, ["country"], [c.label for c in configs])
+    return dict(zip(best["country"], best["model"], strict=True)), scores

@@ -55,7 +55,7 @@ def write(tables: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
         csvsafe.frame(frame).to_csv(path, index=False)
         written.append(path)
     unit = tables["by_model"]["unit_type"].iloc[0]
-    shown = tables["by_country_year"][tables["by_country_year"]["model"].isin(PLOTTED)]
+    shown = _only(tables["by_country_year"])
     shown = shown.assign(model=shown["model"] + " " + shown["country"])
     plots = {
         "crps_by_horizon.svg": _by(
