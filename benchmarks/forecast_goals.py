@@ -2,7 +2,8 @@
 
 Runs the honest protocol (peacewatch.forecast.protocol: every choice made on the four years
 before each test year) at country-month and PRIO-GRID-month for Mali and Burkina Faso,
-2018-2023, sb, and prints per country each goal, the measured value of `selected`, the value
+2018-2023, sb, and prints per country each goal, the measured value of `selected` (and of
+`calibrated`, `stacked`), the value
 of the configuration the project used before issue 15 (chosen by looking at the test years:
 the 50/50 ensemble at country level, the drift-corrected hurdle on the grid) and the VIEWS
 2023/24 challenge's best entry over the same years.
@@ -33,7 +34,7 @@ VIEWS_BEST = {
 
 
 def table(tables: dict[str, pd.DataFrame], unit: str) -> pd.DataFrame:
-    """Goals of `selected` (and `stacked`) beside the configuration used before issue 15."""
+    """Goals of `selected` (`calibrated`, `stacked`) beside the configuration before issue 15."""
     ours = tables["goals"]
     before = protocol.goals(tables, unit, BEFORE[unit]).set_index(["country", "goal"])
     out = ours[["model", "country", "goal", "wanted", "shown", "met"]].copy()
@@ -60,6 +61,13 @@ def main() -> None:
             chosen = tables["selected"].pivot(index="country", columns="year", values="selected")
             print("configuration chosen by validation:")
             print(chosen.to_string())
+            if not tables["calibrated"].empty:
+                print("calibration of the choice, chosen on the same validation months:")
+                print(
+                    tables["calibrated"]
+                    .pivot(index="country", columns="year", values="calibration")
+                    .to_string()
+                )
             if not tables["stacked"].empty:
                 print("stacking weights fitted on validation:")
                 print(tables["stacked"][["country", "year", "stacked"]].to_string(index=False))
@@ -67,7 +75,9 @@ def main() -> None:
             scores = ["crps", "ignorance", "interval_score_90", "pit_coverage_90", "level_ratio"]
             yearly = tables["by_country_year"]
             shown = yearly[
-                yearly["model"].isin(["selected", "stacked", "conflictology_12", "zero"])
+                yearly["model"].isin(
+                    ["selected", "calibrated", "stacked", "conflictology_12", "zero"]
+                )
             ]
             print(
                 shown.pivot_table(index=["country", "year"], columns="model", values="crps").round(

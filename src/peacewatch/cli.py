@@ -829,9 +829,11 @@ def backtest_cmd(
 
     Each test year Y (origin October of Y-1, forecasts January-December of Y): every candidate
     configuration is scored on the validation years before Y, and each country gets the one
-    with the lowest mean CRPS there (the model `selected`). Prints the choices, every model per
-    country, per country and year, and pooled, the block-bootstrap intervals of `selected`
-    against conflictology-12 and zero, and the goals of issue 15 met or not (ADR 023).
+    with the lowest mean CRPS there (the model `selected`), then the recalibration of that
+    choice with the lowest CRPS on the same months (`calibrated`). Prints the choices, every
+    model per country, per country and year, and pooled, the block-bootstrap intervals of
+    `selected` and `calibrated` against conflictology-12 and zero, and the goals of issue 15
+    met or not (ADR 023, ADR 024).
     """
     try:
         with (
@@ -876,6 +878,8 @@ SCORES = ["crps", "ignorance", "interval_score_90", "pit_coverage_90", "coverage
 def _print_backtest(tables: dict[str, pd.DataFrame], title: str, validation_years: int) -> None:
     """The protocol's tables in the terminal: choices, per country and year, pooled, goals."""
     chosen = tables["selected"][["country", "year", "selected", "validation_crps"]]
+    if not tables["calibrated"].empty:
+        chosen = chosen.merge(tables["calibrated"][["country", "year", "calibration"]], how="left")
     if not tables["stacked"].empty:
         chosen = chosen.merge(tables["stacked"][["country", "year", "stacked"]], how="left")
     _print_frame(
@@ -897,10 +901,11 @@ def _print_backtest(tables: dict[str, pd.DataFrame], title: str, validation_year
     out.print(f"data: {tables['by_model']['data_release'].iloc[0]}", highlight=False)
     diffs = tables["differences"]
     _print_frame(
-        diffs[diffs["model"].isin([selection.SELECTED, "stacked"])][
+        diffs[diffs["model"].isin([selection.SELECTED, selection.CALIBRATED, "stacked"])][
             ["model", "country", "benchmark", "score", "difference", "low", "high", "relative"]
         ].round(3),
-        "selected and stacked minus benchmark, per country (95%: 12-month block bootstrap)",
+        "selected, calibrated and stacked minus benchmark, per country (95%: 12-month block "
+        "bootstrap)",
     )
     goals = tables["goals"].assign(met=tables["goals"]["met"].map({True: "met", False: "NOT met"}))
     _print_frame(
@@ -937,7 +942,8 @@ def forecast_cmd(
         str,
         typer.Option(
             help="A model of the registry, or `selected`: the backtest's candidate with the lowest "
-            "CRPS over the 4 years before the data's end (slower: it backtests them first)."
+            "CRPS over the 4 years before the data's end (slower: it backtests them first), or "
+            "`calibrated`: that candidate recalibrated as validation chooses."
         ),
     ] = "gbm_hurdle",
     target: Annotated[str, typer.Option(help="sb, ns or os.")] = "sb",

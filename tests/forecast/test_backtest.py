@@ -70,8 +70,13 @@ def test_run_tables_and_bad_requests(mali_store):
     assert len(chosen) == 4 and set(chosen["country"]) == {"MLI", "BFA"}
     assert set(chosen["selected"]) <= {c.label for c in configs}
     yearly = tables["by_country_year"]
-    assert set(yearly["model"]) == {*(c.label for c in configs), "selected", "stacked"}
-    assert len(yearly) == 6 * 2 * 2
+    assert set(yearly["model"]) == {
+        *(c.label for c in configs),
+        "selected",
+        "calibrated",
+        "stacked",
+    }
+    assert len(yearly) == 7 * 2 * 2
     picked = yearly[yearly["model"] == "selected"].set_index(["year", "country"])["config"]
     assert picked.to_dict() == chosen.set_index(["year", "country"])["selected"].to_dict()
     diffs = tables["differences"]
@@ -80,7 +85,26 @@ def test_run_tables_and_bad_requests(mali_store):
     assert set(diffs["score"]) == {"crps", "ignorance", "interval_score_90"}
     assert (diffs["months"] == 24).all()
     # Goals are checked per country, met or not, against the figures in the tables.
-    assert set(tables["goals"]["model"]) == {"selected", "stacked"}
+    assert set(tables["goals"]["model"]) == {"selected", "calibrated", "stacked"}
+    # `calibrated` is each choice recalibrated on the same validation months: its rows are the
+    # chosen configuration's, its calibration one of the family, chosen per country and year.
+    calibrated = tables["calibrated"].set_index(["year", "country"])
+    assert (
+        calibrated["selected"].to_dict()
+        == chosen.set_index(["year", "country"])["selected"].to_dict()
+    )
+    assert (calibrated["validation_crps"] <= calibrated["validation_crps_uncalibrated"]).all()
+    configs_used = yearly[yearly["model"] == "calibrated"].set_index(["year", "country"])["config"]
+    for key, config in configs_used.items():
+        assert config == f"{calibrated.loc[key, 'selected']} ({calibrated.loc[key, 'calibration']})"
+    same = tables["forecasts"]
+    for (year, country), row in calibrated.iterrows():
+        if row["calibration"] != "none":
+            continue
+        mine = same[(same["year"] == year) & (same["country"] == country)]
+        a = mine[mine["model"] == "calibrated"].sort_values("month")["crps"].to_numpy()
+        b = mine[mine["model"] == "selected"].sort_values("month")["crps"].to_numpy()
+        assert np.array_equal(a, b)
     goals = tables["goals"].set_index(["model", "country", "goal"])
     by_country = tables["by_country"].set_index(["model", "country"])
     ratio = (
@@ -125,6 +149,7 @@ def test_the_full_protocol_reports_every_country_and_year(mali_store):
     goals = tables["goals"]
     assert set(goals["country"]) == {"MLI", "BFA"}
     assert goals.groupby(["model", "country"]).size().eq(7).all()
+    assert set(goals["model"]) == {"selected", "calibrated", "stacked"}
     assert goals["met"].dtype == bool
     print(goals[["model", "country", "goal", "shown", "wanted", "met"]])
 
@@ -133,7 +158,7 @@ def test_jobs_drop_covariates_and_teaching_units_unless_asked(series):
     """A country model taught by regions trains on them but never forecasts them; a model
     without covariates never sees them (the hurdle's features differ only when it does)."""
     origin = pd.Timestamp("2021-10-01")
-    teaching = series.assign(unit="teach:" + series["unit"], y=series["y"] * 2)
+    teaching = series.assign(unit="teach:admin1:" + series["unit"], y=series["y"] * 2)
     data = pd.concat([series, teaching], ignore_index=True)
     data["presence"] = np.where(data["month"].dt.year % 2 == 0, 3.0, 0.0)
     plain = backtest._job(data, backtest.Job(origin, range(3, 6), "gbm_hurdle", covariates=False))
@@ -141,9 +166,14 @@ def test_jobs_drop_covariates_and_teaching_units_unless_asked(series):
     assert set(plain["unit"]) == {"MLI", "BFA"}
     pd.testing.assert_frame_equal(plain, alone)
     taught = backtest._job(
-        data, backtest.Job(origin, range(3, 6), "gbm_hurdle", covariates=False, teach=True)
+        data, backtest.Job(origin, range(3, 6), "gbm_hurdle", covariates=False, teach="admin1")
     )
     assert set(taught["unit"]) == {"MLI", "BFA"}
     assert not np.allclose(taught["crps"], plain["crps"])
+    # Teaching units of another kind are not seen.
+    other = backtest._job(
+        data, backtest.Job(origin, range(3, 6), "gbm_hurdle", covariates=False, teach="priogrid")
+    )
+    pd.testing.assert_frame_equal(other, plain)
     seen = backtest._job(data, backtest.Job(origin, range(3, 6), "gbm_hurdle", covariates=True))
     assert not np.allclose(seen["mean_forecast"], plain["mean_forecast"])

@@ -101,3 +101,44 @@ def test_a_series_violent_every_month_is_not_forecast_as_zero():
     samples = model.predict(list(pd.date_range("2024-01-01", periods=3, freq="MS")))["X"]
     assert (samples > 0).mean() > 0.99
     assert 20 <= float(np.median(samples)) <= 60
+
+
+def _iid_counts(r: float = 2.0, mean: float = 19.0, units: int = 12, months: int = 120):
+    """y = 1 + NB(r, mean) every unit-month: positive every month, known mean and variance."""
+    rng = np.random.default_rng(11)
+    index = pd.date_range("2010-01-01", periods=months, freq="MS")
+    y = 1.0 + rng.negative_binomial(r, r / (r + mean), (units, months))
+    return pd.DataFrame(
+        {
+            "unit": np.repeat([f"u{i}" for i in range(units)], months),
+            "month": np.tile(index, units),
+            "y": y.ravel().astype(float),
+        }
+    )
+
+
+def test_hurdle_nb_recovers_a_shifted_negative_binomial():
+    """1 + NB(r=2, mean 19): mean 20, variance 19 + 19**2 / 2 = 199.5 (closed form)."""
+    history = _iid_counts()
+    months = list(pd.date_range("2020-01-01", periods=12, freq="MS"))
+    model = models.GradientBoostingHurdle(size="negbin", max_iter=50).fit(history)
+    samples = np.concatenate(list(model.predict(months).values()))
+    assert samples.min() >= 1
+    assert samples.mean() == pytest.approx(20.0, rel=0.1)
+    assert samples.var() == pytest.approx(199.5, rel=0.3)
+    assert model._trees is not None and model._trees.size_r == pytest.approx(2.0, rel=0.35)
+
+
+def test_one_model_per_horizon_trains_each_on_its_own_rows():
+    history = _iid_counts()
+    months = list(pd.date_range("2020-03-01", periods=12, freq="MS"))
+    model = models.GradientBoostingHurdle(per_horizon=True, max_iter=50).fit(history)
+    assert model._trees is not None
+    assert sorted(model._trees.clf) == list(range(1, 15))
+    samples = model.predict(months)
+    assert all(s.shape == (12, models.DRAWS) for s in samples.values())
+    # Lognormal sizes on log1p: the median (17, by simulation of 1 + NB) is right even where
+    # the mean is not.
+    assert np.median(np.concatenate(list(samples.values()))) == pytest.approx(17.0, rel=0.2)
+    with pytest.raises(ValueError, match="size"):
+        models.GradientBoostingHurdle(size="gamma")

@@ -1,10 +1,14 @@
+"""Forecasts after the data: quantiles, names, the chosen and calibrated models."""
+
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from peacewatch import geo
 from peacewatch.errors import PeacewatchError
-from peacewatch.forecast import backtest, outlook, protocol, selection
+from peacewatch.forecast import backtest, calibration, outlook, protocol, selection
 
 
 def test_forecast_after_the_last_month(mali_store):
@@ -81,19 +85,48 @@ def test_withdrawal_scenario_compares_two_forecasts(mali_store):
     assert "not a causal estimate" in table.attrs["note"]
 
 
+KINDS = ("admin1", "priogrid")
+
+
+@pytest.fixture(scope="module")
+def selected_frame(mali_store):
+    return outlook.forecast(mali_store, "MLI", "country", 3, model="selected")
+
+
 @pytest.mark.slow
-def test_the_selected_forecast_uses_the_configuration_validation_chooses(mali_store):
+def test_the_selected_forecast_uses_the_configuration_validation_chooses(
+    mali_store, selected_frame
+):
     """`--model selected`: the candidate with the lowest validation CRPS over the four yearly
     windows before 2024 (origins October 2019-2022), refitted on everything, forecasts 2024."""
-    frame = outlook.forecast(mali_store, "MLI", "country", 3, model="selected")
+    frame = selected_frame
     label = frame["model"].iloc[0].removeprefix("selected: ")
     configs = selection.candidates("country")
     assert label in {c.label for c in configs}
     data = backtest.unit_series(mali_store, ["MLI"], "sb", "country", covariates=True)
-    data = pd.concat([data, protocol.teaching_series(mali_store, ["MLI"], "sb", True)])
+    data = pd.concat(
+        [data, *(protocol.teaching_series(mali_store, ["MLI"], "sb", True, k) for k in KINDS)]
+    )
     chosen, scores = selection.choose_latest(data, configs, {"MLI": "MLI"})
     assert chosen == {"MLI": label}
     assert scores.loc[scores["model"] == label, "crps"].iloc[0] == scores["crps"].min()
     assert set(scores["model"]) == {c.label for c in configs}
     assert list(frame["month"]) == [pd.Timestamp(2024, m, 1) for m in (1, 2, 3)]
     assert (frame["unit"] == "MLI").all() and (frame["q95"] >= frame["median"]).all()
+
+
+@pytest.mark.slow
+def test_the_calibrated_forecast_is_the_selected_one_recalibrated(mali_store, selected_frame):
+    """`--model calibrated`: the same configuration, its samples mapped by the calibration the
+    same windows choose (calibration.transform; a level-only one scales every quantile)."""
+    frame = outlook.forecast(mali_store, "MLI", "country", 3, model="calibrated")
+    label = frame["model"].iloc[0]
+    config = selected_frame["model"].iloc[0].removeprefix("selected: ")
+    match = re.fullmatch(r"calibrated: (\S+) \((.+)\)", label)
+    assert match is not None and match.group(1) == config
+    level, spread = calibration.BY_LABEL[match.group(2)]
+    expected = calibration.transform(
+        selected_frame[["q05", "median", "q95"]].to_numpy(), (level, spread)
+    )
+    # Exact for a level; a spread moves the interpolation between two samples a little.
+    assert np.allclose(frame[["q05", "median", "q95"]].to_numpy(), expected, rtol=0.02)

@@ -20,7 +20,7 @@ from scipy.spatial import cKDTree
 
 from peacewatch import geo, panel
 from peacewatch.errors import PeacewatchError
-from peacewatch.forecast import models, scoring
+from peacewatch.forecast import calibration, models, scoring
 from peacewatch.loading import admin_map
 from peacewatch.missions import hosts, missions_of
 from peacewatch.store import Store
@@ -284,7 +284,10 @@ class Job:
     forecast (levels (i + 0.5) / n, float32) for stacking. `covariates`: the model sees the
     series' covariate columns (COVARIATES), else they are dropped. `teach`: the model also
     trains on the series' teaching units (named `teach:...`: e.g. admin-1 series that teach a
-    country model); they are never forecast or scored.
+    country model; `teach` names the kind, admin1 or priogrid, empty for none); they are never
+    forecast or scored. `calibrations`: score the samples under
+    each of these (level, spread) recalibrations too (peacewatch.forecast.calibration), one
+    set of rows each with its `calibration` label.
     """
 
     origin: pd.Timestamp
@@ -293,19 +296,26 @@ class Job:
     options: dict[str, object] | None = None
     quantiles: int = 0
     covariates: bool = True
-    teach: bool = False
+    teach: str = ""
+    calibrations: tuple[tuple[float, float], ...] = ()
 
 
-def seen_by(history: pd.DataFrame, covariates: bool, teach: bool) -> pd.DataFrame:
+def teaching_name(kind: str, unit: object) -> str:
+    """The name of a teaching unit: `teach:<kind>:<unit>` (kind: admin1 or priogrid)."""
+    return f"{TEACH}{kind}:{unit}"
+
+
+def seen_by(history: pd.DataFrame, covariates: bool, teach: str) -> pd.DataFrame:
     """What a model may see of a series (see Job).
 
-    The covariate columns and the teaching units are dropped unless the model is given them.
+    The covariate columns are dropped unless the model is given them; of the teaching units,
+    only those of the kind `teach` names are kept (none when it is empty).
     """
     if not covariates:
         history = history.drop(columns=[c for c in COVARIATES if c in history])
-    if not teach:
-        history = history[~history["unit"].astype(str).str.startswith(TEACH)]
-    return history
+    units = history["unit"].astype(str)
+    taught = units.str.startswith(teaching_name(teach, "")) if teach else False
+    return history[~units.str.startswith(TEACH) | taught]
 
 
 def _job(data: pd.DataFrame, job: Job) -> pd.DataFrame:
@@ -342,6 +352,8 @@ def _job(data: pd.DataFrame, job: Job) -> pd.DataFrame:
     rows["observed"] = actual.reindex(pd.MultiIndex.from_frame(rows[["unit", "month"]])).to_numpy(
         dtype=float
     )
+    if job.calibrations:
+        return calibration.scored_variants(rows, samples, job.calibrations)
     scored = pd.concat([rows, scoring.pointwise(samples, rows["observed"].to_numpy())], axis=1)
     if job.quantiles:
         levels = (np.arange(job.quantiles) + 0.5) / job.quantiles

@@ -9,6 +9,7 @@ fatalities), plus any covariate columns; a model must use only rows with month <
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -308,22 +309,60 @@ def _p_positive(clf: HistGradientBoostingClassifier, x: np.ndarray) -> np.ndarra
 
 
 @dataclass
+class _Trees:
+    """The hurdle's fitted parts: one classifier and one regressor, or one of each per horizon.
+
+    Keys are horizons, or None for one model over all horizons (the horizon a feature).
+    `sigma`: spread of log sizes (lognormal sizes); `size_r`: the negative binomial's size
+    (NB sizes; infinite = Poisson).
+    """
+
+    clf: dict[int | None, HistGradientBoostingClassifier]
+    reg: dict[int | None, HistGradientBoostingRegressor]
+    sigma: float = 1.0
+    size_r: float = np.inf
+
+    @staticmethod
+    def _by_horizon(models: dict[int | None, object], x: np.ndarray, part: Callable) -> np.ndarray:
+        if None in models:
+            return np.asarray(part(models[None], x), dtype=float)
+        out = np.zeros(len(x))
+        for h in np.unique(x[:, -1]):
+            rows = x[:, -1] == h
+            out[rows] = part(models[int(h)], x[rows])
+        return out
+
+    def p_positive(self, x: np.ndarray) -> np.ndarray:
+        """P(y > 0) per row of x (the horizon in the last column)."""
+        return self._by_horizon(self.clf, x, _p_positive)
+
+    def size(self, x: np.ndarray) -> np.ndarray:
+        """The regressor's size per row: mean log1p(y) (lognormal) or mean y - 1 (NB)."""
+        return self._by_horizon(self.reg, x, lambda reg, rows: reg.predict(rows))
+
+
+@dataclass
 class GradientBoostingHurdle:
     """A hurdle model: P(y > 0) times a sampled positive part.
 
-    Both parts are gradient-boosted trees (sklearn) over the features above plus the horizon;
-    one model for all horizons (direct forecasts).
+    Both parts are gradient-boosted trees (sklearn) over the features above plus the horizon:
+    one model for all horizons (direct forecasts), or with `per_horizon` one pair of trees per
+    horizon, each trained only on its horizon's rows. `size`: the positive part is lognormal
+    (`lognormal`: trees on log1p(y), the in-sample spread of their errors) or a shifted
+    negative binomial (`negbin`, the hurdle-NB: y = 1 + NB, its mean from Poisson-loss trees,
+    its size by moments of the in-sample errors).
 
     `drift`: correct the forecast for the drift of the last `holdout` months, measured out of
     sample. A copy of the model is fitted with the data up to `holdout` months before the
     origin and forecasts the `holdout` months since; the forecast is then shifted by what that
     copy got wrong - the logit of P(y > 0) so that the expected count of months with deaths
-    matches the observed one, the log size by the mean error on the months with deaths - and
-    sized with the out-of-sample spread of those errors. Shifts are capped at +-`drift_cap`.
-    Trees cannot extrapolate: when violence spreads year after year, a model of the past
-    under-forecasts both where and how much; this carries last year's miss forward (and so
-    over-forecasts the year after a one-off surge). It needs zeros and deaths in the hold-out,
-    so it suits many units (admin-1, PRIO-GRID), not two countries.
+    matches the observed one, the log size by the mean error on the months with deaths (NB:
+    the log ratio of observed to forecast sizes) - and sized with the out-of-sample spread of
+    those errors. Shifts are capped at +-`drift_cap`. Trees cannot extrapolate: when violence
+    spreads year after year, a model of the past under-forecasts both where and how much; this
+    carries last year's miss forward (and so over-forecasts the year after a one-off surge). It
+    needs zeros and deaths in the hold-out, so it suits many units (admin-1, PRIO-GRID), not
+    two countries.
     """
 
     max_horizon: int = 14
@@ -335,11 +374,12 @@ class GradientBoostingHurdle:
     drift: bool = False
     holdout: int = 12
     drift_cap: float = 1.5
+    per_horizon: bool = False
+    size: str = "lognormal"
     draws: int = DRAWS
     seed: int = 4
     name: str = "gbm_hurdle"
-    _clf: HistGradientBoostingClassifier | None = None
-    _reg: HistGradientBoostingRegressor | None = None
+    _trees: _Trees | None = None
     _sigma: float = 1.0
     _logit_shift: float = 0.0
     _size_shift: float = 0.0
@@ -348,6 +388,10 @@ class GradientBoostingHurdle:
     _cols: list[str] = field(default_factory=list)
     quiet_rows: int = 0
     dropped_rows: int = 0
+
+    def __post_init__(self) -> None:
+        if self.size not in ("lognormal", "negbin"):
+            raise ValueError(f"size: {self.size!r} is not lognormal or negbin")
 
     def _training_rows(
         self, feats: pd.DataFrame, wide: pd.DataFrame
@@ -387,30 +431,48 @@ class GradientBoostingHurdle:
         self._cols = [*cols, "h"]
         return np.vstack(parts_x), np.concatenate(parts_y), np.concatenate(parts_w)
 
-    def _fit_parts(
-        self, feats: pd.DataFrame, wide: pd.DataFrame
-    ) -> tuple[HistGradientBoostingClassifier, HistGradientBoostingRegressor, float]:
-        """The two trees and the in-sample spread of log sizes, from `wide`'s months."""
+    def _trees_for(
+        self, x: np.ndarray, y: np.ndarray, weight: np.ndarray
+    ) -> tuple[HistGradientBoostingClassifier, HistGradientBoostingRegressor]:
+        """One classifier of y > 0 and one regressor of the size, on these rows."""
+        positive = y > 0
+        shape = {
+            "max_iter": self.max_iter,
+            "learning_rate": self.learning_rate,
+            "max_leaf_nodes": self.max_leaf_nodes,
+            "random_state": self.seed,
+        }
+        clf = HistGradientBoostingClassifier(**shape)
+        clf.fit(x, positive.astype(int), sample_weight=weight if self.quiet_share < 1 else None)
+        if self.size == "negbin":
+            reg = HistGradientBoostingRegressor(loss="poisson", **shape)
+            target = y[positive] - 1.0
+        else:
+            reg = HistGradientBoostingRegressor(**shape)
+            target = np.log1p(y[positive])
+        if positive.sum() and (self.size != "negbin" or target.sum() > 0):
+            reg.fit(x[positive], target)
+        else:
+            reg.fit(np.vstack([x[:1], x[:1]]), np.zeros(2) + (self.size == "negbin"))
+        return clf, reg
+
+    def _fit_parts(self, feats: pd.DataFrame, wide: pd.DataFrame) -> _Trees:
+        """The trees and the in-sample spread of sizes, from `wide`'s months."""
         self._origin = wide.index.max()
         x, y, weight = self._training_rows(feats[feats["month"] <= self._origin], wide)
+        groups = [None] if not self.per_horizon else sorted({int(h) for h in x[:, -1]})
+        trees = _Trees({}, {})
+        for h in groups:
+            rows = slice(None) if h is None else x[:, -1] == h
+            trees.clf[h], trees.reg[h] = self._trees_for(x[rows], y[rows], weight[rows])
         positive = y > 0
-        clf = HistGradientBoostingClassifier(
-            max_iter=self.max_iter,
-            learning_rate=self.learning_rate,
-            max_leaf_nodes=self.max_leaf_nodes,
-            random_state=self.seed,
-        )
-        clf.fit(x, positive.astype(int), sample_weight=weight if self.quiet_share < 1 else None)
-        reg = HistGradientBoostingRegressor(
-            max_iter=self.max_iter,
-            learning_rate=self.learning_rate,
-            max_leaf_nodes=self.max_leaf_nodes,
-            random_state=self.seed,
-        )
-        log_target = np.log1p(y[positive])
-        reg.fit(x[positive], log_target)
-        sigma = float(np.std(log_target - reg.predict(x[positive]))) or 1.0
-        return clf, reg, sigma
+        predicted = trees.size(x[positive])
+        if self.size == "negbin":
+            excess = float(np.sum((y[positive] - 1 - predicted) ** 2 - predicted))
+            trees.size_r = float(np.sum(predicted**2)) / excess if excess > 0 else np.inf
+        else:
+            trees.sigma = float(np.std(np.log1p(y[positive]) - predicted)) or 1.0
+        return trees
 
     def _design(self, at: pd.DataFrame, hs: list[int]) -> np.ndarray:
         """Rows (unit-major, then horizon) of the features in `at` with each horizon in `hs`."""
@@ -420,11 +482,11 @@ class GradientBoostingHurdle:
     def _measure_drift(self, feats: pd.DataFrame, wide: pd.DataFrame) -> tuple[float, float, float]:
         """Logit shift, log-size shift and log-size spread from a copy fitted `holdout` ago."""
         cut = wide.index[-1 - self.holdout]
-        clf, reg, sigma = self._fit_parts(feats, wide.loc[:cut])
+        trees = self._fit_parts(feats, wide.loc[:cut])
         at_cut = feats[feats["month"] == cut]
         x = self._design(at_cut, list(range(1, self.holdout + 1)))
         y = _long(wide.iloc[-self.holdout :][at_cut["unit"]])
-        logits = _logit(_p_positive(clf, x))
+        logits = _logit(trees.p_positive(x))
         positive = y > 0
 
         def excess(shift: float) -> float:
@@ -438,12 +500,16 @@ class GradientBoostingHurdle:
         else:
             logit_shift = float(brentq(excess, low, high))
         if positive.sum() <= 5:
-            return logit_shift, 0.0, sigma
-        errors = np.log1p(y[positive]) - reg.predict(x[positive])
+            return logit_shift, 0.0, trees.sigma
+        sizes = trees.size(x[positive])
+        if self.size == "negbin":
+            ratio = np.log(max(float(np.sum(y[positive] - 1)), 1e-9) / max(sizes.sum(), 1e-9))
+            return logit_shift, float(np.clip(ratio, low, high)), trees.sigma
+        errors = np.log1p(y[positive]) - sizes
         return (
             logit_shift,
             float(np.clip(errors.mean(), low, high)),
-            max(float(errors.std()), sigma),
+            max(float(errors.std()), trees.sigma),
         )
 
     def fit(self, history: pd.DataFrame) -> GradientBoostingHurdle:
@@ -453,8 +519,8 @@ class GradientBoostingHurdle:
         self._logit_shift, self._size_shift, drift_sigma = 0.0, 0.0, 0.0
         if self.drift and len(wide) > self.holdout + self.max_horizon:
             self._logit_shift, self._size_shift, drift_sigma = self._measure_drift(feats, wide)
-        self._clf, self._reg, sigma = self._fit_parts(feats, wide)
-        self._sigma = max(sigma, drift_sigma)
+        self._trees = self._fit_parts(feats, wide)
+        self._sigma = max(self._trees.sigma, drift_sigma)
         self._last = feats[feats["month"] == self._origin].set_index("unit")
         return self
 
@@ -471,23 +537,35 @@ class GradientBoostingHurdle:
 
     def predict(self, months: list[pd.Timestamp]) -> dict[str, np.ndarray]:
         """Samples per unit: an array (months, draws)."""
-        if self._clf is None or self._reg is None or self._last is None or self._origin is None:
+        if self._trees is None or self._last is None or self._origin is None:
             raise RuntimeError("fit the model before predicting")
         rng = np.random.default_rng(self.seed)
         hs = [(m.year - self._origin.year) * 12 + (m.month - self._origin.month) for m in months]
         x = self._design(self._last, hs)
-        p = _p_positive(self._clf, x)
+        p = self._trees.p_positive(x)
         if self._logit_shift:
             p = expit(_logit(p) + self._logit_shift)
         p = p.reshape(len(self._last), len(hs))
-        mu = self._reg.predict(x).reshape(len(self._last), len(hs)) + self._size_shift
+        mu = self._trees.size(x).reshape(len(self._last), len(hs))
         out = {}
         shape = (len(months), self.draws)
         for i, unit in enumerate(self._last.index):
             hurdle = rng.uniform(size=shape) < p[i][:, None]
-            size = np.expm1(rng.normal(mu[i][:, None], self._sigma, shape))
-            out[str(unit)] = np.where(hurdle, np.maximum(np.round(size), 1.0), 0.0)
+            out[str(unit)] = np.where(hurdle, self._sizes(rng, mu[i], shape), 0.0)
         return out
+
+    def _sizes(
+        self, rng: np.random.Generator, mu: np.ndarray, shape: tuple[int, int]
+    ) -> np.ndarray:
+        """Positive sizes for one unit: (months, draws), from the regressor's sizes `mu`."""
+        if self.size == "negbin":
+            mean = np.maximum(mu, 1e-9)[:, None] * np.exp(self._size_shift) * np.ones(shape)
+            r = self._trees.size_r if self._trees is not None else np.inf
+            if not np.isfinite(r):
+                return 1.0 + rng.poisson(mean).astype(float)
+            return 1.0 + rng.negative_binomial(r, r / (r + mean)).astype(float)
+        size = np.expm1(rng.normal(mu[:, None] + self._size_shift, self._sigma, shape))
+        return np.maximum(np.round(size), 1.0)
 
 
 @dataclass

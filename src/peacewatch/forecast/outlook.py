@@ -9,7 +9,7 @@ import pandas as pd
 
 from peacewatch import geo, results
 from peacewatch.errors import PeacewatchError
-from peacewatch.forecast import backtest, models, protocol, scoring, selection
+from peacewatch.forecast import backtest, calibration, models, protocol, scoring, selection
 from peacewatch.store import Store
 
 
@@ -38,12 +38,13 @@ def forecast(
     """Per unit and month after the data: mean, quantiles (5, 25, 50, 75, 95%), P(>= 25)."""
     if not 1 <= horizon <= 36:
         raise PeacewatchError(f"horizon: {horizon} is not between 1 and 36 months")
-    if model not in models.REGISTRY and model != selection.SELECTED:
-        choices = ", ".join([*models.REGISTRY, selection.SELECTED])
+    chosen = (selection.SELECTED, selection.CALIBRATED)
+    if model not in models.REGISTRY and model not in chosen:
+        choices = ", ".join([*models.REGISTRY, *chosen])
         raise PeacewatchError(f"model: {model!r} is not one of {choices}")
-    if model == selection.SELECTED:
+    if model in chosen:
         data, months, predicted, model = _selected_samples(
-            store, country.upper(), unit, horizon, target
+            store, country.upper(), unit, horizon, target, model == selection.CALIBRATED
         )
     else:
         data = backtest.unit_series(store, [country.upper()], target, unit)
@@ -89,18 +90,19 @@ SCENARIO_NOTE = (
 
 
 def _selected_samples(
-    store: Store, iso3: str, unit: str, horizon: int, target: str
+    store: Store, iso3: str, unit: str, horizon: int, target: str, calibrate: bool = False
 ) -> tuple[pd.DataFrame, list, dict, str]:
     """Series, months, samples and label of the configuration validation chooses for now.
 
     The backtest's candidates and rule (selection.choose_latest): the one with the lowest
     mean CRPS over the 4 yearly windows before the year after the data, refitted on all data.
+    `calibrate`: then recalibrated with the calibration those windows choose for it
+    (selection.calibrate_latest), as the backtest's `calibrated`.
     """
     configs = selection.candidates(unit)
     data = protocol.candidate_series(store, [iso3], target, unit, configs)
-    chosen, _scores = selection.choose_latest(
-        data, configs, backtest.unit_countries(store, [iso3], unit)
-    )
+    country_of = backtest.unit_countries(store, [iso3], unit)
+    chosen, _scores = selection.choose_latest(data, configs, country_of)
     config = next(c for c in configs if c.label == chosen[iso3])
     options = dict(config.options)
     if config.model in ("gbm_hurdle", "analogue"):
@@ -112,10 +114,15 @@ def _selected_samples(
     months = [origin + pd.DateOffset(months=h) for h in range(1, horizon + 1)]
     history = backtest.seen_by(data, config.covariates, config.teach)
     predicted = models.REGISTRY[config.model](**options).fit(history).predict(months)
-    series = backtest.seen_by(data, covariates=True, teach=False)
+    series = backtest.seen_by(data, covariates=True, teach="")
     forecast_units = set(series["unit"])
     kept = {u: v for u, v in predicted.items() if u in forecast_units}
-    return series, months, kept, f"{selection.SELECTED}: {config.label}"
+    if not calibrate:
+        return series, months, kept, f"{selection.SELECTED}: {config.label}"
+    recalibration = selection.calibrate_latest(data, config, iso3, country_of)
+    kept = {u: calibration.transform(v, recalibration) for u, v in kept.items()}
+    label = f"{selection.CALIBRATED}: {config.label} ({calibration.label(recalibration)})"
+    return series, months, kept, label
 
 
 def _forecast_samples(

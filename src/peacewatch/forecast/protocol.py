@@ -131,17 +131,20 @@ def _goal(
 
 
 def teaching_series(
-    store: Store, countries: list[str], target: str, covariates: bool
+    store: Store, countries: list[str], target: str, covariates: bool, kind: str = "admin1"
 ) -> pd.DataFrame:
-    """The countries' admin-1 series as teaching units (`teach:<code>`) for a country model.
+    """The countries' admin-1 or PRIO-GRID series as teaching units for a country model.
 
-    Trained on, never forecast (backtest.Job); none when no admin-1 boundaries are loaded.
+    Named `teach:<kind>:<code>`; trained on, never forecast (backtest.Job); none when no
+    admin-1 boundaries are loaded. Only the country series' columns are kept (a cell's spatial
+    lags have no country counterpart).
     """
     try:
-        regions = backtest.unit_series(store, countries, target, "admin1", covariates=covariates)
+        series = backtest.unit_series(store, countries, target, kind, covariates=covariates)
     except PeacewatchError:
         return pd.DataFrame()
-    return regions.assign(unit=backtest.TEACH + regions["unit"].astype(str))
+    series = series.drop(columns=["nb_y", "nb2_y", "nb_dist_km"], errors="ignore")
+    return series.assign(unit=[backtest.teaching_name(kind, u) for u in series["unit"]])
 
 
 def candidate_series(
@@ -154,9 +157,9 @@ def candidate_series(
     """
     covariates = any(c.covariates for c in configs)
     data = backtest.unit_series(store, countries, target, unit, covariates=covariates)
-    if any(c.teach for c in configs):
-        data = pd.concat([data, teaching_series(store, countries, target, covariates)])
-    return data
+    kinds = sorted({c.teach for c in configs if c.teach})
+    teaching = [teaching_series(store, countries, target, covariates, kind) for kind in kinds]
+    return pd.concat([data, *teaching], ignore_index=True) if teaching else data
 
 
 def run(
@@ -172,7 +175,8 @@ def run(
 ) -> dict[str, pd.DataFrame]:
     """Backtest the candidates, choose by validation, score per country, year and pooled.
 
-    Returns tables: selected (the choice per country and test year), validation (every
+    Returns tables: selected (the choice per country and test year), calibrated (the choice's
+    recalibration, chosen on the same validation years: selection.calibrate), validation (every
     candidate's validation score), by_model (pooled), by_country, by_country_year, by_unit,
     by_year, by_horizon, differences (per country, block bootstrap), goals, pit_histogram and
     forecasts (the test years' scored rows). Every table carries the unit type, target and the
@@ -194,12 +198,13 @@ def run(
         | {selection.origin_for(y) for y in years}
     )
     origins = [o for o in origins if o > data["month"].min() + pd.DateOffset(months=12)]
-    total, finished = len(origins) * len(configs), [0]
+    # The second step's jobs (calibration) are counted when the first step has chosen.
+    total, finished = [len(origins) * len(configs)], [0]
 
     def done() -> None:
         finished[0] += 1
         if progress is not None:
-            progress(finished[0], total)
+            progress(finished[0], total[0])
 
     # Stacking keeps 100 quantiles per forecast: affordable for countries and regions, not
     # for the ~50,000 cell-months of a grid origin.
@@ -210,14 +215,22 @@ def run(
         every, years, [c.label for c in configs], validation_years
     )
     tests = every[every["origin"].isin([selection.origin_for(y) for y in years])]
-    parts = [tests, selection.selected_rows(tests, choices)]
+    total[0] += len(selection.calibration_jobs(choices, origins, validation_years))
+    calibrations, calibrated = selection.calibrate(
+        data, choices, configs, origins, country_of, validation_years, n_jobs, done
+    )
+    parts = [tests, selection.selected_rows(tests, choices), calibrated]
     weights = pd.DataFrame()
     if quantiles:
         stacked, weights = stacking.stack(every, years, validation_years)
         parts.append(stacked)
     forecasts = pd.concat(parts, ignore_index=True).drop(columns="quantiles", errors="ignore")
     forecasts["config"] = forecasts["config"].fillna(forecasts["model"])
-    headline = [selection.SELECTED, *([stacking.STACKED] if quantiles else [])]
+    headline = [
+        selection.SELECTED,
+        *([selection.CALIBRATED] if not calibrated.empty else []),
+        *([stacking.STACKED] if quantiles else []),
+    ]
     learned = headline + [c.label for c in configs if c.label not in backtest.BENCHMARKS]
     pits = [
         {"model": name, "bin": f"{i / 10:.1f}-{(i + 1) / 10:.1f}", "share": share}
@@ -226,6 +239,7 @@ def run(
     ]
     tables = {
         "selected": choices,
+        "calibrated": calibrations,
         "stacked": weights,
         "validation": validation,
         "by_model": score_table(forecasts, ["model"]),

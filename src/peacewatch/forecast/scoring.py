@@ -58,20 +58,34 @@ def coverage(samples: np.ndarray, observed: np.ndarray, level: float) -> float:
     return float(np.mean((observed >= lo) & (observed <= hi)))
 
 
-def pit(samples: np.ndarray, observed: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Randomised PIT values for count data: F(y-1) + U * (F(y) - F(y-1))."""
-    rng = np.random.default_rng(seed)
+def uniforms(n: int, seed: int = 0) -> np.ndarray:
+    """The uniform draws of the randomised PIT of `n` forecasts (fixed, so runs repeat)."""
+    return np.random.default_rng(seed).uniform(size=n)
+
+
+def pit(
+    samples: np.ndarray, observed: np.ndarray, seed: int = 0, u: np.ndarray | None = None
+) -> np.ndarray:
+    """Randomised PIT values for count data: F(y-1) + U * (F(y) - F(y-1)).
+
+    `u` gives the uniform draws (else `uniforms(len(observed), seed)`), so that two forecasts
+    of the same rows are randomised alike.
+    """
     y = np.asarray(observed, dtype=float)[:, None]
     below = (samples < y).mean(axis=1)
     at_or_below = (samples <= y).mean(axis=1)
-    return below + rng.uniform(size=len(observed)) * (at_or_below - below)
+    draws = uniforms(len(observed), seed) if u is None else u
+    return below + draws * (at_or_below - below)
 
 
-def pointwise(samples: np.ndarray, observed: np.ndarray) -> pd.DataFrame:
+def pointwise(
+    samples: np.ndarray, observed: np.ndarray, u: np.ndarray | None = None
+) -> pd.DataFrame:
     """Per forecast: every score's contribution, so that samples need not be kept.
 
     Columns: crps, ignorance, interval_score_90, p_ge_25, in_50, in_90 (inside the central
-    interval), pit (randomised), mean_forecast. `aggregate` turns any subset into the summary.
+    interval), pit (randomised; `u` its uniform draws), mean_forecast. `aggregate` turns any
+    subset into the summary.
     """
     samples = np.asarray(samples, dtype=float)
     observed = np.asarray(observed, dtype=float)
@@ -84,7 +98,7 @@ def pointwise(samples: np.ndarray, observed: np.ndarray) -> pd.DataFrame:
             "p_ge_25": (samples >= THRESHOLD).mean(axis=1),
             "in_50": (observed >= q[1]) & (observed <= q[2]),
             "in_90": (observed >= q[0]) & (observed <= q[3]),
-            "pit": pit(samples, observed),
+            "pit": pit(samples, observed, u=u),
             "mean_forecast": samples.mean(axis=1),
         }
     )

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from peacewatch.forecast import backtest
+from peacewatch.forecast import backtest, calibration
 
 VALIDATION_YEARS = 4
 CRITERION = "crps"
 SELECTED = "selected"
+CALIBRATED = "calibrated"
 
 
 @dataclass(frozen=True)
@@ -28,15 +29,15 @@ class Config:
     """One candidate: a registry model with its hyper-parameters, under a label.
 
     `covariates`: the model sees UN presence, UN fatalities and political events (the series'
-    covariate columns); `teach`: it also trains on the admin-1 series of the same countries
-    (a country model taught by their regions). See backtest.Job.
+    covariate columns); `teach`: it also trains on the `admin1` or `priogrid` series of the
+    same countries (a country model taught by their regions or cells). See backtest.Job.
     """
 
     label: str
     model: str
     options: dict[str, object] = field(default_factory=dict, hash=False, compare=False)
     covariates: bool = False
-    teach: bool = False
+    teach: str = ""
 
 
 def _grid_hurdle(drift: bool) -> dict[str, object]:
@@ -48,9 +49,11 @@ def _grid_hurdle(drift: bool) -> dict[str, object]:
 def candidates(unit: str) -> list[Config]:
     """The configurations the backtest chooses from, for a unit type (benchmarks included).
 
-    Listed before any test year was scored; ties go to the earlier (simpler) entry. The
-    covariates (`_cov`) and, for countries, the admin-1 series as extra training data
-    (`_pooled`) enter the forecast only where validation chooses them.
+    Listed before any test year was scored by them (the hurdle-NB `_nb` and one model per
+    horizon `_by_horizon` joined in a later release, the list then fixed again); ties go to
+    the earlier (simpler) entry. The covariates (`_cov`) and, for countries, the admin-1 series
+    (`_pooled`) or the PRIO-GRID series (`_grid_taught`) as extra training data enter the
+    forecast only where validation chooses them.
     """
     bench = [Config(name, name) for name in backtest.BENCHMARKS]
     if unit == "priogrid":
@@ -63,6 +66,7 @@ def candidates(unit: str) -> list[Config]:
             Config("gbm_hurdle_drift", "gbm_hurdle", hurdle_drift),
             Config("ensemble_50", "ensemble", {"weight": 0.5, "hurdle": hurdle}),
             Config("gbm_hurdle_cov", "gbm_hurdle", hurdle, covariates=True),
+            Config("gbm_hurdle_nb_drift", "gbm_hurdle", {**hurdle_drift, "size": "negbin"}),
         ]
     learned = [
         *(Config(f"negbin_{w}", "negbin", {"window": w}) for w in (6, 12, 24)),
@@ -74,11 +78,19 @@ def candidates(unit: str) -> list[Config]:
             for w in (0.25, 0.5, 0.75)
         ),
         Config("gbm_hurdle_cov", "gbm_hurdle", {}, covariates=True),
+        Config("gbm_hurdle_nb", "gbm_hurdle", {"size": "negbin"}),
+        Config("gbm_hurdle_nb_drift", "gbm_hurdle", {"size": "negbin", "drift": True}),
+        Config("gbm_hurdle_by_horizon", "gbm_hurdle", {"per_horizon": True}),
     ]
     if unit == "country":
         learned += [
-            Config("gbm_hurdle_pooled", "gbm_hurdle", {}, teach=True),
-            Config("gbm_hurdle_drift_pooled", "gbm_hurdle", {"drift": True}, teach=True),
+            Config("gbm_hurdle_pooled", "gbm_hurdle", {}, teach="admin1"),
+            Config("gbm_hurdle_drift_pooled", "gbm_hurdle", {"drift": True}, teach="admin1"),
+            # Taught by the countries' cells: the grid's training window and quiet-row share.
+            Config("gbm_hurdle_grid_taught", "gbm_hurdle", _grid_hurdle(False), teach="priogrid"),
+            Config(
+                "gbm_hurdle_drift_grid_taught", "gbm_hurdle", _grid_hurdle(True), teach="priogrid"
+            ),
         ]
     return [*bench, *learned]
 
@@ -191,6 +203,93 @@ def selected_rows(forecasts: pd.DataFrame, choices: pd.DataFrame) -> pd.DataFram
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+def calibration_jobs(
+    choices: pd.DataFrame, origins: list[pd.Timestamp], n: int = VALIDATION_YEARS
+) -> list[tuple[str, pd.Timestamp]]:
+    """The (configuration, origin) pairs the calibration of `choices` reruns."""
+    if choices.empty:
+        return []
+    return sorted(
+        {
+            (str(label), o)
+            for year, label in zip(choices["year"], choices["selected"], strict=True)
+            for o in [*validation_origins(int(year), n), origin_for(int(year))]
+            if o in origins
+        }
+    )
+
+
+def calibrate(
+    data: pd.DataFrame,
+    choices: pd.DataFrame,
+    configs: list[Config],
+    origins: list[pd.Timestamp],
+    country_of: dict[str, str],
+    n: int = VALIDATION_YEARS,
+    n_jobs: int = 1,
+    done: Callable[[], None] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(calibrations, rows): each choice recalibrated by its own validation years.
+
+    The second step of the protocol: for test year Y and a country, the chosen configuration's
+    forecasts at the validation origins are rescored under every calibration of
+    calibration.FAMILY, and the one of lowest mean CRPS on the months up to the test origin is
+    applied to the test year (the model `calibrated`; a tie keeps the earlier, the identity
+    first). Only (configuration, origin) pairs some choice needs are rerun; `origins` are the
+    protocol's, so the identity rows equal the first step's (every model has a fixed seed).
+    """
+    if choices.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    by_label = {c.label: c for c in configs}
+    needed = calibration_jobs(choices, origins, n)
+    jobs = [
+        backtest.Job(
+            o,
+            range(3, 15),
+            by_label[label].model,
+            by_label[label].options,
+            covariates=by_label[label].covariates,
+            teach=by_label[label].teach,
+            calibrations=calibration.FAMILY,
+        )
+        for label, o in needed
+    ]
+    parts = []
+    for (label, _o), part in zip(needed, backtest.fan_out(data, jobs, n_jobs, done), strict=True):
+        if not part.empty:
+            parts.append(part.assign(model=label))
+    if not parts:
+        return pd.DataFrame(), pd.DataFrame()
+    rows = pd.concat(parts, ignore_index=True)
+    rows["country"] = rows["unit"].map(country_of)
+    table, chosen = [], []
+    for year, country, label in zip(
+        choices["year"], choices["country"], choices["selected"], strict=True
+    ):
+        mine = rows[(rows["model"] == label) & (rows["country"] == country)]
+        seen = mine[
+            mine["origin"].isin(validation_origins(int(year), n))
+            & (mine["month"] <= origin_for(int(year)))
+        ]
+        if seen.empty:
+            continue
+        best, score, identity = calibration.lowest(seen, CRITERION)
+        table.append(
+            {
+                "year": int(year),
+                "country": country,
+                "selected": label,
+                "calibration": best,
+                "validation_crps": score,
+                "validation_crps_uncalibrated": identity,
+            }
+        )
+        test = mine[(mine["origin"] == origin_for(int(year))) & (mine["calibration"] == best)]
+        chosen.append(test.assign(model=CALIBRATED, config=f"{label} ({best})"))
+    calibrated = pd.concat(chosen, ignore_index=True) if chosen else pd.DataFrame()
+    return pd.DataFrame(table), calibrated.drop(columns="calibration", errors="ignore")
+
+
 def choose_latest(
     data: pd.DataFrame,
     configs: list[Config],
@@ -210,3 +309,39 @@ def choose_latest(
     scores = _scores(every[every["month"] <= last])
     best = _best(scores, ["country"], [c.label for c in configs])
     return dict(zip(best["country"], best["model"], strict=True)), scores
+
+
+def calibrate_latest(
+    data: pd.DataFrame,
+    config: Config,
+    country: str,
+    country_of: dict[str, str],
+    n: int = VALIDATION_YEARS,
+    n_jobs: int = 1,
+) -> tuple[float, float]:
+    """The calibration of `config` for forecasting `country` after the data.
+
+    choose_latest's windows: the `n` yearly origins before the year after the last month,
+    scored on the months in the data.
+    """
+    last = data["month"].max()
+    jobs = [
+        backtest.Job(
+            o,
+            range(3, 15),
+            config.model,
+            config.options,
+            covariates=config.covariates,
+            teach=config.teach,
+            calibrations=calibration.FAMILY,
+        )
+        for o in validation_origins(last.year + 1, n)
+    ]
+    parts = [p for p in backtest.fan_out(data, jobs, n_jobs) if not p.empty]
+    if not parts:
+        return calibration.IDENTITY
+    rows = pd.concat(parts, ignore_index=True)
+    seen = rows[(rows["unit"].map(country_of) == country) & (rows["month"] <= last)]
+    if seen.empty:
+        return calibration.IDENTITY
+    return calibration.BY_LABEL[calibration.lowest(seen, CRITERION)[0]]

@@ -38,7 +38,7 @@ def pit_plot(pits: pd.DataFrame) -> str:
     return to_svg(fig)
 
 
-PLOTTED = ("selected", "conflictology_12", "zero")
+PLOTTED = ("selected", "calibrated", "conflictology_12", "zero")
 
 
 def _only(table: pd.DataFrame) -> pd.DataFrame:
