@@ -1,4 +1,6 @@
 import json
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -309,3 +311,47 @@ def test_brief_says_each_section_as_it_goes_when_not_on_a_terminal(env, monkeypa
     for name in ("indicators", "security", "outlook"):
         assert f"briefing BFA: {name} (" in result.output
     assert seen == [False]  # --public: no licensed raw rows
+
+
+HEAVY = ("pandas", "numpy", "duckdb", "sklearn", "statsmodels", "weasyprint", "matplotlib")
+
+
+def test_help_loads_none_of_the_stages():
+    """`peacewatch --help` and a command's help import no heavy library (issue 16: 4.7 s when
+    every command imported statsmodels, WeasyPrint and the forecasts; the time is measured by
+    benchmarks/help_speed.py, not here)."""
+    code = (
+        "import sys, importlib.util\n"
+        "from peacewatch.cli import app\n"
+        "for args in (['--help'], ['backtest', '--help'], ['alerts', '--help']):\n"
+        "    try:\n"
+        "        app(args)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        f"heavy = {HEAVY!r}\n"
+        "loaded = [n for n in heavy if n in sys.modules\n"
+        "          and not isinstance(sys.modules[n], importlib.util._LazyModule)]\n"
+        "print('LOADED', loaded)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert "LOADED []" in done.stdout, done.stdout[-2000:]
+    assert "backtest" in done.stdout and "--validation-years" in done.stdout
+
+
+def test_the_lazy_stages_still_run():
+    """A command after --help works: the lazy module loads on first use."""
+    result = runner.invoke(app, ["alerts", "--help"])
+    assert result.exit_code == 0 and "--lookback" in result.stdout
+    from peacewatch import lazy
+
+    frame = lazy.module("pandas").DataFrame({"a": [1]})
+    assert frame["a"].sum() == 1
+
+
+def test_the_sources_listed_by_help_are_the_loaders():
+    from peacewatch.loading import REGISTRY
+    from peacewatch.schema import SOURCES
+
+    assert sorted(SOURCES) == sorted(REGISTRY)

@@ -12,31 +12,74 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from peacewatch import __version__, accounts, api, export, indicators, notify, panel, vintages
-from peacewatch.analysis import alerts
-from peacewatch.analysis import impact as impact_analysis
-from peacewatch.countries import country_table
+from peacewatch import __version__, lazy
+from peacewatch.analysis.rules import Rules
 from peacewatch.dates import parse_date
 from peacewatch.errors import PeacewatchError, RowError, StoreError
-from peacewatch.forecast import outlook, protocol, selection, views
-from peacewatch.loading import REGISTRY, LoadReport, load_file
-from peacewatch.missions import missions_of
-from peacewatch.report import backtest as backtest_report
-from peacewatch.report import briefing, i18n
-from peacewatch.report import impact as impact_report
-from peacewatch.schema import CATEGORIES
+from peacewatch.schema import CATEGORIES, SOURCES
 from peacewatch.settings import Settings
-from peacewatch.sources import acled_api, ucdp
-from peacewatch.sources.base import LoadOptions
-from peacewatch.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from peacewatch import (
+        accounts,
+        api,
+        countries,
+        export,
+        indicators,
+        loading,
+        missions,
+        notify,
+        panel,
+        vintages,
+    )
+    from peacewatch import store as storage
+    from peacewatch.analysis import alerts
+    from peacewatch.analysis import impact as impact_analysis
+    from peacewatch.forecast import outlook, protocol, selection, views
+    from peacewatch.loading import LoadReport
+    from peacewatch.report import backtest as backtest_report
+    from peacewatch.report import briefing, i18n
+    from peacewatch.report import impact as impact_report
+    from peacewatch.sources import acled_api, ucdp
+    from peacewatch.sources import base as sources_base
+    from peacewatch.sources.base import LoadOptions
+    from peacewatch.store import Store
+else:
+    # The stages are imported when a command first uses them: `peacewatch --help` loads none.
+    pd = lazy.module("pandas")
+    accounts = lazy.module("peacewatch.accounts")
+    api = lazy.module("peacewatch.api")
+    export = lazy.module("peacewatch.export")
+    indicators = lazy.module("peacewatch.indicators")
+    notify = lazy.module("peacewatch.notify")
+    panel = lazy.module("peacewatch.panel")
+    vintages = lazy.module("peacewatch.vintages")
+    alerts = lazy.module("peacewatch.analysis.alerts")
+    impact_analysis = lazy.module("peacewatch.analysis.impact")
+    countries = lazy.module("peacewatch.countries")
+    outlook = lazy.module("peacewatch.forecast.outlook")
+    protocol = lazy.module("peacewatch.forecast.protocol")
+    selection = lazy.module("peacewatch.forecast.selection")
+    views = lazy.module("peacewatch.forecast.views")
+    loading = lazy.module("peacewatch.loading")
+    missions = lazy.module("peacewatch.missions")
+    backtest_report = lazy.module("peacewatch.report.backtest")
+    briefing = lazy.module("peacewatch.report.briefing")
+    i18n = lazy.module("peacewatch.report.i18n")
+    impact_report = lazy.module("peacewatch.report.impact")
+    acled_api = lazy.module("peacewatch.sources.acled_api")
+    ucdp = lazy.module("peacewatch.sources.ucdp")
+    sources_base = lazy.module("peacewatch.sources.base")
+    storage = lazy.module("peacewatch.store")
 
 app = typer.Typer(
     help="peacewatch: load conflict-event evidence about a peace operation's country into one "
@@ -59,7 +102,7 @@ def _settings() -> Settings:
 @contextmanager
 def _store(path: Path | None, read_only: bool = False) -> Iterator[Store]:
     settings = _settings()
-    store = Store.open(
+    store = storage.Store.open(
         path or settings.store, read_only=read_only, memory_limit=settings.memory_limit
     )
     try:
@@ -183,14 +226,14 @@ def _load_with_progress(
             done = STEPS.index(name) if name in STEPS else 0
             progress.update(task, completed=done, description=f"{source} {path.name}: {name}")
 
-        report = load_file(store, source, path, options, report_dir=report_dir, step=step)
+        report = loading.load_file(store, source, path, options, report_dir=report_dir, step=step)
         progress.update(task, completed=len(STEPS))
     return report
 
 
 @app.command()
 def load(
-    source: Annotated[str, typer.Argument(help=f"One of: {', '.join(sorted(REGISTRY))}.")],
+    source: Annotated[str, typer.Argument(help=f"One of: {', '.join(sorted(SOURCES))}.")],
     path: Annotated[
         Path | None, typer.Argument(help="File to load (CSV, CSV.GZ, JSON, GeoJSON).")
     ] = None,
@@ -261,7 +304,9 @@ def load(
                 st,
                 source,
                 path,
-                LoadOptions(release, country, mission, parse_date(released, "released")),
+                sources_base.LoadOptions(
+                    release, country, mission, parse_date(released, "released")
+                ),
                 report_dir or settings.report_dir,
             )
         _print_report(report)
@@ -277,7 +322,7 @@ def _sync_acled(
         raise PeacewatchError("--api works with acled only")
     if not country:
         raise PeacewatchError("--api needs --country ISO3 (the country to sync)")
-    table = country_table()
+    table = countries.country_table()
     hit = table[table["iso3"] == country.upper()].dropna(subset=["iso_numeric"])
     if hit.empty:
         raise PeacewatchError(f"country: {country!r} is not an ISO3 code")
@@ -310,7 +355,9 @@ def _sync_acled(
                 settings.cache / "acled",
                 lambda n: status.update(f"fetched {n} rows ..."),
             )
-        report = _load_with_progress(st, "acled-api", snapshot, LoadOptions(), report_dir)
+        report = _load_with_progress(
+            st, "acled-api", snapshot, sources_base.LoadOptions(), report_dir
+        )
     _print_report(report)
     out.print(
         f"  ACLED API: {report.rows_loaded} rows fetched; deletions applied: {report.deleted}; "
@@ -356,7 +403,7 @@ def load_shared(
         with _store(store) as st:
             for r in rows:
                 path = settings.data / r["path"]
-                options = LoadOptions(
+                options = sources_base.LoadOptions(
                     r["release"] or None, r["country"] or None, r["mission"] or None
                 )
                 report = _load_with_progress(st, r["loader"], path, options, settings.report_dir)
@@ -439,11 +486,11 @@ def summary(
         with _store(store, read_only=True) as st:
             _require_country(st, country)
             _print_frame(api.summary(st, country), "Events per source and year")
-            missions = missions_of(country)
-            if missions:
+            hosted = missions.missions_of(country)
+            if hosted:
                 _print_frame(
-                    api.un_fatalities_by_year(st, missions),
-                    f"UN peacekeeper fatalities ({', '.join(missions)})",
+                    api.un_fatalities_by_year(st, hosted),
+                    f"UN peacekeeper fatalities ({', '.join(hosted)})",
                 )
             _print_sources(st)
     except PeacewatchError as exc:
@@ -795,13 +842,13 @@ def backtest_cmd(
     ] = "country",
     target: Annotated[str, typer.Option(help="sb, ns or os (UCDP violence type).")] = "sb",
     validation_years: Annotated[
-        int,
+        int | None,
         typer.Option(
             help="Years before each test year on which the configuration is chosen (months "
-            "up to the test origin only).",
+            "up to the test origin only; default: selection.VALIDATION_YEARS, 4).",
             min=1,
         ),
-    ] = selection.VALIDATION_YEARS,
+    ] = None,
     years: Annotated[
         str, typer.Option(help="Forecast years (yearly: origin October of the year before).")
     ] = "2018-2023",
@@ -850,10 +897,14 @@ def backtest_cmd(
                 target,
                 years=_years(years),
                 n_jobs=jobs,
-                validation_years=validation_years,
+                validation_years=validation_years or selection.VALIDATION_YEARS,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
-        _print_backtest(tables, f"{years}, {unit}-month, {target}", validation_years)
+        _print_backtest(
+            tables,
+            f"{years}, {unit}-month, {target}",
+            validation_years or selection.VALIDATION_YEARS,
+        )
         if compare_views:
             folder = _settings().data / "views_forecasts"
             with _store(store, read_only=True) as st:
@@ -991,18 +1042,18 @@ def alerts_cmd(
     months: Annotated[int, typer.Option(help="Alerts of the last N months of data.")] = 1,
     lookback: Annotated[
         int, typer.Option(help="record: more deaths than in any of these months before (12-36).")
-    ] = alerts.Rules.lookback,
+    ] = Rules.lookback,
     min_deaths: Annotated[int, typer.Option(help="record: at least this many deaths.")] = (
-        alerts.Rules.min_deaths
+        Rules.min_deaths
     ),
     threshold: Annotated[int, typer.Option(help="threshold: deaths in a month.")] = (
-        alerts.Rules.threshold
+        Rules.threshold
     ),
     probability: Annotated[
         float, typer.Option(help="forecast: P(>= 25 deaths) in one of the next --horizon months.")
-    ] = alerts.Rules.probability,
+    ] = Rules.probability,
     horizon: Annotated[int, typer.Option(help="Months ahead (forecast; backtest window).")] = (
-        alerts.Rules.horizon
+        Rules.horizon
     ),
     source: Annotated[
         str, typer.Option(help="Events counted: ucdp (GED + Candidate), acled ...")
@@ -1035,7 +1086,7 @@ def alerts_cmd(
     """Early-warning alerts per area: a level not seen for years, a set threshold, a forecast."""
     the_country = _the_country(country, country_opt)
     try:
-        rules = alerts.Rules(lookback, min_deaths, threshold, probability, horizon)
+        rules = Rules(lookback, min_deaths, threshold, probability, horizon)
         if send:
             with _store(store) as st, err.status("sending alerts ..."):
                 done = notify.send(st, Settings.from_env(), the_country)
@@ -1085,13 +1136,13 @@ def subscribe(
         str | None, typer.Option(help="POST the alerts as JSON to this http(s) URL.")
     ] = None,
     lookback: Annotated[int, typer.Option(help="record rule: months looked back.")] = (
-        alerts.Rules.lookback
+        Rules.lookback
     ),
     threshold: Annotated[int, typer.Option(help="threshold rule: deaths in a month.")] = (
-        alerts.Rules.threshold
+        Rules.threshold
     ),
     probability: Annotated[float, typer.Option(help="forecast rule: P(>= 25 deaths).")] = (
-        alerts.Rules.probability
+        Rules.probability
     ),
     store: StoreOpt = None,
 ) -> None:
@@ -1100,7 +1151,7 @@ def subscribe(
     if (email is None) == (webhook is None):
         raise typer.BadParameter("give one of --email or --webhook")
     try:
-        rules = alerts.Rules(lookback=lookback, threshold=threshold, probability=probability)
+        rules = Rules(lookback=lookback, threshold=threshold, probability=probability)
         with _store(store) as st:
             _require_country(st, the_country)
             channel, target = ("email", email) if email else ("webhook", webhook)

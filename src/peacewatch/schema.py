@@ -433,6 +433,22 @@ SUPERSEDES: dict[str, str] = {"ucdp_ged": "ucdp_candidate"}
 # generic table listing, export or summary can ever reach them; only peacewatch.accounts and
 # peacewatch.incidents read and write them, and they apply the roles.
 ROLES = ("viewer", "reporter", "analyst", "admin")
+
+# The loaders' names (peacewatch.loading.REGISTRY; a test keeps the two the same), here so the
+# command line can list them without importing the loaders.
+SOURCES = (
+    "acled",
+    "acled-api",
+    "boundaries",
+    "camps",
+    "coups",
+    "geopko",
+    "humanitarian",
+    "timeline",
+    "ucdp-candidate",
+    "ucdp-ged",
+    "un-fatalities",
+)
 INCIDENT_CATEGORIES = {
     # incident category -> event category of the common record
     "attack_on_peacekeepers": "attack_on_peacekeepers",
