@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -102,6 +103,13 @@ class Store:
     def close(self) -> None:
         """Close the connection."""
         self.con.close()
+
+    def on_own_cursor(self) -> Store:
+        """A Store on a cursor of its own of this connection (one per web request).
+
+        Thread-safe; closing it closes the cursor only.
+        """
+        return Store(self.con.cursor(), self.path, self.read_only)
 
     def __enter__(self) -> Store:
         return self
@@ -203,6 +211,45 @@ class Store:
             self.con.execute("ROLLBACK")
             raise
         self.con.execute("COMMIT")
+
+    def frame(
+        self, sql: str, params: Sequence[object] | None = None, own_cursor: bool = False
+    ) -> pd.DataFrame:
+        """The rows of a read query, as a DataFrame.
+
+        With `rows` and `row`, the one way the layers above read (an import-layer test keeps
+        them off the connection): the seam where another engine will run the same query.
+        `own_cursor`: run on a cursor of its own, so that a web worker thread does not share
+        the connection's open result with another (temporary views are not seen there).
+        """
+        if own_cursor:
+            cursor = self.con.cursor()
+            try:
+                found = cursor.execute(sql) if params is None else cursor.execute(sql, params)
+                return found.df()
+            finally:
+                cursor.close()
+        return self._read(sql, params).df()
+
+    @contextmanager
+    def registered(self, name: str, frame: pd.DataFrame) -> Iterator[None]:
+        """`frame` readable by queries as the view `name` while the block runs."""
+        self.con.register(name, frame)
+        try:
+            yield
+        finally:
+            self.con.unregister(name)
+
+    def rows(self, sql: str, params: Sequence[object] | None = None) -> list[tuple[Any, ...]]:
+        """The rows of a read query, as tuples."""
+        return self._read(sql, params).fetchall()
+
+    def row(self, sql: str, params: Sequence[object] | None = None) -> tuple[Any, ...] | None:
+        """The first row of a read query (None when there is none)."""
+        return self._read(sql, params).fetchone()
+
+    def _read(self, sql: str, params: Sequence[object] | None) -> duckdb.DuckDBPyConnection:
+        return self.con.execute(sql) if params is None else self.con.execute(sql, params)
 
     def table_exists(self, name: str) -> bool:
         """Whether a table of this name exists in the main schema."""

@@ -105,14 +105,11 @@ def incident_deaths(store: Store, country: str, unit_kind: str) -> pd.DataFrame:
         if unit_kind == "admin1"
         else "country_iso3, country_iso3"
     )
-    frame = (
-        store.con.cursor()
-        .execute(
-            f"SELECT event_id, {area}, CAST(date_trunc('month', date_start) AS DATE), "
-            "coalesce(fatalities_best, 0) FROM events WHERE source = ? AND country_iso3 = ?",
-            [INCIDENTS, country],
-        )
-        .df()
+    frame = store.frame(
+        f"SELECT event_id, {area}, CAST(date_trunc('month', date_start) AS DATE), "
+        "coalesce(fatalities_best, 0) FROM events WHERE source = ? AND country_iso3 = ?",
+        [INCIDENTS, country],
+        own_cursor=True,
     )
     frame.columns = ["event_id", "unit", "unit_name", "month", "deaths"]
     frame = frame[~frame["event_id"].isin(counted)]

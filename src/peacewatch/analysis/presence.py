@@ -36,12 +36,12 @@ def cell_year_panel(
     cells = [str(c) for c in panel.country_cells(store, country)]
     if not cells:
         raise PeacewatchError(f"no admin-1 boundaries for {country}: load them first")
-    deployments = store.con.execute(
+    deployments = store.frame(
         "SELECT CAST(priogrid_gid AS VARCHAR) AS unit, year, count(*) AS locations, "
         "sum(coalesce(ave_no_troops, no_troops, 0)) AS troops FROM deployments "
         "WHERE mission = ? AND dataset = 'geopko_v2.3' GROUP BY ALL",
         [mission],
-    ).df()
+    )
     if deployments.empty:
         raise PeacewatchError(f"no Geo-PKO v2.3 deployments of {mission}: load FrontMap_v.2.3")
     first, last = int(deployments["year"].min()), int(deployments["year"].max())
@@ -52,12 +52,12 @@ def cell_year_panel(
         "fatalities_best": "fatalities_best",
         "events": "1",
     }[outcome]
-    counts = store.con.execute(
+    counts = store.frame(
         f"SELECT CAST(priogrid_gid AS VARCHAR) AS unit, year(date_start) AS year, "
         f"sum({column}) AS y FROM events WHERE source = 'ucdp_ged' AND country_iso3 = ? "
         f"AND year(date_start) BETWEEN ? AND ? GROUP BY ALL",
         [country, first, last],
-    ).df()
+    )
     grid = pd.MultiIndex.from_product([cells, range(first, last + 1)], names=["unit", "year"])
     frame = pd.DataFrame(index=grid).reset_index()
     frame = frame.merge(counts, on=["unit", "year"], how="left").merge(

@@ -54,7 +54,7 @@ def candidates(
         "actor1_category AS c1, actor2_category AS c2 FROM events "
         "WHERE latitude IS NOT NULL AND date_precision <> 'year'"
     )
-    frame = store.con.execute(
+    frame = store.frame(
         f"""WITH a AS ({base} AND source = ?), b AS ({base} AND source = ?),
         pairs AS (
             SELECT a.event_id AS left_id, b.event_id AS right_id,
@@ -81,7 +81,7 @@ def candidates(
                 AS deaths_score
         FROM pairs WHERE days_apart <= ? AND km_apart <= ?""",
         [left, right, *([country.upper()] if country else []), settings.days, settings.km],
-    ).df()
+    )
     if frame.empty:
         return pd.DataFrame(columns=["left_id", "right_id", "score"])
     frame["score"] = (
@@ -158,10 +158,10 @@ def events_once(store: Store, country: str, start: object, end: object) -> pd.Da
     GED, ACLED and incident-report rows; a row matched to a GED row (`matches`) is folded into
     it (`dedupe`), so a map or a count over the result counts the real event once.
     """
-    rows = store.con.execute(
+    rows = store.frame(
         "SELECT event_id, source, date_start, admin1, admin1_code, fatalities_best FROM events "
         "WHERE country_iso3 = ? AND source IN ('ucdp_ged', 'acled', 'incident') "
         "AND date_start BETWEEN ? AND ? ORDER BY event_id",
         [country, start, end],
-    ).df()
+    )
     return dedupe(rows, matches(store, country))

@@ -32,7 +32,7 @@ SEED = 20231231
 
 
 def _admin1_frame(store: Store, country: str, year: int) -> gpd.GeoDataFrame:
-    rows = store.con.execute(
+    rows = store.frame(
         """SELECT b.admin_code AS unit, b.name, b.geometry_wkb,
                coalesce(sum(e.fatalities_best), 0) AS fatalities
            FROM admin_boundaries b LEFT JOIN events e
@@ -41,7 +41,7 @@ def _admin1_frame(store: Store, country: str, year: int) -> gpd.GeoDataFrame:
            WHERE b.country_iso3 = ? AND b.admin_level = 1
            GROUP BY ALL ORDER BY unit""",
         [year, country],
-    ).df()
+    )
     geometry = shapely.from_wkb(rows["geometry_wkb"].map(bytes).to_numpy())
     return gpd.GeoDataFrame(rows.drop(columns="geometry_wkb"), geometry=geometry, crs=4326)
 
@@ -49,11 +49,11 @@ def _admin1_frame(store: Store, country: str, year: int) -> gpd.GeoDataFrame:
 def _priogrid_frame(store: Store, country: str, year: int) -> gpd.GeoDataFrame:
     cells = country_cells(store, country)
     counts = dict(
-        store.con.execute(
+        store.rows(
             "SELECT priogrid_gid, sum(fatalities_best) FROM events WHERE source = 'ucdp_ged' "
             "AND country_iso3 = ? AND year(date_start) = ? GROUP BY 1",
             [country, year],
-        ).fetchall()
+        )
     )
     polys = []
     for gid in cells:
@@ -98,9 +98,8 @@ def hotspots(store: Store, country: str, year: int, unit: str = "admin1") -> gpd
 def spillover(store: Store, country: str, date_from: str, date_to: str) -> pd.DataFrame:
     """Monthly fatalities: the country, and within 100 km of its border on the other side."""
     points = border_points(store, country)
-    store.con.register("_bp", points)
-    try:
-        frame = store.con.execute(
+    with store.registered("_bp", points):
+        frame = store.frame(
             """WITH months AS (
                    SELECT CAST(m AS DATE) AS month FROM range(
                        date_trunc('month', ?::DATE), date_trunc('month', ?::DATE)
@@ -119,9 +118,7 @@ def spillover(store: Store, country: str, date_from: str, date_to: str) -> pd.Da
                FROM months m LEFT JOIN own USING (month) LEFT JOIN across USING (month)
                ORDER BY m.month""",
             [date_from, date_to, country, country],
-        ).df()
-    finally:
-        store.con.unregister("_bp")
+        )
     return frame
 
 

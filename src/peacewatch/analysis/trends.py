@@ -85,12 +85,12 @@ def breaks_with_events(
     """Change points of `series`, each beside the nearest timeline events (within 6 months)."""
     rows = []
     for brk in change_points(series, penalty):
-        near = store.con.execute(
+        near = store.rows(
             "SELECT date, category, event FROM timeline WHERE country_iso3 = ? "
             "AND abs(date_diff('day', date, ?)) <= 183 "
             "ORDER BY abs(date_diff('day', date, ?)) LIMIT 3",
             [country, brk.month.date(), brk.month.date()],
-        ).fetchall()
+        )
         rows.append(
             {
                 "month": brk.month.strftime("%Y-%m"),

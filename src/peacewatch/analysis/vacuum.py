@@ -33,16 +33,16 @@ def vacuum_table(store: Store, country: str, end: date) -> pd.DataFrame:
     camps = panel.camp_sites(store, country)
     if camps.empty:
         return pd.DataFrame()
-    notes = store.con.execute(
+    notes = store.frame(
         "SELECT camp_id, handover_notes FROM camps WHERE country_iso3 = ?", [country]
-    ).df()
+    )
     camps = camps.merge(notes, on="camp_id", how="left")
-    events = store.con.execute(
+    events = store.frame(
         "SELECT date_start, latitude, longitude, fatalities_best FROM events "
         "WHERE source = 'ucdp_ged' AND date_precision <> 'year' AND date_start <= ? "
         "AND latitude IS NOT NULL",
         [end],
-    ).df()
+    )
     events["date_start"] = pd.to_datetime(events["date_start"])
     where = geo.unit_vectors(events["latitude"], events["longitude"])
     rows: list[dict[str, object]] = []
@@ -88,13 +88,11 @@ def vacuum_table(store: Store, country: str, end: date) -> pd.DataFrame:
 
 def after_handovers(store: Store, country: str) -> pd.DataFrame:
     """Timeline events from the first handover of the country's camps on (what followed)."""
-    first = store.con.execute(
-        "SELECT min(closure_date) FROM camps WHERE country_iso3 = ?", [country]
-    ).fetchone()
+    first = store.row("SELECT min(closure_date) FROM camps WHERE country_iso3 = ?", [country])
     if first is None or first[0] is None:
         return pd.DataFrame()
-    return store.con.execute(
+    return store.frame(
         "SELECT date, category, event, location FROM timeline WHERE country_iso3 = ? "
         "AND date >= ? AND NOT coalesce(lower(notes), '') LIKE 'regional%' ORDER BY date",
         [country, first[0]],
-    ).df()
+    )

@@ -169,12 +169,12 @@ def neighbour_series(
     """
     violence = {"sb": 1, "ns": 2, "os": 3}[target]
     scope = "" if end is None else f" AND date_start <= DATE '{end.isoformat()}'"
-    sparse = store.con.execute(
+    sparse = store.frame(
         "SELECT priogrid_gid AS gid, CAST(date_trunc('month', date_start) AS DATE) AS month, "
         "sum(fatalities_best) AS deaths FROM events WHERE source = 'ucdp_ged' "
         f"AND violence_type = {violence} AND priogrid_gid IS NOT NULL "
         f"AND NOT ({panel.IMPRECISE}){scope} GROUP BY ALL"
-    ).df()
+    )
     sparse["month"] = pd.to_datetime(sparse["month"])
     by_cell = sparse.pivot_table(
         index="month", columns="gid", values="deaths", aggfunc="sum", fill_value=0
@@ -215,22 +215,22 @@ def _distance_to_recent(by_cell: pd.DataFrame, gids: list[int]) -> np.ndarray:
 def country_covariates(store: Store, countries: list[str]) -> pd.DataFrame:
     """country, month, un_fatalities (malicious acts), political_events (see POLITICAL)."""
     missions = [m for c in countries for m in missions_of(c)]
-    killed = store.con.execute(
+    killed = store.frame(
         "SELECT mission, CAST(date_trunc('month', incident_date) AS DATE) AS month, "
         "count(*) AS un_fatalities FROM un_fatalities WHERE malicious "
         "AND mission IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL",
         [missions],
-    ).df()
+    )
     killed["country"] = killed["mission"].map(hosts())
     killed = pd.DataFrame(
         killed.groupby(["country", "month"], as_index=False)["un_fatalities"].sum()
     )
-    political = store.con.execute(
+    political = store.frame(
         "SELECT country_iso3 AS country, CAST(date_trunc('month', date) AS DATE) AS month, "
         "count(*) AS political_events FROM timeline "
         "WHERE category IN (SELECT unnest(?::VARCHAR[])) AND date IS NOT NULL GROUP BY ALL",
         [list(POLITICAL)],
-    ).df()
+    )
     out = killed.merge(political, on=["country", "month"], how="outer")
     out["month"] = pd.to_datetime(out["month"])
     return out
@@ -238,11 +238,11 @@ def country_covariates(store: Store, countries: list[str]) -> pd.DataFrame:
 
 def troops_by_unit_year(store: Store, countries: list[str], unit: str) -> pd.DataFrame:
     """unit, year, troops: Geo-PKO v2.3 average troops of the deployment locations in the unit."""
-    deployed = store.con.execute(
+    deployed = store.frame(
         "SELECT year, latitude, longitude, country_iso3, priogrid_gid, "
         "coalesce(ave_no_troops, 0) AS troops "
         "FROM deployments WHERE dataset = 'geopko_v2.3' AND latitude IS NOT NULL"
-    ).df()
+    )
     if unit == "country":
         deployed["unit"] = deployed["country_iso3"]
     elif unit == "priogrid":
@@ -464,9 +464,9 @@ HURDLE_OPTIONS: dict[str, dict[str, object]] = {
 
 def data_release(store: Store) -> str:
     """The UCDP GED files and releases behind the events in the store (pinned in every result)."""
-    rows = store.con.execute(
+    rows = store.rows(
         "SELECT DISTINCT file_name, release, substr(sha256, 1, 12) FROM loads "
         "WHERE source = 'ucdp_ged' AND load_id IN (SELECT DISTINCT load_id FROM events) "
         "ORDER BY 1"
-    ).fetchall()
+    )
     return "; ".join(f"{name} ({release}, sha256 {sha}...)" for name, release, sha in rows)

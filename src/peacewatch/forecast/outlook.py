@@ -72,7 +72,7 @@ def forecast(
                 }
             )
     frame = pd.DataFrame(rows)
-    names = dict(store.con.execute("SELECT admin_code, name FROM admin_boundaries").fetchall())
+    names = dict(store.rows("SELECT admin_code, name FROM admin_boundaries"))
     frame.insert(1, "unit_name", [names.get(u, u) for u in frame["unit"]])
     if unit == "priogrid":
         # Cell centres, so the CSV drops straight into QGIS as points.
@@ -160,7 +160,7 @@ def withdrawal_scenario(
     _months, as_was = _forecast_samples(data, horizon, model, {})
     _months, without = _forecast_samples(removed, horizon, model, {})
     rows = []
-    names = dict(store.con.execute("SELECT admin_code, name FROM admin_boundaries").fetchall())
+    names = dict(store.rows("SELECT admin_code, name FROM admin_boundaries"))
     for name in sorted(as_was):
         # Per draw: the mean monthly deaths over the horizon, under each scenario.
         a, b = as_was[name].mean(axis=0), without[name].mean(axis=0)

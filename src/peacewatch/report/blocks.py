@@ -242,13 +242,13 @@ class Brief:
     @cached_property
     def admin_map(self) -> gpd.GeoDataFrame:
         """The country's admin-1 polygons with GED deaths in the maps' window."""
-        rows = self.store.con.execute(
+        rows = self.store.frame(
             """SELECT b.name, b.geometry_wkb, coalesce(sum(e.fatalities_best), 0) AS fatalities
                FROM admin_boundaries b LEFT JOIN events e ON e.admin1_code = b.admin_code
                  AND e.source = 'ucdp_ged' AND e.date_start BETWEEN ? AND ?
                WHERE b.country_iso3 = ? AND b.admin_level = 1 GROUP BY ALL""",
             [self.recent, self.end, self.country],
-        ).df()
+        )
         geometry = shapely.from_wkb(rows["geometry_wkb"].map(bytes).to_numpy())
         return gpd.GeoDataFrame(rows.drop(columns="geometry_wkb"), geometry=geometry, crs=4326)
 

@@ -38,9 +38,7 @@ def default_period(store: Store, country: str) -> tuple[date, date]:
     The timeline tells the mission's story, so a briefing starts where it starts.
     """
     first, last = panel.default_range(store, country)
-    row = store.con.execute(
-        "SELECT min(date) FROM timeline WHERE country_iso3 = ?", [country]
-    ).fetchone()
+    row = store.row("SELECT min(date) FROM timeline WHERE country_iso3 = ?", [country])
     if row and row[0] is not None:
         first = max(first, date(row[0].year, 1, 1))
     return first, last
@@ -53,16 +51,16 @@ def _files_used(brief: Brief) -> pd.DataFrame:
     """
     used = {i for r in brief.results.values() for i in r.load_ids}
     for table in ("events", "admin_boundaries", "camps", "deployments"):
-        rows = brief.store.con.execute(
+        rows = brief.store.rows(
             f"SELECT DISTINCT load_id FROM {table} WHERE country_iso3 = ?", [brief.country]
-        ).fetchall()
+        )
         used |= {int(r[0]) for r in rows if r[0] is not None}
     marks = ", ".join("?" for _ in used) or "NULL"
-    return brief.store.con.execute(
+    return brief.store.frame(
         "SELECT source, file_name, release, substr(sha256, 1, 16) AS sha256, loaded_at, "
         f"rows_loaded FROM loads WHERE load_id IN ({marks}) ORDER BY source, file_name",
         sorted(used),
-    ).df()
+    )
 
 
 def _build(brief: Brief, key: str, title: str, build: Callable[[Brief], Section]) -> Section:

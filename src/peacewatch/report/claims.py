@@ -69,10 +69,10 @@ def _change(new: float, old: float, rise: float = 0.25) -> str:
 
 def un_deaths_rank(ctx: Context) -> tuple[str, str]:
     """The mission's rank by peacekeepers killed in malicious acts (UN fatalities file)."""
-    rows = ctx.store.con.execute(
+    rows = ctx.store.rows(
         "SELECT mission, count(*) FILTER (WHERE malicious) AS n FROM un_fatalities "
         "GROUP BY 1 ORDER BY 2 DESC, 1"
-    ).fetchall()
+    )
     names, lang = [r[0] for r in rows], ctx.lang
     if ctx.mission not in names:
         return lang._("{mission} is not in the UN fatalities file.", mission=ctx.mission), NO_DATA
@@ -96,11 +96,11 @@ def coups_and_violence(ctx: Context) -> tuple[str, str]:
     """Successful coups in the mission period, and deaths 12 months after each against before."""
     days = [
         pd.Timestamp(r[0])
-        for r in ctx.store.con.execute(
+        for r in ctx.store.rows(
             "SELECT date FROM coups WHERE country_iso3 = ? AND successful "
             "AND date BETWEEN ? AND ? ORDER BY date",
             [ctx.country, ctx.start, ctx.end],
-        ).fetchall()
+        )
     ]
     lang = ctx.lang
     if not days:
@@ -155,12 +155,12 @@ def cooperation_trend(ctx: Context) -> tuple[str, str]:
 def abuses_by_both(ctx: Context) -> tuple[str, str]:
     """Shares of deaths in one-sided violence by state (and allied) forces and by non-state."""
     rows = dict(
-        ctx.store.con.execute(
+        ctx.store.rows(
             "SELECT actor1_category, sum(fatalities_best) FROM events WHERE source = 'ucdp_ged' "
             "AND country_iso3 = ? AND violence_type = 3 AND date_start BETWEEN ? AND ? "
             "GROUP BY 1",
             [ctx.country, ctx.start, ctx.end],
-        ).fetchall()
+        )
     )
     total, lang = sum(rows.values()), ctx.lang
     if not total:
@@ -211,11 +211,11 @@ def violence_trend(ctx: Context) -> tuple[str, str]:
 
 def foreign_actor(ctx: Context) -> tuple[str, str]:
     """Civilians killed by state and foreign forces, a year before and after the first event."""
-    row = ctx.store.con.execute(
+    row = ctx.store.row(
         "SELECT min(date_start) FROM events WHERE country_iso3 = ? AND "
         "'foreign_private_military' IN (actor1_category, coalesce(actor2_category, ''))",
         [ctx.country],
-    ).fetchone()
+    )
     lang = ctx.lang
     if row is None or row[0] is None:
         return (
@@ -264,11 +264,11 @@ def vacuum(ctx: Context) -> tuple[str, str]:
 
 def humanitarian_trend(ctx: Context) -> tuple[str, str]:
     """Internally displaced people: the latest figure against the mission's last year."""
-    rows = ctx.store.con.execute(
+    rows = ctx.store.rows(
         "SELECT year, max(value) FROM humanitarian WHERE country_iso3 = ? AND indicator = 'idps' "
         "GROUP BY 1 ORDER BY 1",
         [ctx.country],
-    ).fetchall()
+    )
     values, lang = dict(rows), ctx.lang
     base_year = ctx.end.year
     if not rows or base_year not in values or rows[-1][0] <= base_year:

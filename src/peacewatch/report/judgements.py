@@ -36,11 +36,11 @@ def ged_deaths(
     """UCDP GED deaths (best estimate) of these countries between two dates, `extra` SQL added."""
     codes = (countries,) if isinstance(countries, str) else countries
     marks = ", ".join("?" for _ in codes)
-    row = store.con.execute(
+    row = store.row(
         "SELECT coalesce(sum(fatalities_best), 0) FROM events WHERE source = 'ucdp_ged' "
         f"AND country_iso3 IN ({marks}) AND date_start BETWEEN ? AND ? {extra}",
         [*codes, pd.Timestamp(start).date(), pd.Timestamp(end).date()],
-    ).fetchone()
+    )
     return int(row[0]) if row else 0
 
 
@@ -55,10 +55,10 @@ def _mission_and_humanitarian(
     parts = []
     if missions:
         marks = ", ".join("?" for _ in missions)
-        row = store.con.execute(
+        row = store.row(
             f"SELECT count(*) FROM un_fatalities WHERE malicious AND mission IN ({marks})",
             list(missions),
-        ).fetchone()
+        )
         parts.append(
             lang._(
                 "{killed} peacekeepers of {missions} were killed in malicious acts (UN fatalities "
@@ -67,13 +67,13 @@ def _mission_and_humanitarian(
                 missions=", ".join(missions),
             )
         )
-        strength = store.con.execute(
+        strength = store.rows(
             f"""SELECT year, CAST(round(sum(troops)) AS BIGINT), count(*) FROM (
                   SELECT year, location, max(ave_no_troops) AS troops FROM deployments
                   WHERE mission IN ({marks}) AND month IS NULL AND year <= ?
                   GROUP BY ALL) GROUP BY 1 ORDER BY 1""",
             [*missions, end.year],
-        ).fetchall()
+        )
         if strength:
             peak = max(strength, key=lambda r: (r[1], r[0]))
             last = strength[-1]
@@ -88,11 +88,11 @@ def _mission_and_humanitarian(
                     peak_year=peak[0],
                 )
             )
-    latest = store.con.execute(
+    latest = store.row(
         "SELECT year, value, source_org FROM humanitarian WHERE country_iso3 = ? "
         "AND indicator = 'idps' ORDER BY year DESC, as_of_date DESC NULLS LAST LIMIT 1",
         [country],
-    ).fetchone()
+    )
     if latest:
         parts.append(
             lang._(
@@ -152,16 +152,16 @@ def key_judgements(
             "security",
         )
     )
-    regions: list[tuple[str, int]] = store.con.execute(
+    regions: list[tuple[str, int]] = store.rows(
         "SELECT admin1, CAST(sum(fatalities_best) AS BIGINT) "
         "FROM events WHERE source = 'ucdp_ged' AND country_iso3 = ? "
         "AND date_start BETWEEN ? AND ? GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3",
         [country, last_start, end],
-    ).fetchall()
-    bounded = store.con.execute(
+    )
+    bounded = store.row(
         "SELECT count(*) FROM admin_boundaries WHERE country_iso3 = ? AND admin_level = 1",
         [country],
-    ).fetchone()
+    )
     if not (bounded and bounded[0]):
         out.append(
             Judgement(
@@ -182,12 +182,12 @@ def key_judgements(
                 "where", lang._("Where: {listed} of those deaths.", listed=listed), "security"
             )
         )
-    sides: list[tuple[str, int]] = store.con.execute(
+    sides: list[tuple[str, int]] = store.rows(
         "SELECT actor1_category, CAST(sum(fatalities_best) AS BIGINT) FROM events "
         "WHERE source = 'ucdp_ged' AND country_iso3 = ? AND date_start BETWEEN ? AND ? "
         "AND violence_type = 3 GROUP BY 1 ORDER BY 2 DESC, 1",
         [country, last_start, end],
-    ).fetchall()
+    )
     one_sided = sum(d for _s, d in sides)
     if one_sided:
         listed = ", ".join(

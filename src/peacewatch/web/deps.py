@@ -20,11 +20,11 @@ async def request_store(request: Request) -> AsyncIterator[Store]:
     sync generator dependency costs on every request.
     """
     base: Store = request.app.state.store
-    cursor = base.con.cursor()
+    store = base.on_own_cursor()
     try:
-        yield Store(cursor, base.path, base.read_only)
+        yield store
     finally:
-        cursor.close()
+        store.close()
 
 
 StoreDep = Annotated[Store, Depends(request_store)]

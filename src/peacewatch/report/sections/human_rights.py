@@ -17,11 +17,11 @@ def with_timeline(brief: Brief, frame: pd.DataFrame) -> pd.DataFrame:
     The timeline gives other tolls (OHCHR, officials): Moura, March 2022, at least 500 killed
     against GED's count. Matched by date (the entry's span, 3 days either side).
     """
-    entries = brief.store.con.execute(
+    entries = brief.store.frame(
         "SELECT date, coalesce(end_date, date) AS end_date, event, reported_fatalities "
         "FROM timeline WHERE country_iso3 = ? AND category = 'massacre/human-rights'",
         [brief.country],
-    ).df()
+    )
     reported = brief.lang._("reported")
     accounts = []
     for day in pd.to_datetime(frame["date"]):

@@ -26,11 +26,11 @@ def periods(brief: Brief) -> list[tuple[date, date, str]]:
     lang, store = brief.lang, brief.store
     cuts = [
         (d, lang._("after the coup of {day}", day=lang.day(d)))
-        for (d,) in store.con.execute(
+        for (d,) in store.rows(
             "SELECT date FROM coups WHERE country_iso3 = ? AND successful AND date > ? "
             "AND date < ? ORDER BY date",
             [brief.country, brief.start, brief.end],
-        ).fetchall()
+        )
     ]
     withdrawal = panel.first_withdrawal(store, brief.country, brief.start, brief.end)
     if withdrawal is not None:
@@ -54,7 +54,7 @@ def build(brief: Brief) -> Section:
     out = brief.section(KEY, lang._(TITLE))
     coups = results["political.coups"]
     if coups.frame.empty:
-        loaded = brief.store.con.execute("SELECT count(*) FROM coups").fetchone()
+        loaded = brief.store.row("SELECT count(*) FROM coups")
         out.say(
             lang._(
                 "Powell & Thyne record no coup attempt in {country} in the period.",

@@ -56,12 +56,12 @@ def year_marks(brief: Brief) -> list[tuple[float, str]]:
 
 
 def _grid_map(brief: Brief) -> gpd.GeoDataFrame:
-    rows = brief.store.con.execute(
+    rows = brief.store.frame(
         "SELECT priogrid_gid, count(*) AS events, sum(fatalities_best) AS fatalities "
         "FROM events WHERE source = 'ucdp_ged' AND country_iso3 = ? "
         "AND date_start BETWEEN ? AND ? AND priogrid_gid IS NOT NULL GROUP BY 1",
         [brief.country, brief.recent, brief.end],
-    ).df()
+    )
     polys = []
     for gid in rows["priogrid_gid"]:
         lat, lon = geo.priogrid_centroid(int(gid))
@@ -235,11 +235,11 @@ def _actors(brief: Brief, out: Section) -> None:
 def _mixed_map(brief: Brief, out: Section) -> None:
     """Events by region from every source, each real event once (ACLED's months)."""
     lang, store = brief.lang, brief.store
-    span = store.con.execute(
+    span = store.row(
         "SELECT min(date_start), max(date_start) FROM events WHERE country_iso3 = ? "
         "AND source IN ('acled', 'incident') AND date_start BETWEEN ? AND ?",
         [brief.country, brief.start, brief.end],
-    ).fetchone()
+    )
     if span is None or span[0] is None or brief.admin_map.empty:
         return
     once = reconcile.events_once(store, brief.country, span[0], span[1])

@@ -21,11 +21,11 @@ def build(brief: Brief) -> Section:
                 country=brief.name,
             )
         )
-    withdrawal = store.con.execute(
+    withdrawal = store.frame(
         "SELECT date, category, event FROM timeline WHERE country_iso3 = ? AND category IN "
         "('withdrawal', 'mandate') ORDER BY date",
         [brief.country],
-    ).df()
+    )
     if withdrawal.empty and brief.missions:
         out.say(
             lang._(
@@ -50,11 +50,11 @@ def build(brief: Brief) -> Section:
             caption=lang._("Source: timeline (reference table)."),
             indicators=["timeline"],
         )
-    camps = store.con.execute(
+    camps = store.frame(
         "SELECT name, closure_date, handed_over_to FROM camps WHERE country_iso3 = ? "
         "ORDER BY closure_date NULLS LAST",
         [brief.country],
-    ).df()
+    )
     if camps.empty and brief.missions:
         out.say(
             lang._(
