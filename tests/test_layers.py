@@ -74,19 +74,15 @@ def test_imports_go_left_only():
 
 
 # Issue 16: the layers above the store read through it (Store.frame / rows / row), never through
-# its DuckDB connection. These packages are done; the modules below still reach the connection
-# and may only leave this list, never join it.
-THROUGH_THE_STORE = ("forecast", "analysis", "report")
+# its DuckDB connection. These packages (and every module not in NOT_YET) are done; the modules
+# below still reach the connection and may only leave this list, never join it.
+THROUGH_THE_STORE = ("forecast", "analysis", "report", "web")
 NOT_YET = {
     "accounts",
-    "api",
-    "cli",
     "incidents",
-    "indicators",
     "loading",
     "notify",
     "panel",
-    "results",
     "vintages",
     "sources/acled",
     "sources/base",
@@ -95,8 +91,6 @@ NOT_YET = {
     "sources/reference",
     "sources/ucdp",
     "sources/unfatalities",
-    "web/kept",
-    "web/pages",
 }
 
 

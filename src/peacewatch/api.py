@@ -161,10 +161,9 @@ def events(
     )
     cols = ", ".join(f'"{c}"' for c in columns)
     page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
-    frame = store.con.execute(
-        f"SELECT {cols} FROM events WHERE {condition} ORDER BY date_start, event_id{page}",
-        params,
-    ).df()
+    frame = store.frame(
+        f"SELECT {cols} FROM events WHERE {condition} ORDER BY date_start, event_id{page}", params
+    )
     if not geometry:
         return frame
     points = gpd.points_from_xy(frame["longitude"], frame["latitude"])
@@ -187,14 +186,11 @@ def event_records(
     condition, params = event_filter(**filters)  # type: ignore[arg-type]
     dated = [i for i, c in enumerate(columns) if EVENT_COLUMNS.get(c) == "DATE"]
     cols = ", ".join(f'"{c}"' for c in columns)
-    rows = (
-        store.con.cursor()
-        .execute(
-            f"SELECT {cols} FROM events WHERE {condition} ORDER BY date_start, event_id "
-            f"LIMIT {int(limit)} OFFSET {int(offset)}",
-            params,
-        )
-        .fetchall()
+    rows = store.rows(
+        f"SELECT {cols} FROM events WHERE {condition} ORDER BY date_start, event_id "
+        f"LIMIT {int(limit)} OFFSET {int(offset)}",
+        params,
+        own_cursor=True,
     )
     out = []
     for row in rows:
@@ -209,30 +205,25 @@ def event_records(
 def count_events(store: Store, **filters: str | date | bool | None) -> int:
     """How many events match the filters of `event_filter`."""
     condition, params = event_filter(**filters)  # type: ignore[arg-type]
-    row = store.con.execute(f"SELECT count(*) FROM events WHERE {condition}", params).fetchone()
+    row = store.row(f"SELECT count(*) FROM events WHERE {condition}", params)
     return int(row[0]) if row else 0
 
 
 def count_events_and_public(store: Store, **filters: str | date | None) -> tuple[int, int]:
     """How many events match the filters, and how many may be passed on (one scan, own cursor)."""
     condition, params = event_filter(**filters)  # type: ignore[arg-type]
-    row = (
-        store.con.cursor()
-        .execute(
-            "SELECT count(*), count(*) FILTER (WHERE coalesce(redistributable, false)) "
-            f"FROM events WHERE {condition}",
-            params,
-        )
-        .fetchone()
+    row = store.row(
+        "SELECT count(*), count(*) FILTER (WHERE coalesce(redistributable, false)) "
+        f"FROM events WHERE {condition}",
+        params,
+        own_cursor=True,
     )
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def sources(store: Store) -> pd.DataFrame:
     """What is loaded, per source and table: rows now stored, releases, files and last load."""
-    return (
-        store.con.execute(
-            """
+    return store.frame("""
         WITH latest AS (
             SELECT source, target, max(load_id) AS last_load, count(*) AS loads
             FROM loads GROUP BY ALL)
@@ -244,28 +235,22 @@ def sources(store: Store) -> pd.DataFrame:
             substr(l.sha256, 1, 12) AS last_sha256, l.loaded_at AS last_loaded_at
         FROM latest JOIN loads l ON l.load_id = latest.last_load
         ORDER BY l.source, l.target
-        """
-        )
-        .df()
-        .assign(
-            rows=lambda d: [
-                _rows(store, t, s) for s, t in zip(d["source"], d["table"], strict=True)
-            ]
-        )
+        """).assign(
+        rows=lambda d: [_rows(store, t, s) for s, t in zip(d["source"], d["table"], strict=True)]
     )
 
 
 def _rows(store: Store, target: str, source: str) -> int:
     if target == "events":
-        row = store.con.execute("SELECT count(*) FROM events WHERE source = ?", [source]).fetchone()
+        row = store.row("SELECT count(*) FROM events WHERE source = ?", [source])
     else:
-        row = store.con.execute(f'SELECT count(*) FROM "{target}"').fetchone()
+        row = store.row(f'SELECT count(*) FROM "{target}"')
     return int(row[0]) if row else 0
 
 
 def loads(store: Store) -> pd.DataFrame:
     """Every load with its provenance (file, sha256, release, time, rows read/loaded/rejected)."""
-    return store.con.execute("SELECT * FROM loads ORDER BY load_id").df()
+    return store.frame("SELECT * FROM loads ORDER BY load_id")
 
 
 def summary(store: Store, country: str | None = None) -> pd.DataFrame:
@@ -275,32 +260,32 @@ def summary(store: Store, country: str | None = None) -> pd.DataFrame:
     if country:
         where = "country_iso3 = ?"
         params.append(country.upper())
-    return store.con.execute(
+    return store.frame(
         f"""SELECT source, country_iso3, year(date_start) AS year, count(*) AS events,
                 CAST(sum(fatalities_best) AS BIGINT) AS fatalities_best,
                 count(*) FILTER (WHERE category = 'attack_on_peacekeepers')
                     AS attacks_on_peacekeepers
             FROM events WHERE {where} GROUP BY ALL ORDER BY source, country_iso3, year""",
         params,
-    ).df()
+    )
 
 
 def un_fatalities_by_year(store: Store, missions: list[str]) -> pd.DataFrame:
     """UN peacekeeper deaths per mission and year, all causes and malicious acts."""
     marks = ", ".join("?" for _ in missions)
-    return store.con.execute(
+    return store.frame(
         f"""SELECT mission, year(incident_date) AS year, count(*) AS fatalities,
                 count(*) FILTER (WHERE malicious) AS malicious_act
             FROM un_fatalities WHERE mission IN ({marks}) GROUP BY ALL ORDER BY mission, year""",
         missions,
-    ).df()
+    )
 
 
 def table(store: Store, name: str) -> pd.DataFrame:
     """A reference or context table (camps, timeline, humanitarian, deployments, ...)."""
     if name not in TABLES:
         raise PeacewatchError(f"table: {name!r} is not one of {', '.join(sorted(TABLES))}")
-    return store.con.execute(f'SELECT * FROM "{name}"').df()
+    return store.frame(f'SELECT * FROM "{name}"')
 
 
 def actor_crosswalk(store: Store, country: str) -> pd.DataFrame:
@@ -310,9 +295,8 @@ def actor_crosswalk(store: Store, country: str) -> pd.DataFrame:
     """
     table = panel.actor_identities(store, "country_iso3 = ?", [country])
     key1, key2 = actors.actor_key_sql(1), actors.actor_key_sql(2)
-    store.con.register("_identity", table)
-    try:
-        return store.con.execute(
+    with store.registered("_identity", table):
+        return store.frame(
             f"""WITH sides AS (
                  SELECT event_id, source, date_start, fatalities_best, actor1 AS name,
                         {key1} AS actor_key, actor1_category AS category
@@ -335,21 +319,17 @@ def actor_crosswalk(store: Store, country: str) -> pd.DataFrame:
                SELECT * FROM rows ORDER BY sum(fatalities) OVER (PARTITION BY actor) DESC,
                    actor, source, events DESC""",
             [country, country],
-        ).df()
-    finally:
-        store.con.unregister("_identity")
+        )
 
 
 def actor_table(store: Store, unknown_only: bool = False) -> pd.DataFrame:
     """Actor names as stored with their category and event counts (both sides)."""
     filt = "WHERE category = 'unknown'" if unknown_only else ""
-    return store.con.execute(
-        f"""SELECT actor, category, source, count(*) AS events FROM (
+    return store.frame(f"""SELECT actor, category, source, count(*) AS events FROM (
                 SELECT actor1 AS actor, actor1_category AS category, source FROM events
                 UNION ALL
                 SELECT actor2, actor2_category, source FROM events WHERE actor2 IS NOT NULL)
-            {filt} GROUP BY ALL ORDER BY events DESC, actor"""
-    ).df()
+            {filt} GROUP BY ALL ORDER BY events DESC, actor""")
 
 
 def acled_last_timestamp(store: Store, country: str) -> int | None:
@@ -359,10 +339,10 @@ def acled_last_timestamp(store: Store, country: str) -> int | None:
     """
     if not store.table_exists("raw_acled"):  # a view over the raw tables of ACLED loads
         return None
-    row = store.con.execute(
+    row = store.row(
         """SELECT max(TRY_CAST(r."timestamp" AS BIGINT)) FROM raw_acled r
            JOIN events e ON e.load_id = r._load_id AND e.source_row = r._row
            WHERE e.source = 'acled' AND e.country_iso3 = ?""",
         [country.upper()],
-    ).fetchone()
+    )
     return int(row[0]) if row and row[0] is not None else None

@@ -418,9 +418,7 @@ def _require_country(st: Store, country: str | None) -> None:
         return
     have = {
         r[0]
-        for r in st.con.execute(
-            "SELECT DISTINCT country_iso3 FROM events WHERE country_iso3 IS NOT NULL"
-        ).fetchall()
+        for r in st.rows("SELECT DISTINCT country_iso3 FROM events WHERE country_iso3 IS NOT NULL")
     }
     asked = [c.strip().upper() for c in country.split(",") if c.strip()]
     missing = [c for c in asked if c not in have]
@@ -807,10 +805,10 @@ def _countries_or_all(st: Store, given: str | None) -> list[str]:
     """The ISO3 codes given, or every country with UCDP GED events in the store."""
     if given:
         return [c.strip().upper() for c in given.split(",") if c.strip()]
-    rows = st.con.execute(
+    rows = st.rows(
         "SELECT DISTINCT country_iso3 FROM events WHERE source = 'ucdp_ged' "
         "AND country_iso3 IS NOT NULL ORDER BY 1"
-    ).fetchall()
+    )
     if not rows:
         raise PeacewatchError("no UCDP GED events in the store: load a GED file first")
     return [r[0] for r in rows]

@@ -7,6 +7,7 @@ so every number in a briefing can be traced to its query and rows.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -446,9 +447,9 @@ def border_points(store: Store, country: str) -> pd.DataFrame:
     at this distance.
     """
     bounds = store.admin1_polygons(country)
-    coords = store.con.execute(
+    coords = store.frame(
         "SELECT DISTINCT latitude, longitude FROM events WHERE latitude IS NOT NULL"
-    ).df()
+    )
     if bounds.empty or coords.empty:
         return coords.iloc[0:0]
     outline = shapely.union_all(list(bounds["geometry"])).boundary
@@ -479,16 +480,13 @@ def neighbours(store: Store, country: str) -> list[str]:
             found.add(str(iso3))
     points = border_points(store, country)
     if not points.empty:
-        store.con.register("_nb_points", points)
-        try:
-            rows = store.con.execute(
+        with store.registered("_nb_points", points):
+            rows = store.rows(
                 "SELECT DISTINCT e.country_iso3 FROM events e JOIN _nb_points b "
                 "ON b.latitude = e.latitude AND b.longitude = e.longitude "
                 "WHERE e.source = 'ucdp_ged' AND e.country_iso3 <> ?",
                 [country],
-            ).fetchall()
-        finally:
-            store.con.unregister("_nb_points")
+            )
         found |= {str(r[0]) for r in rows if r[0]}
     return sorted(found)
 
@@ -507,9 +505,7 @@ def _provenance(store: Store, indicator: Indicator, country: str) -> tuple[list[
     out: list[str] = []
     used: set[int] = set()
     for source in indicator.sources:
-        target = store.con.execute(
-            "SELECT any_value(target) FROM loads WHERE source = ?", [source]
-        ).fetchone()
+        target = store.row("SELECT any_value(target) FROM loads WHERE source = ?", [source])
         table = (target[0] if target else None) or ("events" if source == "incident" else None)
         if table is None:
             continue
@@ -524,17 +520,15 @@ def _provenance(store: Store, indicator: Indicator, country: str) -> tuple[list[
             where += " AND country_iso3 = ?"
             params.append(country)
         if source == "incident":
-            (n,) = store.con.execute(
-                f"SELECT count(*) FROM events WHERE {where}", params
-            ).fetchone() or (0,)
+            (n,) = store.row(f"SELECT count(*) FROM events WHERE {where}", params) or (0,)
             if n:
                 out.append(f"incident: {n} published incident reports")
             continue
-        rows = store.con.execute(
+        rows = store.rows(
             "SELECT DISTINCT release, file_name, load_id FROM loads WHERE load_id IN "
             f"(SELECT DISTINCT load_id FROM {table} WHERE {where}) ORDER BY file_name",
             params,
-        ).fetchall()
+        )
         if rows:
             files = ", ".join(sorted({r[1] for r in rows}))
             releases = "; ".join(sorted({r[0] for r in rows}))
@@ -570,19 +564,14 @@ def compute(
         params["missions"] = missions_of(country) or ["-"]
     if "$neighbours" in indicator.sql:
         params["neighbours"] = neighbours(store, country) or ["-"]
-    con = store.con
-    if "_border_points" in indicator.sql:
-        con.register("_border_points", border_points(store, country))
-    if "_identity" in indicator.sql:
-        con.register("_identity", actor_identities(store, "country_iso3 = ?", [country]))
-    try:
-        used = {k: v for k, v in params.items() if f"${k}" in indicator.sql}
-        frame = con.execute(indicator.sql, used).df()
-    finally:
+    with contextlib.ExitStack() as views:
         if "_border_points" in indicator.sql:
-            con.unregister("_border_points")
+            views.enter_context(store.registered("_border_points", border_points(store, country)))
         if "_identity" in indicator.sql:
-            con.unregister("_identity")
+            identities = actor_identities(store, "country_iso3 = ?", [country])
+            views.enter_context(store.registered("_identity", identities))
+        used = {k: v for k, v in params.items() if f"${k}" in indicator.sql}
+        frame = store.frame(indicator.sql, used)
     for col in frame.columns:
         if frame[col].dtype.kind == "f" and frame[col].dropna().mod(1).eq(0).all():
             frame[col] = frame[col].astype("Int64")

@@ -91,13 +91,13 @@ def unsubscribe(store: Store, subscription_id: int) -> None:
 def subscriptions(store: Store, country: str | None = None) -> pd.DataFrame:
     """Active subscriptions, with how many alerts each has been sent."""
     where = "s.active" + (" AND s.country_iso3 = ?" if country else "")
-    return store.con.execute(
+    return store.frame(
         f"""SELECT s.subscription_id, s.country_iso3, s.channel, s.target, s.rules,
                 count(d.alert_key) FILTER (WHERE d.status = 'sent') AS alerts_sent
             FROM alert_subscriptions s LEFT JOIN alert_deliveries d USING (subscription_id)
             WHERE {where} GROUP BY ALL ORDER BY s.subscription_id""",
         [country.upper()] if country else [],
-    ).df()
+    )
 
 
 def alert_key(country: str, row: dict[str, Any]) -> str:
@@ -152,11 +152,11 @@ def send(store: Store, settings: Settings, country: str | None = None) -> list[D
         frame = current[cache_key]
         sent = {
             r[0]
-            for r in store.con.execute(
+            for r in store.rows(
                 "SELECT alert_key FROM alert_deliveries WHERE subscription_id = ? AND "
                 "status = 'sent'",
                 [int(sub["subscription_id"])],
-            ).fetchall()
+            )
         }
         records: list[dict[str, Any]] = [
             {str(k): v for k, v in a.items()} for a in frame.to_dict("records")

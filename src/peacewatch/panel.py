@@ -111,12 +111,12 @@ def camp_sites(store: Store, country: str) -> pd.DataFrame:
     Ogossagou, geocoded from UCDP GED's exact-location events at the village); `coord_source`
     says where each site's coordinates come from.
     """
-    camps = store.con.execute(
+    camps = store.frame(
         "SELECT camp_id, mission, name, latitude, longitude, closure_date, source_admin1, "
         "handover_order FROM camps WHERE country_iso3 = ? "
         "ORDER BY handover_order NULLS LAST, camp_id",
         [country.upper()],
-    ).df()
+    )
     with resources.files("peacewatch.data").joinpath("site_geocodes.csv").open() as fh:
         codes = pd.read_csv(fh, dtype={"camp_id": str, "mission": str})
     camps["coord_source"] = camps["latitude"].notna().map({True: "camps table", False: None})
@@ -206,11 +206,11 @@ def first_withdrawal(
 
     Strictly between `after` and `before` when they are given.
     """
-    row = store.con.execute(
+    row = store.row(
         "SELECT min(date) FROM timeline WHERE country_iso3 = ? AND category = 'withdrawal' "
         "AND date > coalesce(?, DATE '0001-01-01') AND date < coalesce(?, DATE '9999-12-31')",
         [country, after, before],
-    ).fetchone()
+    )
     return row[0] if row and row[0] is not None else None
 
 
@@ -220,12 +220,12 @@ def actor_identities(store: Store, scope: str, params: list[object] | None = Non
     Columns name, actor_key, country_iso3, actor, valid_from, valid_to (actors.identities;
     `actor_key` is the source's actor id, e.g. `ucdp:6716`; match it with `IS NOT DISTINCT FROM`).
     """
-    names = store.con.execute(
+    names = store.frame(
         f"SELECT DISTINCT actor1 AS name, {actors.actor_key_sql(1)} AS actor_key, country_iso3 "
         f"FROM events WHERE {scope} UNION SELECT DISTINCT actor2, {actors.actor_key_sql(2)}, "
         f"country_iso3 FROM events WHERE {scope} AND actor2 IS NOT NULL",
         [*(params or []), *(params or [])],
-    ).df()
+    )
     return actors.identity_table(names)
 
 
@@ -367,11 +367,11 @@ def source_condition(source: str) -> str:
 
 def default_range(store: Store, country: str, source: str = "ucdp_ged") -> tuple[date, date]:
     """First and last event date of a country and source (for panels without --from/--to)."""
-    row = store.con.execute(
+    row = store.row(
         "SELECT min(date_start), max(date_start) FROM events WHERE country_iso3 = ? AND "
         f"{source_condition(source)}",
         [country],
-    ).fetchone()
+    )
     if not row or row[0] is None:
         raise PeacewatchError(f"no {source} events for {country} in the store")
     return row[0], row[1]

@@ -46,16 +46,16 @@ _guard = threading.Lock()
 def generation(store: Store) -> str:
     """A fingerprint of the store's contents as the heavy analyses see them."""
     parts: list[object] = [__version__, CACHE_VERSION, store.schema_version()]
-    parts.append(store.con.execute("SELECT * FROM loads ORDER BY load_id").fetchall())
+    parts.append(store.rows("SELECT * FROM loads ORDER BY load_id"))
     parts.append(
-        store.con.execute(
+        store.rows(
             "SELECT source, count(*), sum(fatalities_best) FROM events "
             "WHERE source <> 'incident' GROUP BY 1 ORDER BY 1"
-        ).fetchall()
+        )
     )
     for table in _TABLES:
         if store.table_exists(table):
-            parts.append(store.con.execute(f"SELECT count(*) FROM {table}").fetchone())
+            parts.append(store.row(f"SELECT count(*) FROM {table}"))
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:24]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,10 @@ def table_columns(name: str) -> dict[str, str]:
 def table_key(name: str) -> str:
     """Key column of a stored table."""
     return "event_id" if name == "events" else TABLES[name][0]
+
+
+# Positional (`?`) or named (`$name`) query parameters.
+Params = Sequence[object] | Mapping[str, object] | None
 
 
 class Store:
@@ -212,9 +216,7 @@ class Store:
             raise
         self.con.execute("COMMIT")
 
-    def frame(
-        self, sql: str, params: Sequence[object] | None = None, own_cursor: bool = False
-    ) -> pd.DataFrame:
+    def frame(self, sql: str, params: Params = None, own_cursor: bool = False) -> pd.DataFrame:
         """The rows of a read query, as a DataFrame.
 
         With `rows` and `row`, the one way the layers above read (an import-layer test keeps
@@ -222,14 +224,33 @@ class Store:
         `own_cursor`: run on a cursor of its own, so that a web worker thread does not share
         the connection's open result with another (temporary views are not seen there).
         """
-        if own_cursor:
-            cursor = self.con.cursor()
-            try:
-                found = cursor.execute(sql) if params is None else cursor.execute(sql, params)
-                return found.df()
-            finally:
-                cursor.close()
-        return self._read(sql, params).df()
+        return self._fetch(sql, params, own_cursor, lambda found: found.df())
+
+    def rows(
+        self, sql: str, params: Params = None, own_cursor: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """The rows of a read query, as tuples (see `frame`)."""
+        return self._fetch(sql, params, own_cursor, lambda found: found.fetchall())
+
+    def row(
+        self, sql: str, params: Params = None, own_cursor: bool = False
+    ) -> tuple[Any, ...] | None:
+        """The first row of a read query, None when there is none (see `frame`)."""
+        return self._fetch(sql, params, own_cursor, lambda found: found.fetchone())
+
+    def _fetch(
+        self,
+        sql: str,
+        params: Params,
+        own_cursor: bool,
+        how: Callable[[duckdb.DuckDBPyConnection], Any],
+    ) -> Any:
+        con = self.con.cursor() if own_cursor else self.con
+        try:
+            return how(con.execute(sql) if params is None else con.execute(sql, params))
+        finally:
+            if own_cursor:
+                con.close()
 
     @contextmanager
     def registered(self, name: str, frame: pd.DataFrame) -> Iterator[None]:
@@ -239,17 +260,6 @@ class Store:
             yield
         finally:
             self.con.unregister(name)
-
-    def rows(self, sql: str, params: Sequence[object] | None = None) -> list[tuple[Any, ...]]:
-        """The rows of a read query, as tuples."""
-        return self._read(sql, params).fetchall()
-
-    def row(self, sql: str, params: Sequence[object] | None = None) -> tuple[Any, ...] | None:
-        """The first row of a read query (None when there is none)."""
-        return self._read(sql, params).fetchone()
-
-    def _read(self, sql: str, params: Sequence[object] | None) -> duckdb.DuckDBPyConnection:
-        return self.con.execute(sql) if params is None else self.con.execute(sql, params)
 
     def table_exists(self, name: str) -> bool:
         """Whether a table of this name exists in the main schema."""

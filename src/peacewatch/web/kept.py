@@ -157,13 +157,10 @@ class KeptEvents:
         extra = [c for c in ("redistributable", "category", "actor1_category") if c not in fields]
         names = list(dict.fromkeys([*fields, *extra, "actor2_category", "priogrid_gid"]))
         cols = ", ".join(f'"{c}"' for c in names)
-        frame = (
-            store.con.cursor()
-            .execute(
-                f"SELECT {cols} FROM events WHERE country_iso3 = ? ORDER BY date_start, event_id",
-                [country],
-            )
-            .df()
+        frame = store.frame(
+            f"SELECT {cols} FROM events WHERE country_iso3 = ? ORDER BY date_start, event_id",
+            [country],
+            own_cursor=True,
         )
         frame.attrs = {}
         shown = frame[list(fields)].copy()

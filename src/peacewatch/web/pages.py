@@ -85,9 +85,9 @@ def svg_image(svg: str, alt: str) -> Markup:
 
 
 def _countries(store: Any) -> list[str]:
-    rows = store.con.execute(
+    rows = store.rows(
         "SELECT DISTINCT country_iso3 FROM events WHERE country_iso3 IS NOT NULL ORDER BY 1"
-    ).fetchall()
+    )
     return [r[0] for r in rows]
 
 
@@ -169,10 +169,10 @@ def map_page(store: StoreDep, who: CallerDep, country: str | None = None) -> HTM
     """
     known = _countries(store)
     if country is None:
-        row = store.con.execute(
+        row = store.row(
             "SELECT country_iso3 FROM events WHERE country_iso3 IS NOT NULL "
             "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
-        ).fetchone()
+        )
         country = row[0] if row else ""
     return render("map.html.j2", who, country=country.upper(), countries=known)
 
@@ -401,18 +401,16 @@ def incident_list(
 
 def _incident_form(store: Store, who: Caller, code: int = 200, **context: Any) -> HTMLResponse:
     """The incident form with its place list (camps and admin-1 regions of the store)."""
-    camps = store.con.cursor().execute(
-        "SELECT DISTINCT name FROM camps WHERE latitude IS NOT NULL ORDER BY name"
+    camps = store.rows(
+        "SELECT DISTINCT name FROM camps WHERE latitude IS NOT NULL ORDER BY name",
+        own_cursor=True,
     )
     regions = store.admin1_polygons()
-    places = [r[0] for r in camps.fetchall()] + sorted(set(regions["name"].dropna()))
-    row = (
-        store.con.cursor()
-        .execute(
-            "SELECT country_iso3 FROM events WHERE country_iso3 IS NOT NULL "
-            "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
-        )
-        .fetchone()
+    places = [r[0] for r in camps] + sorted(set(regions["name"].dropna()))
+    row = store.row(
+        "SELECT country_iso3 FROM events WHERE country_iso3 IS NOT NULL "
+        "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
+        own_cursor=True,
     )
     return render(
         "incident_form.html.j2",
