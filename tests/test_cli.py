@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -355,3 +356,38 @@ def test_the_sources_listed_by_help_are_the_loaders():
     from peacewatch.schema import SOURCES
 
     assert sorted(SOURCES) == sorted(REGISTRY)
+
+
+BLAS = (
+    "import peacewatch.cli, numpy\n"
+    "from threadpoolctl import threadpool_info\n"
+    "print(sorted({i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'}))\n"
+)
+
+
+@pytest.mark.parametrize(("value", "threads"), [("", "[1]"), ("2", "[2]")])
+def test_blas_threads_follow_the_setting(value, threads):
+    """The command line sets BLAS to PEACEWATCH_BLAS_THREADS (default 1) before numpy loads;
+    a BLAS variable the user set is kept; a bad value is a clear error, exit 2."""
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    env["PEACEWATCH_BLAS_THREADS"] = value
+    done = subprocess.run(
+        [sys.executable, "-c", BLAS], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.stdout.strip() == threads, done.stderr[-1000:]
+    kept = subprocess.run(
+        [sys.executable, "-c", BLAS],
+        capture_output=True,
+        text=True,
+        env={**env, "OPENBLAS_NUM_THREADS": "2"},
+        timeout=120,
+    )
+    assert kept.stdout.strip() == "[2]"
+    bad = subprocess.run(
+        [sys.executable, "-c", BLAS],
+        capture_output=True,
+        text=True,
+        env={**env, "PEACEWATCH_BLAS_THREADS": "many"},
+        timeout=120,
+    )
+    assert bad.returncode == 2 and "PEACEWATCH_BLAS_THREADS: 'many'" in bad.stderr

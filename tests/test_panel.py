@@ -166,3 +166,28 @@ def test_a_panel_of_one_actor_across_sources_and_its_affiliations(mali_store):
     assert int(total) == int(rows["best_est"].sum()) > 0
     with pytest.raises(PeacewatchError, match="no events of 'Nobody'"):
         panel.panel(mali_store, "country", "MLI", actor="Nobody")
+
+
+@pytest.mark.parametrize("unit", ["country", "admin1", "priogrid"])
+def test_a_panel_of_several_countries_is_the_union_of_theirs(mali_store, unit):
+    """`MLI,BFA`: one panel whose units are both countries' and whose deaths are the events
+    table's for the two (hand count in SQL), each month from the first event of either."""
+    both = panel.panel(mali_store, unit, "MLI,BFA")
+    mali = panel.panel(mali_store, unit, "MLI")
+    burkina = panel.panel(mali_store, unit, "BFA")
+    assert set(both["unit"]) == set(mali["unit"]) | set(burkina["unit"])
+    assert both["month"].min() == min(mali["month"].min(), burkina["month"].min())
+    assert both["month"].max() == max(mali["month"].max(), burkina["month"].max())
+    assert both.groupby(["unit", "month"]).size().max() == 1
+    (deaths,) = mali_store.row(
+        "SELECT sum(fatalities_best) FROM events WHERE source = 'ucdp_ged' "
+        f"AND country_iso3 IN ('MLI', 'BFA') AND NOT ({panel.IMPRECISE})"
+        + (" AND priogrid_gid IS NOT NULL" if unit == "priogrid" else "")
+    )
+    assert both["fatalities_best"].sum() == deaths
+    assert deaths == mali["fatalities_best"].sum() + burkina["fatalities_best"].sum()
+
+
+def test_a_panel_of_a_country_not_loaded_says_so(mali_store):
+    with pytest.raises(PeacewatchError, match="no ucdp_ged events for NER"):
+        panel.panel(mali_store, "country", "MLI,NER")

@@ -24,7 +24,7 @@ from peacewatch.analysis.rules import Rules
 from peacewatch.dates import parse_date
 from peacewatch.errors import PeacewatchError, RowError, StoreError
 from peacewatch.schema import CATEGORIES, SOURCES
-from peacewatch.settings import Settings
+from peacewatch.settings import Settings, limit_blas_threads
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,6 +54,12 @@ if TYPE_CHECKING:
     from peacewatch.sources.base import LoadOptions
     from peacewatch.store import Store
 else:
+    # Before numpy loads (the stages are lazy): BLAS threads as PEACEWATCH_BLAS_THREADS says.
+    try:
+        limit_blas_threads()
+    except PeacewatchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
     # The stages are imported when a command first uses them: `peacewatch --help` loads none.
     pd = lazy.module("pandas")
     accounts = lazy.module("peacewatch.accounts")
@@ -598,7 +604,7 @@ def events(
 @app.command("panel")
 def panel_cmd(
     unit: Annotated[str, typer.Option(help="country, admin1, priogrid or site:<km>.")],
-    country: Annotated[str, typer.Option(help="ISO3 code.")],
+    country: Annotated[str, typer.Option(help="ISO3 code, or several for one panel: MLI,BFA,NER.")],
     date_from: Annotated[
         str | None, typer.Option("--from", help="First date (YYYY-MM-DD).")
     ] = None,
@@ -644,15 +650,18 @@ def panel_cmd(
 
 
 def _print_coverage(st: Store, country: str, source: str | None = None) -> None:
-    """Which months of the country come from which release (stderr)."""
-    cov = vintages.coverage(st, country)
-    wanted = cov if source in ("ucdp", None) else cov[cov["source"] == source]
-    for row in wanted.itertuples():
-        err.print(
-            f"[dim]{row.source} {row.release}: {row.first_month}..{row.last_month} "
-            f"({row.months} months, {row.events} events, load {row.load_id})[/dim]",
-            highlight=False,
-        )
+    """Which months of the country (or each of `MLI,BFA`) come from which release (stderr)."""
+    codes = [c.strip().upper() for c in country.split(",") if c.strip()]
+    for code in codes:
+        cov = vintages.coverage(st, code)
+        wanted = cov if source in ("ucdp", None) else cov[cov["source"] == source]
+        for row in wanted.itertuples():
+            err.print(
+                f"[dim]{code if len(codes) > 1 else ''}{' ' if len(codes) > 1 else ''}"
+                f"{row.source} {row.release}: {row.first_month}..{row.last_month} "
+                f"({row.months} months, {row.events} events, load {row.load_id})[/dim]",
+                highlight=False,
+            )
 
 
 @app.command("indicators")

@@ -49,6 +49,11 @@ class PanelSpec:
     measures: tuple[str, ...] = ()  # empty: every measure column
     actor: str | None = None  # only events involving this actor (the crosswalk's name)
 
+    @property
+    def countries(self) -> tuple[str, ...]:
+        """The ISO3 codes of `country`, which may name several: `MLI,BFA,NER`."""
+        return tuple(dict.fromkeys(c.strip().upper() for c in self.country.split(",") if c.strip()))
+
 
 def parse_unit(unit: str) -> tuple[str, float | None]:
     """`country`, `admin1`, `priogrid` or `site:<km>` -> (kind, radius)."""
@@ -132,21 +137,25 @@ def camp_sites(store: Store, country: str) -> pd.DataFrame:
 def _units_and_assignment(store: Store, spec: PanelSpec) -> tuple[str, str]:
     """SQL for the unit list (unit, unit_name) and the event -> unit assignment (event_id, unit)."""
     con = store.con
+    countries = list(spec.countries)
     if spec.unit == "country":
-        name = con.execute("SELECT ? AS unit, ? AS unit_name", [spec.country, spec.country]).df()
+        name = pd.DataFrame({"unit": countries, "unit_name": countries})
         con.register("_units", name)
         return "SELECT * FROM _units", "SELECT event_id, country_iso3 AS unit FROM ev"
     if spec.unit == "admin1":
         units = con.execute(
-            "SELECT admin_code AS unit, name AS unit_name FROM admin_boundaries "
-            "WHERE country_iso3 = ? AND admin_level = 1 ORDER BY admin_code",
-            [spec.country],
+            "SELECT admin_code AS unit, name AS unit_name, country_iso3 FROM admin_boundaries "
+            "WHERE country_iso3 IN (SELECT unnest(?::VARCHAR[])) AND admin_level = 1 "
+            "ORDER BY country_iso3, admin_code",
+            [countries],
         ).df()
-        if units.empty:
+        missing = [c for c in countries if c not in set(units["country_iso3"])]
+        if missing:
             raise PeacewatchError(
-                f"no admin-1 boundaries of {spec.country} are loaded: load them (peacewatch "
-                "load boundaries FILE), or use --unit country or priogrid"
+                f"no admin-1 boundaries of {', '.join(missing)} are loaded: load them "
+                "(peacewatch load boundaries FILE), or use --unit country or priogrid"
             )
+        units = units.drop(columns="country_iso3")
         extra = con.execute(
             "SELECT DISTINCT coalesce(admin1_code, '(outside loaded boundaries)') AS unit, "
             "coalesce(admin1, '(outside loaded boundaries)') AS unit_name FROM ev"
@@ -158,7 +167,7 @@ def _units_and_assignment(store: Store, spec: PanelSpec) -> tuple[str, str]:
             "SELECT event_id, coalesce(admin1_code, '(outside loaded boundaries)') AS unit FROM ev",
         )
     if spec.unit == "priogrid":
-        cells = set(country_cells(store, spec.country))
+        cells = {cell for c in countries for cell in country_cells(store, c)}
         cells |= {
             int(c)
             for (c,) in con.execute(
@@ -174,7 +183,7 @@ def _units_and_assignment(store: Store, spec: PanelSpec) -> tuple[str, str]:
             "SELECT event_id, CAST(priogrid_gid AS VARCHAR) AS unit FROM ev "
             "WHERE priogrid_gid IS NOT NULL",
         )
-    camps = camp_sites(store, spec.country)
+    camps = pd.concat([camp_sites(store, c) for c in countries], ignore_index=True)
     camps = camps[camps["latitude"].notna()].rename(
         columns={"camp_id": "unit", "name": "unit_name"}
     )
@@ -265,7 +274,7 @@ def build(store: Store, spec: PanelSpec) -> pd.DataFrame:
     )
     # Site panels take events from any country (a camp near a border sees both sides).
     if spec.unit != "site":
-        scope += f" AND country_iso3 = {sql_str(spec.country)}"
+        scope += f" AND country_iso3 IN ({', '.join(sql_str(c) for c in spec.countries)})"
     if spec.actor:
         scope += _actor_scope(store, spec, scope)
     con.execute(f"CREATE OR REPLACE TEMP VIEW ev AS SELECT * FROM events WHERE {scope}")
@@ -389,11 +398,18 @@ def panel(
 ) -> pd.DataFrame:
     """Build the `unit` x month panel of `country` (see the module docstring).
 
+    `country` may name several (`MLI,BFA,NER`): one panel over their units (a PRIO-GRID cell
+    counts the events of all of them), months from the first to the last event of any.
+
     `measures`: only these measure columns (default: all); `actor`: only events involving it.
     """
     kind, radius = parse_unit(unit)
     country = country.upper()
-    first, last = default_range(store, country, source)
+    codes = PanelSpec(kind, country, date.min, date.min).countries
+    if not codes:
+        raise PeacewatchError("country: no ISO3 code given")
+    ranges = [default_range(store, c, source) for c in codes]
+    first, last = min(r[0] for r in ranges), max(r[1] for r in ranges)
     start = parse_date(date_from, "from") or first
     end = parse_date(date_to, "to") or last
     if end < start:

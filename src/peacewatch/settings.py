@@ -35,6 +35,26 @@ def _port(text: str) -> int:
     return int(text)
 
 
+BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
+
+
+def limit_blas_threads() -> int:
+    """Set the BLAS libraries' threads from PEACEWATCH_BLAS_THREADS (default 1); returns it.
+
+    The analyses multiply small matrices (the impact study's regressions, the bootstrap): on a
+    busy 2-core machine a second BLAS thread per product costs more than it gives (issue 16:
+    the impact study took 20 s with two threads, 14 s with one). Must run before numpy is
+    imported; a variable the user set (OPENBLAS_NUM_THREADS, ...) is kept. scikit-learn's
+    OpenMP threads (the forecasts' trees) are not BLAS and are not touched.
+    """
+    text = os.environ.get("PEACEWATCH_BLAS_THREADS", "").strip() or "1"
+    if not text.isdigit() or int(text) < 1:
+        raise PeacewatchError(f"PEACEWATCH_BLAS_THREADS: {text!r} is not a positive number")
+    for name in BLAS_VARIABLES:
+        os.environ.setdefault(name, text)
+    return int(text)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the store, the shared data, the download cache and load reports live.
@@ -56,6 +76,8 @@ class Settings:
     | smtp_from | PEACEWATCH_SMTP_FROM | peacewatch@localhost |
     | smtp_user, smtp_password | PEACEWATCH_SMTP_USER, PEACEWATCH_SMTP_PASSWORD | none (login
       over STARTTLS when set; the password is never printed or logged) |
+
+    The command line also reads PEACEWATCH_BLAS_THREADS (default 1: `limit_blas_threads`).
     """
 
     store: Path = field(default_factory=lambda: Path("peacewatch.duckdb"))
