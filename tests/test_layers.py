@@ -82,7 +82,6 @@ NOT_YET = {
     "incidents",
     "loading",
     "notify",
-    "panel",
     "vintages",
     "sources/acled",
     "sources/base",

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 
-import duckdb
 import numpy as np
 import pandas as pd
 import shapely
@@ -134,21 +133,25 @@ def camp_sites(store: Store, country: str) -> pd.DataFrame:
     return camps
 
 
-def _units_and_assignment(store: Store, spec: PanelSpec) -> tuple[str, str]:
-    """SQL for the unit list (unit, unit_name) and the event -> unit assignment (event_id, unit)."""
-    con = store.con
+def _units_and_assignment(
+    store: Store, spec: PanelSpec
+) -> tuple[pd.DataFrame, str, dict[str, pd.DataFrame]]:
+    """The units, the SQL assigning events to them, and the frames that SQL reads as views.
+
+    Units: unit, unit_name; the assignment: event_id, unit, from the view `ev` of the events;
+    the frames: the sites' coordinates (`_units_geo`) for site panels.
+    """
     countries = list(spec.countries)
     if spec.unit == "country":
         name = pd.DataFrame({"unit": countries, "unit_name": countries})
-        con.register("_units", name)
-        return "SELECT * FROM _units", "SELECT event_id, country_iso3 AS unit FROM ev"
+        return name, "SELECT event_id, country_iso3 AS unit FROM ev", {}
     if spec.unit == "admin1":
-        units = con.execute(
+        units = store.frame(
             "SELECT admin_code AS unit, name AS unit_name, country_iso3 FROM admin_boundaries "
             "WHERE country_iso3 IN (SELECT unnest(?::VARCHAR[])) AND admin_level = 1 "
             "ORDER BY country_iso3, admin_code",
             [countries],
-        ).df()
+        )
         missing = [c for c in countries if c not in set(units["country_iso3"])]
         if missing:
             raise PeacewatchError(
@@ -156,32 +159,32 @@ def _units_and_assignment(store: Store, spec: PanelSpec) -> tuple[str, str]:
                 "(peacewatch load boundaries FILE), or use --unit country or priogrid"
             )
         units = units.drop(columns="country_iso3")
-        extra = con.execute(
+        extra = store.frame(
             "SELECT DISTINCT coalesce(admin1_code, '(outside loaded boundaries)') AS unit, "
             "coalesce(admin1, '(outside loaded boundaries)') AS unit_name FROM ev"
-        ).df()
+        )
         units = pd.concat([units, extra]).drop_duplicates("unit").reset_index(drop=True)
-        con.register("_units", units)
         return (
-            "SELECT * FROM _units",
+            units,
             "SELECT event_id, coalesce(admin1_code, '(outside loaded boundaries)') AS unit FROM ev",
+            {},
         )
     if spec.unit == "priogrid":
         cells = {cell for c in countries for cell in country_cells(store, c)}
         cells |= {
             int(c)
-            for (c,) in con.execute(
+            for (c,) in store.rows(
                 "SELECT DISTINCT priogrid_gid FROM ev WHERE priogrid_gid IS NOT NULL"
-            ).fetchall()
+            )
         }
         units = pd.DataFrame({"unit": sorted(cells)})
         units["unit_name"] = units["unit"].astype(str)
         units["unit"] = units["unit"].astype(str)
-        con.register("_units", units)
         return (
-            "SELECT * FROM _units",
+            units,
             "SELECT event_id, CAST(priogrid_gid AS VARCHAR) AS unit FROM ev "
             "WHERE priogrid_gid IS NOT NULL",
+            {},
         )
     camps = pd.concat([camp_sites(store, c) for c in countries], ignore_index=True)
     camps = camps[camps["latitude"].notna()].rename(
@@ -192,8 +195,6 @@ def _units_and_assignment(store: Store, spec: PanelSpec) -> tuple[str, str]:
         raise PeacewatchError(
             f"no camps with coordinates for {spec.country}: load a camps table first"
         )
-    con.register("_units_geo", camps)
-    con.register("_units", camps[["unit", "unit_name"]])
     radius = float(spec.radius_km or 0)
     distance = (
         f"2 * {geo.EARTH_RADIUS_KM} * asin(sqrt("
@@ -202,9 +203,10 @@ def _units_and_assignment(store: Store, spec: PanelSpec) -> tuple[str, str]:
         "pow(sin(radians(e.longitude - u.longitude) / 2), 2)))"
     )
     return (
-        "SELECT * FROM _units",
+        camps[["unit", "unit_name"]],
         f"SELECT e.event_id, u.unit FROM ev e, _units_geo u "
         f"WHERE e.latitude IS NOT NULL AND {distance} <= {radius}",
+        {"_units_geo": camps},
     )
 
 
@@ -238,7 +240,7 @@ def actor_identities(store: Store, scope: str, params: list[object] | None = Non
     return actors.identity_table(names)
 
 
-def _actor_scope(store: Store, spec: PanelSpec, scope: str) -> str:
+def _actor_scope(store: Store, spec: PanelSpec, scope: str) -> tuple[str, pd.DataFrame]:
     """SQL keeping the events that involve `spec.actor` (either side), in the crosswalk's periods.
 
     The actor is one identity across sources (actors.identities): `JNIM` takes UCDP's `JNIM`,
@@ -252,12 +254,12 @@ def _actor_scope(store: Store, spec: PanelSpec, scope: str) -> str:
             f"actor: no events of {spec.actor!r} for {spec.country} in the period (the actors "
             f"and their names: peacewatch actors --country {spec.country})"
         )
-    store.con.register("_panel_actor", table)
     return (
         " AND EXISTS (SELECT 1 FROM _panel_actor p WHERE ((p.name = events.actor1 AND "
         f"p.actor_key IS NOT DISTINCT FROM {actors.actor_key_sql(1)}) OR (p.name = events.actor2 "
         f"AND p.actor_key IS NOT DISTINCT FROM {actors.actor_key_sql(2)})) "
-        "AND events.date_start BETWEEN p.valid_from AND p.valid_to)"
+        "AND events.date_start BETWEEN p.valid_from AND p.valid_to)",
+        table,
     )
 
 
@@ -267,7 +269,6 @@ def build(store: Store, spec: PanelSpec) -> pd.DataFrame:
     DuckDB aggregates the events per unit and month (the sparse part); numpy then lays the
     aggregates into the dense unit x month grid (vectorised; no loop over rows).
     """
-    con = store.con
     scope = (
         f"{source_condition(spec.source)} AND date_start >= DATE '{spec.date_from.isoformat()}' "
         f"AND date_start <= DATE '{spec.date_to.isoformat()}'"
@@ -275,11 +276,15 @@ def build(store: Store, spec: PanelSpec) -> pd.DataFrame:
     # Site panels take events from any country (a camp near a border sees both sides).
     if spec.unit != "site":
         scope += f" AND country_iso3 IN ({', '.join(sql_str(c) for c in spec.countries)})"
-    if spec.actor:
-        scope += _actor_scope(store, spec, scope)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW ev AS SELECT * FROM events WHERE {scope}")
-    try:
-        units_sql, assign_sql = _units_and_assignment(store, spec)
+    with contextlib.ExitStack() as views:
+        if spec.actor:
+            condition, table = _actor_scope(store, spec, scope)
+            scope += condition
+            views.enter_context(store.registered("_panel_actor", table))
+        views.enter_context(store.temp_view("ev", f"SELECT * FROM events WHERE {scope}"))
+        units, assign_sql, frames = _units_and_assignment(store, spec)
+        for name, part in frames.items():
+            views.enter_context(store.registered(name, part))
         measures = measure_columns()
         if spec.measures:
             unknown = [m for m in spec.measures if m not in measures]
@@ -307,13 +312,7 @@ def build(store: Store, spec: PanelSpec) -> pd.DataFrame:
                 .replace("SELECT a.unit,", f"SELECT {_unit_expr(spec.unit)} AS unit,")
                 .replace("FROM assigned a JOIN ev e ON e.event_id = a.event_id", "FROM ev e")
             )
-        units = con.execute(units_sql).df()
-        agg = con.execute(query).df()
-    finally:
-        con.execute("DROP VIEW IF EXISTS ev")
-        for name in ("_units", "_units_geo", "_panel_actor"):
-            with contextlib.suppress(duckdb.Error):  # not registered for this unit kind
-                con.unregister(name)
+        agg = store.frame(query)
     frame = _densify(units, agg, spec, [*measures, "imprecise_events", "imprecise_fatalities_best"])
     frame.attrs["query"] = query
     frame.attrs["spec"] = spec

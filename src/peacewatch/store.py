@@ -253,6 +253,15 @@ class Store:
                 con.close()
 
     @contextmanager
+    def temp_view(self, name: str, sql: str) -> Iterator[None]:
+        """The query `sql` readable as the temporary view `name` while the block runs."""
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+        try:
+            yield
+        finally:
+            self.con.execute(f"DROP VIEW IF EXISTS {name}")
+
+    @contextmanager
     def registered(self, name: str, frame: pd.DataFrame) -> Iterator[None]:
         """`frame` readable by queries as the view `name` while the block runs."""
         self.con.register(name, frame)
