@@ -604,7 +604,7 @@ def events(
 @app.command("panel")
 def panel_cmd(
     unit: Annotated[str, typer.Option(help="country, admin1, priogrid or site:<km>.")],
-    country: Annotated[str, typer.Option(help="ISO3 code, or several for one panel: MLI,BFA,NER.")],
+    country: Annotated[str, typer.Option(help="ISO3 code, or several for one panel: BFA,NER,TCD.")],
     date_from: Annotated[
         str | None, typer.Option("--from", help="First date (YYYY-MM-DD).")
     ] = None,
@@ -650,7 +650,7 @@ def panel_cmd(
 
 
 def _print_coverage(st: Store, country: str, source: str | None = None) -> None:
-    """Which months of the country (or each of `MLI,BFA`) come from which release (stderr)."""
+    """Which months of the country (or each of `BFA,NER`) come from which release (stderr)."""
     codes = [c.strip().upper() for c in country.split(",") if c.strip()]
     for code in codes:
         cov = vintages.coverage(st, code)

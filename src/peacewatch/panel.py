@@ -50,7 +50,7 @@ class PanelSpec:
 
     @property
     def countries(self) -> tuple[str, ...]:
-        """The ISO3 codes of `country`, which may name several: `MLI,BFA,NER`."""
+        """The ISO3 codes of `country`, which may name several: `BFA,NER,TCD`."""
         return tuple(dict.fromkeys(c.strip().upper() for c in self.country.split(",") if c.strip()))
 
 
@@ -397,7 +397,7 @@ def panel(
 ) -> pd.DataFrame:
     """Build the `unit` x month panel of `country` (see the module docstring).
 
-    `country` may name several (`MLI,BFA,NER`): one panel over their units (a PRIO-GRID cell
+    `country` may name several (`BFA,NER,TCD`): one panel over their units (a PRIO-GRID cell
     counts the events of all of them), months from the first to the last event of any.
 
     `measures`: only these measure columns (default: all); `actor`: only events involving it.
