@@ -52,10 +52,7 @@ def _growing() -> pd.DataFrame:
 
 
 def _calibrate(data: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    origins = sorted(
-        {o for y in YEARS for o in selection.validation_origins(y)}
-        | {selection.origin_for(y) for y in YEARS}
-    )
+    origins = selection.protocol_origins(YEARS)
     every = selection.run_configs(data, origins, CONFIGS)
     every["country"] = every["unit"]
     choices, _validation = selection.choose(every, YEARS, [c.label for c in CONFIGS])

@@ -193,10 +193,7 @@ def run(
     years = [y for y in years if pd.Timestamp(y, 12, 1) <= last]
     if not years:
         raise PeacewatchError("no year of the protocol has observed data for every month")
-    origins = sorted(
-        {o for y in years for o in selection.validation_origins(y, validation_years)}
-        | {selection.origin_for(y) for y in years}
-    )
+    origins = selection.protocol_origins(years, validation_years)
     origins = [o for o in origins if o > data["month"].min() + pd.DateOffset(months=12)]
     # The second step's jobs (calibration) are counted when the first step has chosen.
     total, finished = [len(origins) * len(configs)], [0]

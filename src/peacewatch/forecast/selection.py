@@ -39,6 +39,25 @@ class Config:
     covariates: bool = False
     teach: str = ""
 
+    def job(
+        self,
+        origin: pd.Timestamp,
+        horizons: range = range(3, 15),
+        quantiles: int = 0,
+        calibrations: tuple[tuple[float, float], ...] = (),
+    ) -> backtest.Job:
+        """The backtest job of the configuration at `origin` (the challenge's horizons 3-14)."""
+        return backtest.Job(
+            origin,
+            horizons,
+            self.model,
+            self.options,
+            quantiles,
+            self.covariates,
+            self.teach,
+            calibrations,
+        )
+
 
 def _grid_hurdle(drift: bool) -> dict[str, object]:
     # Training on the last 5 years and a tenth of the quiet cell-months is for speed (ADR 012):
@@ -105,6 +124,13 @@ def validation_origins(year: int, n: int = VALIDATION_YEARS) -> list[pd.Timestam
     return [origin_for(v) for v in range(year - n, year)]
 
 
+def protocol_origins(years: list[int], n: int = VALIDATION_YEARS) -> list[pd.Timestamp]:
+    """Every origin the protocol backtests: each test year's and its `n` validation years'."""
+    return sorted(
+        {o for y in years for o in validation_origins(y, n)} | {origin_for(y) for y in years}
+    )
+
+
 def run_configs(
     data: pd.DataFrame,
     origins: list[pd.Timestamp],
@@ -119,11 +145,7 @@ def run_configs(
     `done` is called after each (configuration, origin) job; `quantiles` keeps that many
     quantiles per row (backtest._job).
     """
-    jobs = [
-        backtest.Job(o, horizons, c.model, c.options, quantiles, c.covariates, c.teach)
-        for o in origins
-        for c in configs
-    ]
+    jobs = [c.job(o, horizons, quantiles) for o in origins for c in configs]
     labels = [c.label for _o in origins for c in configs]
     parts = []
     for label, part in zip(labels, backtest.fan_out(data, jobs, n_jobs, done), strict=True):
@@ -242,18 +264,7 @@ def calibrate(
         return pd.DataFrame(), pd.DataFrame()
     by_label = {c.label: c for c in configs}
     needed = calibration_jobs(choices, origins, n)
-    jobs = [
-        backtest.Job(
-            o,
-            range(3, 15),
-            by_label[label].model,
-            by_label[label].options,
-            covariates=by_label[label].covariates,
-            teach=by_label[label].teach,
-            calibrations=calibration.FAMILY,
-        )
-        for label, o in needed
-    ]
+    jobs = [by_label[label].job(o, calibrations=calibration.FAMILY) for label, o in needed]
     parts = []
     for (label, _o), part in zip(needed, backtest.fan_out(data, jobs, n_jobs, done), strict=True):
         if not part.empty:
@@ -326,16 +337,7 @@ def calibrate_latest(
     """
     last = data["month"].max()
     jobs = [
-        backtest.Job(
-            o,
-            range(3, 15),
-            config.model,
-            config.options,
-            covariates=config.covariates,
-            teach=config.teach,
-            calibrations=calibration.FAMILY,
-        )
-        for o in validation_origins(last.year + 1, n)
+        config.job(o, calibrations=calibration.FAMILY) for o in validation_origins(last.year + 1, n)
     ]
     parts = [p for p in backtest.fan_out(data, jobs, n_jobs) if not p.empty]
     if not parts:
