@@ -365,29 +365,20 @@ BLAS = (
 )
 
 
+def _blas(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", BLAS], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
 @pytest.mark.parametrize(("value", "threads"), [("", "[1]"), ("2", "[2]")])
 def test_blas_threads_follow_the_setting(value, threads):
     """The command line sets BLAS to PEACEWATCH_BLAS_THREADS (default 1) before numpy loads;
     a BLAS variable the user set is kept; a bad value is a clear error, exit 2."""
     env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
     env["PEACEWATCH_BLAS_THREADS"] = value
-    done = subprocess.run(
-        [sys.executable, "-c", BLAS], capture_output=True, text=True, env=env, timeout=120
-    )
+    done = _blas(env)
     assert done.stdout.strip() == threads, done.stderr[-1000:]
-    kept = subprocess.run(
-        [sys.executable, "-c", BLAS],
-        capture_output=True,
-        text=True,
-        env={**env, "OPENBLAS_NUM_THREADS": "2"},
-        timeout=120,
-    )
-    assert kept.stdout.strip() == "[2]"
-    bad = subprocess.run(
-        [sys.executable, "-c", BLAS],
-        capture_output=True,
-        text=True,
-        env={**env, "PEACEWATCH_BLAS_THREADS": "many"},
-        timeout=120,
-    )
+    assert _blas({**env, "OPENBLAS_NUM_THREADS": "2"}).stdout.strip() == "[2]"
+    bad = _blas({**env, "PEACEWATCH_BLAS_THREADS": "many"})
     assert bad.returncode == 2 and "PEACEWATCH_BLAS_THREADS: 'many'" in bad.stderr

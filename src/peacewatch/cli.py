@@ -426,7 +426,7 @@ def _require_country(st: Store, country: str | None) -> None:
         r[0]
         for r in st.rows("SELECT DISTINCT country_iso3 FROM events WHERE country_iso3 IS NOT NULL")
     }
-    asked = [c.strip().upper() for c in country.split(",") if c.strip()]
+    asked = panel.country_codes(country)
     missing = [c for c in asked if c not in have]
     if missing:
         raise PeacewatchError(
@@ -651,7 +651,7 @@ def panel_cmd(
 
 def _print_coverage(st: Store, country: str, source: str | None = None) -> None:
     """Which months of the country (or each of `BFA,NER`) come from which release (stderr)."""
-    codes = [c.strip().upper() for c in country.split(",") if c.strip()]
+    codes = panel.country_codes(country)
     for code in codes:
         cov = vintages.coverage(st, code)
         wanted = cov if source in ("ucdp", None) else cov[cov["source"] == source]

@@ -51,7 +51,12 @@ class PanelSpec:
     @property
     def countries(self) -> tuple[str, ...]:
         """The ISO3 codes of `country`, which may name several: `BFA,NER,TCD`."""
-        return tuple(dict.fromkeys(c.strip().upper() for c in self.country.split(",") if c.strip()))
+        return country_codes(self.country)
+
+
+def country_codes(text: str) -> tuple[str, ...]:
+    """`bfa, NER,,TCD` -> ("BFA", "NER", "TCD"): ISO3 codes in order, each once."""
+    return tuple(dict.fromkeys(c.strip().upper() for c in text.split(",") if c.strip()))
 
 
 def parse_unit(unit: str) -> tuple[str, float | None]:
@@ -404,7 +409,7 @@ def panel(
     """
     kind, radius = parse_unit(unit)
     country = country.upper()
-    codes = PanelSpec(kind, country, date.min, date.min).countries
+    codes = country_codes(country)
     if not codes:
         raise PeacewatchError("country: no ISO3 code given")
     ranges = [default_range(store, c, source) for c in codes]
