@@ -9,6 +9,12 @@ from peacewatch.errors import PeacewatchError
 from tests.conftest import GED_MALI, REFERENCE
 
 
+@pytest.fixture
+def mali_store(engine_store):
+    """Part of the parity suite: these tests run on DuckDB and on PostgreSQL."""
+    return engine_store
+
+
 def test_yearly_ged_fatalities_equal_a_plain_recount(mali_store):
     expected = defaultdict(int)
     with GED_MALI.open(encoding="utf-8") as fh:
@@ -69,10 +75,10 @@ def test_civilian_fatalities_by_perpetrator_add_up(mali_store):
     frame = indicators.compute(
         mali_store, "human_rights.civilian_fatalities", "MLI", "2012-01-01", "2023-12-31"
     ).frame
-    total = mali_store.con.execute(
+    total = mali_store.row(
         "SELECT sum(civilian_fatalities) FROM events WHERE source = 'ucdp_ged' "
         "AND country_iso3 = 'MLI' AND violence_type = 3 AND year(date_start) >= 2012"
-    ).fetchone()[0]
+    )[0]
     assert frame["civilian_fatalities"].sum() == total
 
 

@@ -14,12 +14,17 @@ from tests.gedfiles import read_rows, write_country
 from tests.killing import kill_at_commit
 
 
+@pytest.fixture
+def store(engine_empty_store):
+    """Part of the parity suite: these loads run on DuckDB and on PostgreSQL."""
+    return engine_empty_store
+
+
 def _counts(store):
-    con = store.con
     return (
-        con.execute("SELECT count(*), sum(fatalities_best) FROM events").fetchone(),
-        con.execute("SELECT count(*) FROM loads").fetchone()[0],
-        con.execute("SELECT count(*) FROM raw_ucdp_ged").fetchone()[0]
+        store.row("SELECT count(*), sum(fatalities_best) FROM events"),
+        store.row("SELECT count(*) FROM loads")[0],
+        store.row("SELECT count(*) FROM raw_ucdp_ged")[0]
         if store.table_exists("raw_ucdp_ged")
         else 0,
     )
@@ -28,12 +33,12 @@ def _counts(store):
 def test_loading_the_same_file_twice_changes_nothing(store):
     first = load_file(store, "ucdp-ged", GED_MALI)
     before = _counts(store)
-    snapshot = store.con.execute("SELECT * FROM events ORDER BY event_id").fetchall()
+    snapshot = store.rows("SELECT * FROM events ORDER BY event_id")
     second = load_file(store, "ucdp-ged", GED_MALI)
     assert second.already_loaded and second.load_id == first.load_id
     assert (second.added, second.updated, second.removed, second.unchanged) == (0, 0, 0, 2120)
     assert _counts(store) == before
-    assert store.con.execute("SELECT * FROM events ORDER BY event_id").fetchall() == snapshot
+    assert store.rows("SELECT * FROM events ORDER BY event_id") == snapshot
 
 
 def test_a_newer_release_replaces_rows_and_counts_changes(tmp_path, store):
@@ -48,22 +53,16 @@ def test_a_newer_release_replaces_rows_and_counts_changes(tmp_path, store):
     v2 = write_country(tmp_path / "ged_v2.csv", header, revised)
     report = load_file(store, "ucdp-ged", v2, LoadOptions(release="2"))
     assert (report.added, report.updated, report.removed, report.unchanged) == (1, 1, 1, 98)
-    assert store.con.execute("SELECT count(*) FROM events").fetchone()[0] == 100
-    assert (
-        store.con.execute("SELECT count(*) FROM events WHERE source_version = '2'").fetchone()[0]
-        == 100
-    )
+    assert store.row("SELECT count(*) FROM events")[0] == 100
+    assert store.row("SELECT count(*) FROM events WHERE source_version = '2'")[0] == 100
     # Both releases' raw rows are kept (a vintage each).
-    assert store.con.execute("SELECT count(*) FROM raw_ucdp_ged").fetchone()[0] == 200
+    assert store.row("SELECT count(*) FROM raw_ucdp_ged")[0] == 200
     gone = "ucdp_ged:" + rows[1]["id"]
-    assert (
-        store.con.execute("SELECT count(*) FROM events WHERE event_id = ?", [gone]).fetchone()[0]
-        == 0
-    )
+    assert store.row("SELECT count(*) FROM events WHERE event_id = ?", [gone])[0] == 0
     # Release 1 is kept as a vintage: loading its bytes again changes nothing.
     back = load_file(store, "ucdp-ged", v1, LoadOptions(release="1"))
     assert back.already_loaded and (back.added, back.updated, back.removed) == (0, 0, 0)
-    assert store.con.execute("SELECT count(*) FROM event_versions").fetchone()[0] == 200
+    assert store.row("SELECT count(*) FROM event_versions")[0] == 200
 
 
 def test_other_countries_are_left_alone(tmp_path, store):
@@ -72,9 +71,7 @@ def test_other_countries_are_left_alone(tmp_path, store):
     load_file(store, "ucdp-ged", GED_BFA)
     header, rows = read_rows(GED_MALI)
     load_file(store, "ucdp-ged", write_country(tmp_path / "m.csv", header, rows[:10]))
-    by_country = dict(
-        store.con.execute("SELECT country_iso3, count(*) FROM events GROUP BY 1").fetchall()
-    )
+    by_country = dict(store.rows("SELECT country_iso3, count(*) FROM events GROUP BY 1"))
     assert by_country == {"BFA": 1504, "MLI": 10}
 
 
@@ -161,22 +158,21 @@ def test_keys_stay_unique_and_raw_rows_link_back(tmp_path, store):
         load_file(store, "ucdp-ged", GED_MALI)
         load_file(store, "ucdp-ged", GED_BFA)
         load_file(store, "acled", ACLED_SAMPLE)
-    con = store.con
-    assert con.execute("SELECT count(*) - count(DISTINCT event_id) FROM events").fetchone()[0] == 0
+    assert store.row("SELECT count(*) - count(DISTINCT event_id) FROM events")[0] == 0
     # Every event finds its raw row, and the raw row has the same source id.
-    linked = con.execute(
+    linked = store.row(
         "SELECT count(*) FROM events e JOIN raw_acled r "
         "ON r._load_id = e.load_id AND r._row = e.source_row "
         "WHERE r.event_id_cnty = e.source_event_id"
-    ).fetchone()[0]
+    )[0]
     assert linked == 1534
     # Every vintage keeps its raw rows: a later partial file adds a raw table, drops none.
     header, rows = read_rows(GED_MALI)
     load_file(store, "ucdp-ged", write_country(tmp_path / "m.csv", header, rows[:5]))
-    raw_tables = con.execute(
+    raw_tables = store.row(
         "SELECT count(*) FROM information_schema.tables "
         "WHERE starts_with(table_name, 'raw_ucdp_ged__')"
-    ).fetchone()[0]
+    )[0]
     assert raw_tables == 3  # Mali's file, Burkina Faso's file and the 5-row Mali file
 
 
@@ -199,16 +195,16 @@ def test_an_event_gets_a_region_of_its_own_country(mali_store):
     inside = gpd.sjoin(points, mali[["geometry"]], predicate="intersects", how="inner")
     outside = set(raw["id"].astype(str)) - set(inside["id"].astype(str))
     rows = dict(
-        mali_store.con.execute(
+        mali_store.rows(
             "SELECT admin1_method, count(*) FROM events WHERE source = 'ucdp_ged' "
             "AND country_iso3 = 'MLI' GROUP BY 1"
-        ).fetchall()
+        )
     )
     assert rows == {"inside": 2120 - len(outside), "nearest": len(outside)} and outside
-    foreign = mali_store.con.execute(
+    foreign = mali_store.row(
         "SELECT count(*) FROM events e JOIN admin_boundaries b ON b.admin_code = e.admin1_code "
         "WHERE b.country_iso3 <> e.country_iso3"
-    ).fetchone()[0]
+    )[0]
     assert foreign == 0
     units = set(panel.panel(mali_store, "admin1", "MLI", "2012-01-01", "2023-12-31")["unit_name"])
     assert units == set(mali["name"]) and not {"Adrar", "Oudalan", "Tahoua"} & units

@@ -9,11 +9,11 @@ from tests.gedfiles import read_rows, write_country
 
 
 def _total(store, country, start, end, source="ucdp_ged"):
-    return store.con.execute(
+    return store.row(
         "SELECT count(*), sum(fatalities_best) FROM events WHERE source = ? AND country_iso3 = ? "
         "AND date_start BETWEEN ? AND ?",
         [source, country, start, end],
-    ).fetchone()
+    )
 
 
 @pytest.mark.parametrize("unit", ["country", "admin1", "priogrid"])
@@ -25,6 +25,12 @@ def test_panel_totals_equal_the_events_table(mali_store, unit):
     months = 12 * 12
     assert len(frame) == frame["unit"].nunique() * months
     assert frame.groupby("unit").size().eq(months).all()
+
+
+@pytest.fixture
+def mali_store(engine_store):
+    """Part of the parity suite: these tests run on DuckDB and on PostgreSQL."""
+    return engine_store
 
 
 def test_admin1_units_include_regions_without_events(mali_store):

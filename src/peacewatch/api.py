@@ -49,7 +49,7 @@ def open_store(path: Path | str | None = None, read_only: bool = False) -> Store
     """Open the store at `path` (default: the PEACEWATCH_STORE setting)."""
     settings = Settings.from_env()
     return Store.open(
-        path or settings.store, read_only=read_only, memory_limit=settings.memory_limit
+        path or settings.store_location, read_only=read_only, memory_limit=settings.memory_limit
     )
 
 

@@ -106,10 +106,10 @@ def _settings() -> Settings:
 
 
 @contextmanager
-def _store(path: Path | None, read_only: bool = False) -> Iterator[Store]:
+def _store(path: Path | str | None, read_only: bool = False) -> Iterator[Store]:
     settings = _settings()
     store = storage.Store.open(
-        path or settings.store, read_only=read_only, memory_limit=settings.memory_limit
+        path or settings.store_location, read_only=read_only, memory_limit=settings.memory_limit
     )
     try:
         yield store
@@ -123,7 +123,11 @@ def _fail(exc: Exception) -> None:
 
 
 StoreOpt = Annotated[
-    Path | None, typer.Option("--store", help="Store file (default: PEACEWATCH_STORE).")
+    str | None,
+    typer.Option(
+        "--store",
+        help="Store file, or a postgresql://user@host:port/db URL (default: PEACEWATCH_STORE).",
+    ),
 ]
 # Every command that takes one country takes it as --country; brief, forecast and indicators
 # also as their first argument (`peacewatch brief NER`).
@@ -321,7 +325,7 @@ def load(
 
 
 def _sync_acled(
-    source: str, country: str | None, since: str | None, store: Path | None, report_dir: Path
+    source: str, country: str | None, since: str | None, store: str | None, report_dir: Path
 ) -> None:
     """`load acled --api`: fetch every page into a snapshot file, then load it in one go."""
     if source != "acled":
@@ -1229,7 +1233,7 @@ def users_list(store: StoreOpt = None) -> None:
     _print_frame(frame, "Users")
 
 
-def _via_server(store: Path | None, method: str, path: str) -> dict[str, object]:
+def _via_server(store: str | None, method: str, path: str) -> dict[str, object]:
     """Ask the running `peacewatch serve` of this store (its control file) to do `path`."""
     import httpx  # noqa: PLC0415
 
@@ -1336,7 +1340,8 @@ def serve(
 
     settings = _settings()
     if store is not None:
-        settings = dataclasses.replace(settings, store=store)
+        url = store if store.startswith(("postgresql://", "postgres://")) else None
+        settings = dataclasses.replace(settings, store=Path(store), store_url=url)
     from peacewatch.web import admin  # noqa: PLC0415
 
     try:
@@ -1345,8 +1350,12 @@ def serve(
         _fail(exc)
         return
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a comparison
-    control, token = admin.write_control(settings.store, f"http://{local}:{port}")
-    application.state.control_digest = accounts.digest(token)
+    # The control file lets other commands reach a DuckDB store this server holds; a
+    # PostgreSQL store takes their writes directly.
+    control: Path | None = None
+    if settings.store_url is None:
+        control, token = admin.write_control(settings.store, f"http://{local}:{port}")
+        application.state.control_digest = accounts.digest(token)
     try:
         # proxy_headers=False: the client address is the TCP peer; X-Forwarded-For is believed
         # only from PEACEWATCH_TRUSTED_PROXIES (web/security.py client_address).
@@ -1359,4 +1368,5 @@ def serve(
             proxy_headers=False,
         )
     finally:
-        control.unlink(missing_ok=True)
+        if control is not None:
+            control.unlink(missing_ok=True)

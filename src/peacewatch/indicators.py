@@ -148,7 +148,8 @@ _register(
         "published field incidents, and UCDP GED (which never codes the UN as a side). "
         "`coverage` says which sources cover the year; `disagreement` flags years where one "
         "source shows attacks and another that covers the year shows none.",
-        f"""WITH years AS (SELECT range AS year FROM range(year($date_from), year($date_to) + 1)),
+        f"""WITH years AS (
+             SELECT y AS year FROM generate_series(year($date_from), year($date_to)) t(y)),
            un AS (SELECT year(incident_date) AS year, count(*) AS un_deaths_malicious
                   FROM un_fatalities WHERE mission IN (SELECT unnest($missions))
                     AND malicious AND incident_date BETWEEN $date_from AND $date_to
@@ -200,10 +201,9 @@ _register(
         "the same attack (folded into that day: `matched_days` counts them). Months ACLED does "
         "not cover have no ACLED figure (n/a, not zero).",
         """WITH months AS (
-             SELECT strftime(m, '%Y-%m') AS month FROM range(
+             SELECT strftime(m, '%Y-%m') AS month FROM generate_series(
                date_trunc('month', CAST($date_from AS DATE)),
-               date_trunc('month', CAST($date_to AS DATE)) + INTERVAL 1 MONTH,
-               INTERVAL 1 MONTH) t(m)),
+               date_trunc('month', CAST($date_to AS DATE)), INTERVAL 1 MONTH) t(m)),
            un AS (SELECT incident_date AS day, count(*) AS deaths FROM un_fatalities
                   WHERE mission IN (SELECT unnest($missions)) AND malicious
                     AND incident_date BETWEEN $date_from AND $date_to GROUP BY 1),
@@ -388,7 +388,7 @@ _register(
                civilian_fatalities, fatalities_best, source, event_id
            FROM events WHERE country_iso3 = $country AND civilian_fatalities >= 25
              AND {_YEAR_RANGE}
-           ORDER BY date_start""",
+           ORDER BY date_start, event_id""",
         ("ucdp_ged", "acled"),
     ),
     Indicator(

@@ -135,15 +135,16 @@ def load_file(
     if not path.is_file():
         raise PeacewatchError(f"{path}: no such file")
     options = options or LoadOptions()
-    con = store.con
     step("hashing")
     sha = sha256_file(path)
-    report = _still_loaded(store, spec.name, sha, path)
-    if report is None:
-        try:
-            report = _stage_and_write(store, spec, path, sha, options, step)
-        finally:
-            _drop_temp(con)
+    # On PostgreSQL the load computes in an in-memory DuckDB copy (docs/adr/026).
+    with store.ingest() as work:
+        report = _still_loaded(work, spec.name, sha, path)
+        if report is None:
+            try:
+                report = _stage_and_write(work, spec, path, sha, options, step)
+            finally:
+                _drop_temp(work.con)
     report.seconds = round(time.perf_counter() - started, 3)
     if report_dir is not None:
         _write_reports(report, report_dir, path)

@@ -35,6 +35,11 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _store_url(text: str) -> str | None:
+    """PEACEWATCH_STORE when it names a PostgreSQL server, else None (a DuckDB file)."""
+    return text if text.startswith(("postgresql://", "postgres://")) else None
+
+
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
 
 
@@ -61,7 +66,7 @@ class Settings:
 
     | setting | variable | default |
     | --- | --- | --- |
-    | store | PEACEWATCH_STORE | ./peacewatch.duckdb |
+    | store | PEACEWATCH_STORE | ./peacewatch.duckdb (or a postgresql:// URL: `store_url`) |
     | shared | PEACEWATCH_SHARED | ../shared |
     | cache | PEACEWATCH_CACHE | ~/.cache/peacewatch |
     | report_dir | PEACEWATCH_REPORT_DIR | ./peacewatch-loads |
@@ -94,6 +99,8 @@ class Settings:
     smtp_from: str = "peacewatch@localhost"
     smtp_user: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
+    # PEACEWATCH_STORE as a PostgreSQL URL (a Path would fold its `//`); never printed whole.
+    store_url: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -115,7 +122,13 @@ class Settings:
             smtp_from=env.get("PEACEWATCH_SMTP_FROM", base.smtp_from),
             smtp_user=env.get("PEACEWATCH_SMTP_USER") or None,
             smtp_password=env.get("PEACEWATCH_SMTP_PASSWORD") or None,
+            store_url=_store_url(env.get("PEACEWATCH_STORE", "")),
         )
+
+    @property
+    def store_location(self) -> Path | str:
+        """The store: its file, or the server URL (PEACEWATCH_STORE=postgresql://...)."""
+        return self.store_url or self.store
 
     @property
     def data(self) -> Path:

@@ -82,7 +82,14 @@ class Store:
 
     @classmethod
     def open(cls, path: Path | str, read_only: bool = False, memory_limit: str = "512MB") -> Store:
-        """Open (and, unless read-only, create or migrate) the store at `path`."""
+        """Open (and, unless read-only, create or migrate) the store at `path`.
+
+        A `postgresql://` URL opens the server store (`peacewatch.pgstore.PgStore`).
+        """
+        if str(path).startswith(("postgresql://", "postgres://")):
+            from peacewatch.pgstore import PgStore  # noqa: PLC0415 - psycopg only when asked
+
+            return PgStore.open(path, read_only, memory_limit)
         path = Path(path)
         if read_only and not path.exists():
             raise StoreError(f"{path}: no store here yet; load data first (peacewatch load ...)")
@@ -125,7 +132,7 @@ class Store:
         """The schema version written in the store (0 for a new file)."""
         if not self.table_exists("meta"):
             return 0
-        row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        row = self.row("SELECT value FROM meta WHERE key = 'schema_version'")
         return int(row[0]) if row else 0
 
     def check_version(self) -> None:
@@ -216,6 +223,17 @@ class Store:
             raise
         self.con.execute("COMMIT")
 
+    @contextmanager
+    def ingest(self) -> Iterator[Store]:
+        """The store a load computes in: this one (DuckDB is the ingest engine itself)."""
+        yield self
+
+    def execute(self, sql: str, params: Params = None) -> int:
+        """Run one write statement (inside `transaction()` for more than one)."""
+        found = self.con.execute(sql) if params is None else self.con.execute(sql, params)
+        row = found.fetchone() if found.description else None
+        return int(row[0]) if row and isinstance(row[0], int) else 0
+
     def frame(self, sql: str, params: Params = None, own_cursor: bool = False) -> pd.DataFrame:
         """The rows of a read query, as a DataFrame.
 
@@ -272,11 +290,11 @@ class Store:
 
     def table_exists(self, name: str) -> bool:
         """Whether a table of this name exists in the main schema."""
-        row = self.con.execute(
+        row = self.row(
             "SELECT count(*) FROM information_schema.tables "
             "WHERE table_schema = 'main' AND table_name = ?",
             [name],
-        ).fetchone()
+        )
         return bool(row and row[0])
 
     def admin1_polygons(self, country: str | None = None) -> pd.DataFrame:
@@ -288,12 +306,12 @@ class Store:
         if country:
             where += " AND country_iso3 = ?"
             params.append(country)
-        frame = self.con.execute(
+        frame = self.frame(
             "SELECT admin_code, name, boundary_version, country_iso3, geometry_wkb "
             "FROM admin_boundaries "
             f"WHERE {where} ORDER BY boundary_version DESC, record_id",
             params,
-        ).df()
+        )
         geometry = shapely.from_wkb([bytes(b) for b in frame["geometry_wkb"]])
         return frame.drop(columns="geometry_wkb").assign(geometry=list(geometry))
 
@@ -301,26 +319,26 @@ class Store:
         """Event sources with rows whose licence forbids passing raw rows on (e.g. ACLED)."""
         return {
             r[0]
-            for r in self.con.execute(
+            for r in self.rows(
                 "SELECT DISTINCT source FROM events WHERE NOT coalesce(redistributable, false)"
-            ).fetchall()
+            )
         }
 
     def attributions(self, sources: set[str] | None = None) -> dict[str, str]:
         """Licence and citation text of each loaded event source (of `sources` if given)."""
-        rows = self.con.execute(
+        rows = self.rows(
             "SELECT source, min(licence) FROM events WHERE licence IS NOT NULL GROUP BY source "
             "ORDER BY source"
-        ).fetchall()
+        )
         return {s: text for s, text in rows if sources is None or s in sources}
 
     def columns(self, name: str) -> list[str]:
         """Column names of a table, in order."""
         return [
             r[0]
-            for r in self.con.execute(
+            for r in self.rows(
                 "SELECT column_name FROM information_schema.columns "
                 "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
                 [name],
-            ).fetchall()
+            )
         ]

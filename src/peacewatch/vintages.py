@@ -202,15 +202,15 @@ def cut_for(store: Store, as_of: date | str | None = None, release: str | None =
     if as_of is not None and release is not None:
         raise PeacewatchError("give --as-of or --release, not both")
     if release is not None:
-        row = store.con.execute(
+        row = store.row(
             "SELECT max(known_at) FROM loads WHERE target = 'events' AND release = ?", [release]
-        ).fetchone()
+        )
         if row is None or row[0] is None:
             known = [
                 r[0]
-                for r in store.con.execute(
+                for r in store.rows(
                     "SELECT DISTINCT release FROM loads WHERE target = 'events' ORDER BY 1"
-                ).fetchall()
+                )
             ]
             raise PeacewatchError(
                 f"release: no events loaded from release {release!r}; loaded: "
@@ -231,6 +231,11 @@ def as_of(store: Store, cut: Cut) -> Store:
     """
     if cut == CURRENT:
         return store
+    if getattr(store, "url", None):
+        raise PeacewatchError(
+            f"--as-of / --release: not yet on a PostgreSQL store ({store.path}); "
+            "export the events to a DuckDB store for a cut-off"
+        )
     row = store.con.execute("SELECT current_database()").fetchone()
     assert row is not None
     prefix = f'"{row[0]}".main.'
@@ -258,7 +263,7 @@ def coverage(store: Store, country: str | None = None) -> pd.DataFrame:
     if country:
         where += " AND e.country_iso3 = ?"
         params.append(country.upper())
-    return store.con.execute(
+    return store.frame(
         f"""SELECT e.country_iso3, e.source, l.release, e.load_id, l.known_at,
                strftime(min(e.date_start), '%Y-%m') AS first_month,
                strftime(max(e.date_start), '%Y-%m') AS last_month,
@@ -267,7 +272,7 @@ def coverage(store: Store, country: str | None = None) -> pd.DataFrame:
             FROM events e JOIN loads l ON l.load_id = e.load_id
             WHERE {where} GROUP BY ALL ORDER BY e.country_iso3, e.source, first_month""",
         params,
-    ).df()
+    )
 
 
 def now() -> datetime:

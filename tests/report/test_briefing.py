@@ -303,9 +303,13 @@ def test_forecast_table_is_sorted_and_formatted_and_empty_panels_start_at_zero()
     plt.close(fig)
 
 
-def test_key_judgements_carry_numbers_recounted_from_the_raw_file(mali_store):
+def test_key_judgements_carry_numbers_recounted_from_the_raw_file(engine_store):
     """The summary is five to seven judgements (how violent now against before, where, by
-    whom, against whom, where the mission left, next), each with its number."""
+    whom, against whom, where the mission left, next), each with its number.
+
+    Part of the parity suite: on DuckDB and on PostgreSQL.
+    """
+    mali_store = engine_store
     from datetime import date
 
     import pandas as pd

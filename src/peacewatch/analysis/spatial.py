@@ -101,9 +101,9 @@ def spillover(store: Store, country: str, date_from: str, date_to: str) -> pd.Da
     with store.registered("_bp", points):
         frame = store.frame(
             """WITH months AS (
-                   SELECT CAST(m AS DATE) AS month FROM range(
-                       date_trunc('month', ?::DATE), date_trunc('month', ?::DATE)
-                       + INTERVAL 1 MONTH, INTERVAL 1 MONTH) t(m)),
+                   SELECT CAST(m AS DATE) AS month FROM generate_series(
+                       date_trunc('month', ?::DATE), date_trunc('month', ?::DATE),
+                       INTERVAL 1 MONTH) t(m)),
                own AS (SELECT CAST(date_trunc('month', date_start) AS DATE) AS month,
                           sum(fatalities_best) AS fatalities
                        FROM events WHERE source = 'ucdp_ged' AND country_iso3 = ?

@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         '{"error": {"status", "code", "message"}}.',
     )
     app.state.settings = settings
-    app.state.store = store or Store.open(settings.store)
+    app.state.store = store or Store.open(settings.store_location)
     app.state.limiter = LoginLimiter()
     app.state.memo = {}
     app.state.control_digest = None  # set by `peacewatch serve` (web/admin.py)
