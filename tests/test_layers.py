@@ -83,10 +83,7 @@ THROUGH_THE_STORE = ("forecast", "analysis", "report", "web")
 # The store's engines: DuckDB (store), PostgreSQL (pgstore, its SQL dialect and migrations).
 STORE_ITSELF = ("store", "pgstore", "dialect", "migrations")
 NOT_YET = {
-    "accounts",
-    "incidents",
     "loading",
-    "notify",
     "vintages",
     "sources/acled",
     "sources/base",

@@ -54,7 +54,7 @@ def test_a_schema_5_store_keeps_its_incidents_and_gains_the_new_columns(pg_serve
 
 
 def test_a_newer_schema_is_refused(pg_store):
-    pg_store.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    pg_store.write("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StoreError, match="newer than this peacewatch"):
         Store.open(pg_store.url)
 

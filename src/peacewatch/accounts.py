@@ -65,11 +65,10 @@ def add_user(store: Store, username: str, role: str, password: str) -> User:
         raise PeacewatchError(f"role: {role!r} is not one of {', '.join(ROLES)}")
     if len(password) < MIN_PASSWORD:
         raise PeacewatchError(f"password: at least {MIN_PASSWORD} characters")
-    with WRITE_LOCK:
-        con = store.con.cursor()
-        if con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+    with WRITE_LOCK, store.writing() as w:
+        if w.row("SELECT 1 FROM users WHERE username = ?", [username]):
             raise PeacewatchError(f"username: {username!r} exists already")
-        con.execute(
+        w.write(
             "INSERT INTO users VALUES (?, ?, ?, false, ?)",
             [username, role, HASHER.hash(password), _now()],
         )
@@ -78,60 +77,49 @@ def add_user(store: Store, username: str, role: str, password: str) -> User:
 
 def list_users(store: Store) -> list[dict[str, object]]:
     """Username, role, disabled and creation time of every user (no hashes)."""
-    rows = (
-        store.con.cursor()
-        .execute("SELECT username, role, disabled, created_at FROM users ORDER BY username")
-        .fetchall()
+    rows = store.rows(
+        "SELECT username, role, disabled, created_at FROM users ORDER BY username",
+        own_cursor=True,
     )
     return [dict(zip(("username", "role", "disabled", "created_at"), r, strict=True)) for r in rows]
 
 
 def disable_user(store: Store, username: str) -> None:
     """Disable a user and end their sessions and tokens."""
-    with WRITE_LOCK:
-        con = store.con.cursor()
-        if not con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+    with WRITE_LOCK, store.writing() as w:
+        if not w.row("SELECT 1 FROM users WHERE username = ?", [username]):
             raise PeacewatchError(f"username: no user {username!r}")
-        con.execute("BEGIN TRANSACTION")
-        con.execute("UPDATE users SET disabled = true WHERE username = ?", [username])
-        con.execute("DELETE FROM user_sessions WHERE username = ?", [username])
-        con.execute("DELETE FROM api_tokens WHERE username = ?", [username])
-        con.execute("COMMIT")
+        w.write("UPDATE users SET disabled = true WHERE username = ?", [username])
+        w.write("DELETE FROM user_sessions WHERE username = ?", [username])
+        w.write("DELETE FROM api_tokens WHERE username = ?", [username])
 
 
 def revoke_tokens(store: Store, username: str) -> int:
     """Revoke every API token of a user (and end their sessions); returns tokens revoked."""
-    with WRITE_LOCK:
-        con = store.con.cursor()
-        if not con.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+    with WRITE_LOCK, store.writing() as w:
+        if not w.row("SELECT 1 FROM users WHERE username = ?", [username]):
             raise PeacewatchError(f"username: no user {username!r}")
-        row = con.execute(
-            "SELECT count(*) FROM api_tokens WHERE username = ?", [username]
-        ).fetchone()
+        row = w.row("SELECT count(*) FROM api_tokens WHERE username = ?", [username])
         count = int(row[0]) if row else 0
-        con.execute("BEGIN TRANSACTION")
-        con.execute("DELETE FROM api_tokens WHERE username = ?", [username])
-        con.execute("DELETE FROM user_sessions WHERE username = ?", [username])
-        con.execute("COMMIT")
+        w.write("DELETE FROM api_tokens WHERE username = ?", [username])
+        w.write("DELETE FROM user_sessions WHERE username = ?", [username])
     return count
 
 
 def token_counts(store: Store) -> dict[str, int]:
     """Live API tokens per user."""
-    rows = (
-        store.con.cursor()
-        .execute("SELECT username, count(*) FROM api_tokens GROUP BY username")
-        .fetchall()
+    rows = store.rows(
+        "SELECT username, count(*) FROM api_tokens GROUP BY username", own_cursor=True
     )
     return {r[0]: int(r[1]) for r in rows}
 
 
 def authenticate(store: Store, username: str, password: str) -> User | None:
     """The user if the password matches and the account is active, else None."""
-    row = (
-        store.con.cursor()
-        .execute("SELECT role, password_hash, disabled FROM users WHERE username = ?", [username])
-        .fetchone()
+    row = store.row(
+        "SELECT role, password_hash, disabled FROM users WHERE username = ?",
+        [username],
+        own_cursor=True,
     )
     try:
         HASHER.verify(row[1] if row else _DUMMY_HASH, password)
@@ -143,10 +131,8 @@ def authenticate(store: Store, username: str, password: str) -> User | None:
 
 
 def _active(store: Store, username: str) -> User | None:
-    row = (
-        store.con.cursor()
-        .execute("SELECT role FROM users WHERE username = ? AND NOT disabled", [username])
-        .fetchone()
+    row = store.row(
+        "SELECT role FROM users WHERE username = ? AND NOT disabled", [username], own_cursor=True
     )
     return User(username, row[0]) if row else None
 
@@ -154,8 +140,8 @@ def _active(store: Store, username: str) -> User | None:
 def start_session(store: Store, user: User) -> tuple[str, str]:
     """A new session: (session secret for the cookie, CSRF token for the forms)."""
     secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    with WRITE_LOCK:
-        store.con.cursor().execute(
+    with WRITE_LOCK, store.writing() as w:
+        w.write(
             "INSERT INTO user_sessions VALUES (?, ?, ?, ?)",
             [digest(secret), user.username, csrf, _now() + timedelta(hours=SESSION_HOURS)],
         )
@@ -164,14 +150,10 @@ def start_session(store: Store, user: User) -> tuple[str, str]:
 
 def session_user(store: Store, secret: str) -> tuple[User, str] | None:
     """The user and CSRF token of a live session, or None."""
-    row = (
-        store.con.cursor()
-        .execute(
-            "SELECT username, csrf_token FROM user_sessions WHERE session_hash = ? "
-            "AND expires_at > ?",
-            [digest(secret), _now()],
-        )
-        .fetchone()
+    row = store.row(
+        "SELECT username, csrf_token FROM user_sessions WHERE session_hash = ? AND expires_at > ?",
+        [digest(secret), _now()],
+        own_cursor=True,
     )
     if not row:
         return None
@@ -181,10 +163,8 @@ def session_user(store: Store, secret: str) -> tuple[User, str] | None:
 
 def end_session(store: Store, secret: str) -> None:
     """Log out: forget the session."""
-    with WRITE_LOCK:
-        store.con.cursor().execute(
-            "DELETE FROM user_sessions WHERE session_hash = ?", [digest(secret)]
-        )
+    with WRITE_LOCK, store.writing() as w:
+        w.write("DELETE FROM user_sessions WHERE session_hash = ?", [digest(secret)])
 
 
 def issue_token(store: Store, username: str, label: str = "") -> str:
@@ -192,8 +172,8 @@ def issue_token(store: Store, username: str, label: str = "") -> str:
     if _active(store, username) is None:
         raise PeacewatchError(f"username: no active user {username!r}")
     token = "pw_" + secrets.token_urlsafe(32)
-    with WRITE_LOCK:
-        store.con.cursor().execute(
+    with WRITE_LOCK, store.writing() as w:
+        w.write(
             "INSERT INTO api_tokens VALUES (?, ?, ?, ?)", [digest(token), username, label, _now()]
         )
     return token
@@ -201,9 +181,7 @@ def issue_token(store: Store, username: str, label: str = "") -> str:
 
 def token_user(store: Store, token: str) -> User | None:
     """The active user behind an API token, or None."""
-    row = (
-        store.con.cursor()
-        .execute("SELECT username FROM api_tokens WHERE token_hash = ?", [digest(token)])
-        .fetchone()
+    row = store.row(
+        "SELECT username FROM api_tokens WHERE token_hash = ?", [digest(token)], own_cursor=True
     )
     return _active(store, row[0]) if row else None

@@ -166,4 +166,33 @@ def _array_type(values: Sequence[object]) -> str:
     return "TEXT[]"
 
 
-__all__ = ["to_postgres"]
+@lru_cache(maxsize=512)
+def _spark(sql: str) -> tuple[str, tuple[str | int, ...]]:
+    marked, order = _numbered(sql)
+    try:
+        tree = sqlglot.parse_one(marked, read="duckdb")
+        text = tree.transform(_rewrite).sql(
+            dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE
+        )
+    except sqlglot.errors.SqlglotError as exc:
+        raise StoreError(f"this query cannot run on Spark ({exc}): {sql[:200]}") from exc
+    return text, order
+
+
+def to_spark(sql: str, params: Sequence[object] | Mapping[str, object] | None) -> str:
+    """`sql` (DuckDB dialect) as Spark SQL, the parameters written in as quoted literals."""
+    text, order = _spark(sql)
+    if params is None:
+        return text
+    if isinstance(params, Mapping):
+        values = [params[str(k)] for k in order]
+    else:
+        given = list(params)
+        values = [given[int(k)] for k in order]
+    for n in range(len(order), 0, -1):
+        literal = exp.convert(values[n - 1]).sql(dialect="spark")
+        text = text.replace(MARK.format(n), literal)
+    return text
+
+
+__all__ = ["to_postgres", "to_spark"]

@@ -79,7 +79,6 @@ def _now() -> datetime:
 
 def resolve_place(store: Store, place: str | None, lat: Any, lon: Any) -> Place:
     """A point (lat/lon) or a named place (camp or admin-1 region in the store) -> Place."""
-    con = store.con.cursor()
     if lat is not None or lon is not None:
         try:
             latitude, longitude = float(lat), float(lon)
@@ -90,11 +89,12 @@ def resolve_place(store: Store, place: str | None, lat: Any, lon: Any) -> Place:
         source = "point"
     elif place and place.strip():
         name = place.strip()
-        row = con.execute(
+        row = store.row(
             "SELECT latitude, longitude FROM camps WHERE lower(name) = lower(?) "
             "AND latitude IS NOT NULL LIMIT 1",
             [name],
-        ).fetchone()
+            own_cursor=True,
+        )
         source = "camp"
         if row is None:
             polygons = store.admin1_polygons()
@@ -204,16 +204,14 @@ def validate(store: Store, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _row(store: Store, incident_id: int) -> dict[str, Any] | None:
-    cur = store.con.cursor()
-    cur.execute("SELECT * FROM incidents WHERE incident_id = ?", [incident_id])
-    row = cur.fetchone()
-    if row is None:
-        return None
-    return dict(zip([d[0] for d in cur.description], row, strict=True))
+    found = store.records(
+        "SELECT * FROM incidents WHERE incident_id = ?", [incident_id], own_cursor=True
+    )
+    return found[0] if found else None
 
 
-def _audit(con: Any, record: dict[str, Any], action: str, user: User) -> None:
-    con.execute(
+def _audit(w: Store, record: dict[str, Any], action: str, user: User) -> None:
+    w.write(
         "INSERT INTO incident_versions VALUES (?, ?, ?, ?, ?, ?)",
         [
             record["incident_id"],
@@ -228,27 +226,21 @@ def _audit(con: Any, record: dict[str, Any], action: str, user: User) -> None:
 
 def _write(store: Store, record: dict[str, Any], action: str, user: User, new: bool) -> None:
     """Insert or replace the incident, its audit row and (if published public) its event."""
-    con = store.con.cursor()
     columns = list(record)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with store.writing() as w:
         if not new:
-            con.execute("DELETE FROM incidents WHERE incident_id = ?", [record["incident_id"]])
-        con.execute(
+            w.write("DELETE FROM incidents WHERE incident_id = ?", [record["incident_id"]])
+        w.write(
             f"INSERT INTO incidents ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' for _ in columns)})",
             [record[c] for c in columns],
         )
-        _audit(con, record, action, user)
+        _audit(w, record, action, user)
         if record["status"] == "published" and record["confidentiality"] == "public":
-            _publish_event(con, record)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+            _publish_event(w, record)
 
 
-def _publish_event(con: Any, record: dict[str, Any]) -> None:
+def _publish_event(w: Store, record: dict[str, Any]) -> None:
     killed = sum(record[f"killed_{g}"] for g in CASUALTY_GROUPS)
     event = dict.fromkeys(EVENT_COLUMNS)
     event.update(
@@ -292,9 +284,9 @@ def _publish_event(con: Any, record: dict[str, Any]) -> None:
             ),
         }
     )
-    con.execute("DELETE FROM events WHERE event_id = ?", [event["event_id"]])
+    w.write("DELETE FROM events WHERE event_id = ?", [event["event_id"]])
     columns = list(event)
-    con.execute(
+    w.write(
         f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
         [event[c] for c in columns],
     )
@@ -307,7 +299,7 @@ def create(store: Store, user: User, values: dict[str, Any]) -> dict[str, Any]:
     fields = validate(store, values)
     with WRITE_LOCK:
         now = _now()
-        next_id = store.con.cursor().execute("SELECT nextval('incident_ids')").fetchone()
+        next_id = store.row("SELECT nextval('incident_ids')", own_cursor=True)
         incident_id = next_id[0] if next_id else 0
         record = {
             "incident_id": int(incident_id),
@@ -399,13 +391,10 @@ def _visible_row(store: Store, user: User | None, incident_id: int) -> dict[str,
     condition, params = visibility(user)
     if record is None:
         raise NotFound.tell("incident {id}: not found", id=incident_id)
-    allowed = (
-        store.con.cursor()
-        .execute(
-            f"SELECT count(*) FROM incidents WHERE incident_id = ? AND {condition}",
-            [incident_id, *params],
-        )
-        .fetchone()
+    allowed = store.row(
+        f"SELECT count(*) FROM incidents WHERE incident_id = ? AND {condition}",
+        [incident_id, *params],
+        own_cursor=True,
     )
     if not allowed or not allowed[0]:
         raise NotFound.tell("incident {id}: not found", id=incident_id)
@@ -422,16 +411,12 @@ def history(store: Store, user: User | None, incident_id: int) -> list[dict[str,
     _visible_row(store, user, incident_id)
     if not (user and user.cleared):
         raise Forbidden.tell("the audit trail is for analysts and admins")
-    cur = store.con.cursor()
-    cur.execute(
+    return store.records(
         "SELECT version, action, changed_by, changed_at FROM incident_versions "
         "WHERE incident_id = ? ORDER BY version",
         [incident_id],
+        own_cursor=True,
     )
-    return [
-        dict(zip(("version", "action", "changed_by", "changed_at"), r, strict=True))
-        for r in cur.fetchall()
-    ]
 
 
 def search(
@@ -459,13 +444,12 @@ def search(
         )
         args.extend([text, text])
     sql_where = " AND ".join(where)
-    cur = store.con.cursor()
-    counted = cur.execute(f"SELECT count(*) FROM incidents WHERE {sql_where}", args).fetchone()
+    counted = store.row(f"SELECT count(*) FROM incidents WHERE {sql_where}", args, own_cursor=True)
     total = counted[0] if counted else 0
-    cur.execute(
+    found = store.records(
         f"SELECT * FROM incidents WHERE {sql_where} ORDER BY incident_id DESC LIMIT ? OFFSET ?",
         [*args, limit, offset],
+        own_cursor=True,
     )
-    names = [d[0] for d in cur.description]
-    rows = [view(dict(zip(names, r, strict=True)), user) for r in cur.fetchall()]
+    rows = [view(r, user) for r in found]
     return int(total), rows

@@ -311,12 +311,11 @@ def admin_map(store: Store, coords_sql: str, by_country: bool = False) -> pd.Dat
     country is unknown) any polygon containing the point; a point inside none gets NULLs.
     `admin1_country` is the country of the region found.
     """
-    con = store.con
     cols = "latitude, longitude" + (", country_iso3" if by_country else "")
-    coords = con.execute(
+    coords = store.frame(
         f"SELECT DISTINCT {cols} FROM ({coords_sql}) "
         "WHERE latitude IS NOT NULL AND longitude IS NOT NULL"
-    ).df()
+    )
     bounds = store.admin1_polygons()
     out = coords.assign(
         admin1=None, admin1_code=None, admin1_boundary=None, admin1_method=None, admin1_country=None

@@ -57,19 +57,17 @@ def subscribe(
     if not re.fullmatch(r"[A-Z]{3}", country):
         raise PeacewatchError(f"country: {country!r} is not an ISO3 code")
     rules_json = json.dumps(dataclasses.asdict(rules or alerts.Rules()), sort_keys=True)
-    with store.transaction() as con:
-        row = con.execute(
+    with store.writing() as w:
+        row = w.row(
             "SELECT subscription_id FROM alert_subscriptions WHERE country_iso3 = ? AND "
             "channel = ? AND target = ? AND rules = ? AND active",
             [country, channel, target, rules_json],
-        ).fetchone()
+        )
         if row:  # the same subscription twice is one
             return int(row[0])
-        new = con.execute(
-            "SELECT coalesce(max(subscription_id), 0) + 1 FROM alert_subscriptions"
-        ).fetchone()
+        new = w.row("SELECT coalesce(max(subscription_id), 0) + 1 FROM alert_subscriptions")
         sid = int(new[0]) if new else 1
-        con.execute(
+        w.write(
             "INSERT INTO alert_subscriptions VALUES (?, ?, ?, ?, ?, true, current_timestamp)",
             [sid, country, channel, target, rules_json],
         )
@@ -78,12 +76,12 @@ def subscribe(
 
 def unsubscribe(store: Store, subscription_id: int) -> None:
     """Stop a subscription (its deliveries stay recorded)."""
-    with store.transaction() as con:
-        found = con.execute(
+    with store.writing() as w:
+        found = w.rows(
             "UPDATE alert_subscriptions SET active = false WHERE subscription_id = ? "
             "RETURNING subscription_id",
             [subscription_id],
-        ).fetchall()
+        )
     if not found:
         raise PeacewatchError(f"subscription {subscription_id}: no such subscription")
 
@@ -177,11 +175,12 @@ def send(store: Store, settings: Settings, country: str | None = None) -> list[D
             status, detail = "sent", None
         except (OSError, smtplib.SMTPException, httpx.HTTPError, PeacewatchError) as exc:
             status, detail = "failed", f"{type(exc).__name__}: {exc}"[:500]
-        with store.transaction() as con:
-            con.executemany(
-                "INSERT INTO alert_deliveries VALUES (?, ?, current_timestamp, ?, ?)",
-                [[int(sub["subscription_id"]), a["key"], status, detail] for a in found],
-            )
+        with store.writing() as w:
+            for a in found:
+                w.write(
+                    "INSERT INTO alert_deliveries VALUES (?, ?, current_timestamp, ?, ?)",
+                    [int(sub["subscription_id"]), a["key"], status, detail],
+                )
         done.append(
             Delivery(
                 int(sub["subscription_id"]),

@@ -143,7 +143,17 @@ class PgStore(Store):
         with self.pg.transaction():
             yield self.pg
 
-    def execute(self, sql: str, params: Params = None) -> int:
+    @contextmanager
+    def writing(self) -> Iterator[Store]:
+        """One write transaction on a connection of its own (thread- and process-safe)."""
+        con = connect(self.url)
+        try:
+            with con.transaction():
+                yield PgStore(con, self.url, self.read_only)
+        finally:
+            con.close()
+
+    def write(self, sql: str, params: Params = None) -> int:
         """Run one write statement (DuckDB dialect); returns the rows it touched."""
         text, values = to_postgres(sql, params)
         with psycopg.RawCursor(self.pg) as cur:
@@ -190,11 +200,11 @@ class PgStore(Store):
     @contextmanager
     def temp_view(self, name: str, sql: str) -> Iterator[None]:
         """The query `sql` readable as the temporary view `name` while the block runs."""
-        self.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+        self.write(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
         try:
             yield
         finally:
-            self.execute(f"DROP VIEW IF EXISTS {name}")
+            self.write(f"DROP VIEW IF EXISTS {name}")
 
     @contextmanager
     def registered(self, name: str, frame: pd.DataFrame) -> Iterator[None]:
@@ -205,7 +215,7 @@ class PgStore(Store):
             duck.register("_frame", frame)
             types = [(r[0], r[1]) for r in duck.execute("DESCRIBE _frame").fetchall()]
             cols = ", ".join(f'"{c}" {pg_type(_plain(t))}' for c, t in types)
-            self.execute(f'CREATE TEMP TABLE "{name}" ({cols})')
+            self.write(f'CREATE TEMP TABLE "{name}" ({cols})')
             with tempfile.TemporaryDirectory() as tmp:
                 csv = Path(tmp) / "frame.csv"
                 duck.execute(f"COPY ({_csv_select(types, '_frame')}) TO '{csv}' (HEADER)")
@@ -213,7 +223,7 @@ class PgStore(Store):
         try:
             yield
         finally:
-            self.execute(f'DROP TABLE IF EXISTS "{name}"')
+            self.write(f'DROP TABLE IF EXISTS "{name}"')
 
     def table_exists(self, name: str) -> bool:
         """Whether a table or view of this name exists in the public schema."""
@@ -253,15 +263,18 @@ class PgStore(Store):
             raw_after = set(_raw_tables(work))
             with self.transaction():
                 for table in changed:
-                    self.execute(f'DELETE FROM "{table}"')
-                    _copy_table(work, self.pg, table)
+                    # Events not from a load (published incident reports) are the web app's,
+                    # written while the load ran: never rewritten from the copy.
+                    own = " WHERE load_id IS NOT NULL" if table == "events" else ""
+                    self.write(f'DELETE FROM "{table}"{own}')
+                    _copy_table(work, self.pg, table, own)
                 for table in sorted(raw_after - raw_before):
                     types = work.rows(f'DESCRIBE "{table}"')
                     cols = ", ".join(f'"{r[0]}" {pg_type(_plain(r[1]))}' for r in types)
-                    self.execute(f'CREATE TABLE "{table}" ({cols})')
+                    self.write(f'CREATE TABLE "{table}" ({cols})')
                     _copy_table(work, self.pg, table)
                 for table in sorted(raw_before - raw_after):
-                    self.execute(f'DROP TABLE "{table}" CASCADE')
+                    self.write(f'DROP TABLE "{table}" CASCADE')
                 for source in sorted({_raw_source(t) for t in raw_after ^ raw_before}):
                     self._raw_view(source)
         finally:
@@ -311,7 +324,7 @@ class PgStore(Store):
     def _raw_view(self, source: str) -> None:
         """`raw_<source>`: every kept raw table of the source, columns aligned by name."""
         view = f"raw_{source}"
-        self.execute(f'DROP VIEW IF EXISTS "{view}"')
+        self.write(f'DROP VIEW IF EXISTS "{view}"')
         prefix = f"raw_{source}__load_"
         tables = sorted(t for t in self._raw_names() if t.startswith(prefix))
         if not tables:
@@ -364,12 +377,12 @@ def _copy_in(pg: psycopg.Connection[Any], table: str, columns: list[str], csv: P
             copy.write(chunk)
 
 
-def _copy_table(work: Store, pg: psycopg.Connection[Any], table: str) -> None:
-    """Write every row of `table` in the DuckDB `work` into the same PostgreSQL table."""
+def _copy_table(work: Store, pg: psycopg.Connection[Any], table: str, where: str = "") -> None:
+    """Write the rows of `table` in the DuckDB `work` (those `where` picks) into PostgreSQL's."""
     types = [(r[0], r[1]) for r in work.rows(f'DESCRIBE "{table}"')]
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "table.csv"
-        work.con.execute(f"COPY ({_csv_select(types, table)}) TO '{csv}' (HEADER)")
+        work.con.execute(f"COPY ({_csv_select(types, table)}{where}) TO '{csv}' (HEADER)")
         _copy_in(pg, table, [c for c, _ in types], csv)
 
 

@@ -68,6 +68,12 @@ def table_key(name: str) -> str:
     return "event_id" if name == "events" else TABLES[name][0]
 
 
+def _records(cursor: Any) -> list[dict[str, Any]]:
+    """Rows of an executed cursor (DuckDB or psycopg) as dicts."""
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+
 # Positional (`?`) or named (`$name`) query parameters.
 Params = Sequence[object] | Mapping[str, object] | None
 
@@ -228,7 +234,26 @@ class Store:
         """The store a load computes in: this one (DuckDB is the ingest engine itself)."""
         yield self
 
-    def execute(self, sql: str, params: Params = None) -> int:
+    @contextmanager
+    def writing(self) -> Iterator[Store]:
+        """One write transaction on a cursor of its own (thread-safe: one per web request).
+
+        Statements run with `write` on the store yielded; committed at the end, rolled back
+        on any exception. The application's writers (users, incidents, alerts) use this.
+        """
+        cursor = self.con.cursor()
+        cursor.execute("BEGIN TRANSACTION")
+        try:
+            yield Store(cursor, self.path, self.read_only)
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        else:
+            cursor.execute("COMMIT")
+        finally:
+            cursor.close()
+
+    def write(self, sql: str, params: Params = None) -> int:
         """Run one write statement (inside `transaction()` for more than one)."""
         found = self.con.execute(sql) if params is None else self.con.execute(sql, params)
         row = found.fetchone() if found.description else None
@@ -255,6 +280,12 @@ class Store:
     ) -> tuple[Any, ...] | None:
         """The first row of a read query, None when there is none (see `frame`)."""
         return self._fetch(sql, params, own_cursor, lambda found: found.fetchone())
+
+    def records(
+        self, sql: str, params: Params = None, own_cursor: bool = False
+    ) -> list[dict[str, Any]]:
+        """The rows of a read query as dicts of column name to value (Python types)."""
+        return self._fetch(sql, params, own_cursor, _records)
 
     def _fetch(
         self,
