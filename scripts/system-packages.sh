@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages peacewatch needs beyond Python: Chromium (briefing test in a real browser),
 # poppler-utils (PDF checks), Pango and fonts (WeasyPrint PDFs), PostgreSQL (the server store and
-# its tests; scripts/postgres.sh starts a private cluster), and npm for the web app's browser
-# libraries (Leaflet) when no node/npm is on the machine. Installs only what is missing.
+# its tests; scripts/postgres.sh starts a private cluster), Java 17 (Spark panels), and npm for
+# the web app's browser libraries (Leaflet) when no node/npm is on the machine. Installs only
+# what is missing.
 set -euo pipefail
-PACKAGES=(chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core postgresql)
+PACKAGES=(chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core postgresql openjdk-17-jre-headless)
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -80,3 +80,43 @@ def write_api_page(path: Path, header: list[str], rows: list[dict[str, str]]) ->
     }
     path.write_text(json.dumps(page), encoding="utf-8")
     return path
+
+
+def synthetic_events(
+    path: Path, sources: list[Path], rows: int, box: tuple[float, float, float, float], seed: int
+) -> Path:
+    """A GED-layout file of `rows` events resampled from real ones, moved and re-dated.
+
+    Each row copies a real event (actors, types, deaths), gets a new id, a point drawn uniformly
+    in `box` (min lon, min lat, max lon, max lat) and a day in 1989-2023: events spread over
+    many PRIO-GRID cells and months, in UCDP's own layout, so the loader reads them as GED.
+    """
+    import random
+
+    rng = random.Random(seed)
+    header: list[str] = []
+    real: list[dict[str, str]] = []
+    for source in sources:
+        header, found = read_rows(source)
+        real += found
+    lon0, lat0, lon1, lat1 = box
+    out = []
+    for i in range(rows):
+        r = dict(rng.choice(real))
+        lat, lon = round(rng.uniform(lat0, lat1), 6), round(rng.uniform(lon0, lon1), 6)
+        day = datetime(1989, 1, 1).toordinal() + rng.randrange(12_784)  # to 2023-12-31
+        when = datetime.fromordinal(day).strftime("%m/%d/%Y 00:00:00")
+        r.update(
+            {
+                "id": str(90_000_000 + i),
+                "year": when[6:10],
+                "latitude": str(lat),
+                "longitude": str(lon),
+                "geom_wkt": f"POINT ({lon} {lat})",
+                "priogrid_gid": "",
+                "date_start": when,
+                "date_end": when,
+            }
+        )
+        out.append(r)
+    return write_country(path, header, out)

@@ -630,6 +630,13 @@ def panel_cmd(
     ] = None,
     as_of: AsOfOpt = None,
     release: ReleaseOpt = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="store (the store's own engine) or spark: the panel built by Spark "
+            "(PEACEWATCH_SPARK_MASTER, default local[2]) from the store's events."
+        ),
+    ] = "store",
     store: StoreOpt = None,
 ) -> None:
     """A balanced unit x month panel (zeros where nothing happened), built in the store.
@@ -639,9 +646,14 @@ def panel_cmd(
     try:
         if fmt not in ("csv", "parquet"):
             raise PeacewatchError(f"format: {fmt!r} is not csv or parquet")
+        if engine not in ("store", "spark"):
+            raise PeacewatchError(f"engine: {engine!r} is not store or spark")
         with _store(store, read_only=True) as st:
             view = _vintage(st, as_of, release)
-            frame = panel.panel(view, unit, country, date_from, date_to, source, (), actor)
+            if engine == "spark":
+                frame = _spark_panel(view, unit, country, date_from, date_to, source, actor)
+            else:
+                frame = panel.panel(view, unit, country, date_from, date_to, source, (), actor)
             _print_coverage(view, country, source)
         export.export(frame, fmt, out_path)
         if out_path is not None:
@@ -651,6 +663,34 @@ def panel_cmd(
             )
     except PeacewatchError as exc:
         _fail(exc)
+
+
+def _spark_panel(
+    st: Store,
+    unit: str,
+    country: str,
+    date_from: str | None,
+    date_to: str | None,
+    source: str,
+    actor: str | None,
+) -> pd.DataFrame:
+    """The panel built by Spark from a Parquet copy of the store's tables (ADR 027)."""
+    import tempfile  # noqa: PLC0415
+
+    from peacewatch.sparkstore import SparkStore  # noqa: PLC0415 - Spark only when asked
+
+    codes = panel.country_codes(country.upper())
+    keep = (
+        "true"
+        if unit.startswith("site")
+        else ("country_iso3 IN (" + ", ".join(f"'{c}'" for c in codes if c.isalpha()) + ")")
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        spark_store = SparkStore.from_store(st, Path(tmp), where=keep)
+        try:
+            return panel.panel(spark_store, unit, country, date_from, date_to, source, (), actor)
+        finally:
+            spark_store.spark.stop()
 
 
 def _print_coverage(st: Store, country: str, source: str | None = None) -> None:
