@@ -197,3 +197,46 @@ def test_a_panel_of_several_countries_is_the_union_of_theirs(mali_store, unit):
 def test_a_panel_of_a_country_not_loaded_says_so(mali_store):
     with pytest.raises(PeacewatchError, match="no ucdp_ged events for NER"):
         panel.panel(mali_store, "country", "MLI,NER")
+
+
+BOX = (-3.0, 12.0, 1.0, 16.0)  # west, south, east, north: across the Mali-Burkina border
+
+
+def _raw_in_box():
+    """Events and deaths of the GED files in BOX, counted from the raw rows (pandas)."""
+    from tests.conftest import GED_BFA, GED_MALI
+
+    raw = pd.concat([pd.read_csv(p, index_col=False) for p in (GED_MALI, GED_BFA)])
+    west, south, east, north = BOX
+    inside = raw[raw["latitude"].between(south, north) & raw["longitude"].between(west, east)]
+    return inside
+
+
+def test_a_bounding_box_panel_has_every_cell_and_the_boxs_events(mali_store):
+    frame = panel.panel(mali_store, "priogrid", "", bbox="-3,12,1,16")
+    assert frame["unit"].nunique() == 8 * 8  # 4 x 4 degrees of half-degree cells
+    inside = _raw_in_box()
+    assert set(inside["country"]) == {"Mali", "Burkina Faso"}
+    assert (frame["events"] + frame["imprecise_events"]).sum() == len(inside)
+    deaths = frame["fatalities_best"] + frame["imprecise_fatalities_best"]
+    assert deaths.sum() == inside["best_est"].sum()
+    by_country = panel.panel(mali_store, "country", "", bbox=BOX)
+    assert set(by_country["unit"]) == {"MLI", "BFA"}
+    assert by_country["fatalities_best"].sum() == frame["fatalities_best"].sum()
+    only_mali = panel.panel(mali_store, "priogrid", "MLI", bbox=BOX)
+    mali = inside[inside["country"] == "Mali"]
+    assert (only_mali["events"] + only_mali["imprecise_events"]).sum() == len(mali)
+    assert only_mali["unit"].nunique() < 64
+
+
+@pytest.mark.parametrize(
+    ("bbox", "unit", "message"),
+    [
+        ("-3,12,1", "priogrid", "four numbers"),
+        ("1,12,-3,16", "priogrid", "west < east"),
+        ("-3,12,1,16", "admin1", "country and priogrid panels only"),
+    ],
+)
+def test_a_bad_bounding_box_says_why(mali_store, bbox, unit, message):
+    with pytest.raises(PeacewatchError, match=message):
+        panel.panel(mali_store, unit, "", bbox=bbox)

@@ -608,7 +608,16 @@ def events(
 @app.command("panel")
 def panel_cmd(
     unit: Annotated[str, typer.Option(help="country, admin1, priogrid or site:<km>.")],
-    country: Annotated[str, typer.Option(help="ISO3 code, or several for one panel: BFA,NER,TCD.")],
+    country: Annotated[
+        str, typer.Option(help="ISO3 code, or several for one panel: BFA,NER,TCD.")
+    ] = "",
+    bbox: Annotated[
+        str | None,
+        typer.Option(
+            help="Only events in this box, W,S,E,N in degrees (e.g. -12,9.5,4,24.5); with "
+            "--unit priogrid every cell of it. --country may then be left out."
+        ),
+    ] = None,
     date_from: Annotated[
         str | None, typer.Option("--from", help="First date (YYYY-MM-DD).")
     ] = None,
@@ -651,9 +660,11 @@ def panel_cmd(
         with _store(store, read_only=True) as st:
             view = _vintage(st, as_of, release)
             if engine == "spark":
-                frame = _spark_panel(view, unit, country, date_from, date_to, source, actor)
+                frame = _spark_panel(view, unit, country, date_from, date_to, source, actor, bbox)
             else:
-                frame = panel.panel(view, unit, country, date_from, date_to, source, (), actor)
+                frame = panel.panel(
+                    view, unit, country, date_from, date_to, source, (), actor, bbox
+                )
             _print_coverage(view, country, source)
         export.export(frame, fmt, out_path)
         if out_path is not None:
@@ -673,6 +684,7 @@ def _spark_panel(
     date_to: str | None,
     source: str,
     actor: str | None,
+    bbox: str | None,
 ) -> pd.DataFrame:
     """The panel built by Spark from a Parquet copy of the store's tables (ADR 027)."""
     import tempfile  # noqa: PLC0415
@@ -682,13 +694,15 @@ def _spark_panel(
     codes = panel.country_codes(country.upper())
     keep = (
         "true"
-        if unit.startswith("site")
+        if unit.startswith("site") or not codes
         else ("country_iso3 IN (" + ", ".join(f"'{c}'" for c in codes if c.isalpha()) + ")")
     )
     with tempfile.TemporaryDirectory() as tmp:
         spark_store = SparkStore.from_store(st, Path(tmp), where=keep)
         try:
-            return panel.panel(spark_store, unit, country, date_from, date_to, source, (), actor)
+            return panel.panel(
+                spark_store, unit, country, date_from, date_to, source, (), actor, bbox
+            )
         finally:
             spark_store.spark.stop()
 

@@ -47,6 +47,8 @@ class PanelSpec:
     radius_km: float | None = None
     measures: tuple[str, ...] = ()  # empty: every measure column
     actor: str | None = None  # only events involving this actor (the crosswalk's name)
+    # Only events in this box (west, south, east, north; degrees); then `country` may be empty.
+    bbox: tuple[float, float, float, float] | None = None
 
     @property
     def countries(self) -> tuple[str, ...]:
@@ -57,6 +59,30 @@ class PanelSpec:
 def country_codes(text: str) -> tuple[str, ...]:
     """`bfa, NER,,TCD` -> ("BFA", "NER", "TCD"): ISO3 codes in order, each once."""
     return tuple(dict.fromkeys(c.strip().upper() for c in text.split(",") if c.strip()))
+
+
+def parse_bbox(text: str) -> tuple[float, float, float, float]:
+    """`W,S,E,N` in degrees (e.g. `-12,9.5,4,24.5`) -> a box, or a clear error."""
+    try:
+        west, south, east, north = (float(p) for p in text.split(","))
+    except ValueError:
+        raise PeacewatchError(
+            f"bbox: {text!r} is not four numbers west,south,east,north (e.g. -12,9.5,4,24.5)"
+        ) from None
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise PeacewatchError(
+            f"bbox: {text!r} needs -180 <= west < east <= 180 and -90 <= south < north <= 90"
+        )
+    return west, south, east, north
+
+
+def box_cells(bbox: tuple[float, float, float, float]) -> list[int]:
+    """The PRIO-GRID cells whose centre lies in the box."""
+    west, south, east, north = bbox
+    lons = np.arange(np.floor(west * 2) / 2 + 0.25, east, 0.5)
+    lats = np.arange(np.floor(south * 2) / 2 + 0.25, north, 0.5)
+    lons, lats = lons[lons >= west], lats[lats >= south]
+    return sorted({geo.priogrid_gid(lat, lon) for lat in lats for lon in lons})
 
 
 def parse_unit(unit: str) -> tuple[str, float | None]:
@@ -147,6 +173,13 @@ def _units_and_assignment(
     the frames: the sites' coordinates (`_units_geo`) for site panels.
     """
     countries = list(spec.countries)
+    if spec.bbox and spec.unit in ("admin1", "site"):
+        raise PeacewatchError(
+            "bbox: country and priogrid panels only (admin-1 regions and sites cut by a box "
+            "are not done yet)"
+        )
+    if spec.unit == "country" and not countries:  # a box: the countries of its events
+        countries = [c for (c,) in store.rows("SELECT DISTINCT country_iso3 FROM ev ORDER BY 1")]
     if spec.unit == "country":
         name = pd.DataFrame({"unit": countries, "unit_name": countries})
         return name, "SELECT event_id, country_iso3 AS unit FROM ev", {}
@@ -175,7 +208,12 @@ def _units_and_assignment(
             {},
         )
     if spec.unit == "priogrid":
-        cells = {cell for c in countries for cell in country_cells(store, c)}
+        if spec.bbox:  # every cell of the box (or of its part in the countries asked)
+            box = set(box_cells(spec.bbox))
+            cells = box & {cell for c in countries for cell in country_cells(store, c)}
+            cells = cells if countries else box
+        else:
+            cells = {cell for c in countries for cell in country_cells(store, c)}
         cells |= {
             int(c)
             for (c,) in store.rows(
@@ -279,8 +317,14 @@ def build(store: Store, spec: PanelSpec) -> pd.DataFrame:
         f"AND date_start <= DATE '{spec.date_to.isoformat()}'"
     )
     # Site panels take events from any country (a camp near a border sees both sides).
-    if spec.unit != "site":
+    if spec.unit != "site" and spec.countries:
         scope += f" AND country_iso3 IN ({', '.join(sql_str(c) for c in spec.countries)})"
+    if spec.bbox:
+        west, south, east, north = spec.bbox
+        scope += (
+            f" AND latitude BETWEEN {south!r} AND {north!r}"
+            f" AND longitude BETWEEN {west!r} AND {east!r}"
+        )
     with contextlib.ExitStack() as views:
         if spec.actor:
             condition, table = _actor_scope(store, spec, scope)
@@ -399,24 +443,46 @@ def panel(
     source: str = "ucdp_ged",
     measures: tuple[str, ...] = (),
     actor: str | None = None,
+    bbox: str | tuple[float, float, float, float] | None = None,
 ) -> pd.DataFrame:
     """Build the `unit` x month panel of `country` (see the module docstring).
 
     `country` may name several (`BFA,NER,TCD`): one panel over their units (a PRIO-GRID cell
     counts the events of all of them), months from the first to the last event of any.
 
-    `measures`: only these measure columns (default: all); `actor`: only events involving it.
+    `measures`: only these measure columns (default: all); `actor`: only events involving it;
+    `bbox` (`W,S,E,N`): only events in the box, and for `priogrid` every cell of it (of the
+    countries' cells if `country` is given too; `country` may then be empty).
     """
     kind, radius = parse_unit(unit)
     country = country.upper()
     codes = country_codes(country)
-    if not codes:
-        raise PeacewatchError("country: no ISO3 code given")
-    ranges = [default_range(store, c, source) for c in codes]
+    box = parse_bbox(bbox) if isinstance(bbox, str) else bbox
+    if not codes and box is None:
+        raise PeacewatchError("country: no ISO3 code given (or give a bounding box)")
+    if codes:
+        ranges = [default_range(store, c, source) for c in codes]
+    else:
+        ranges = [_box_range(store, box, source)]  # type: ignore[arg-type]
     first, last = min(r[0] for r in ranges), max(r[1] for r in ranges)
     start = parse_date(date_from, "from") or first
     end = parse_date(date_to, "to") or last
     if end < start:
         raise PeacewatchError(f"--to {end} is before --from {start}")
-    spec = PanelSpec(kind, country, start, end, source, radius, tuple(measures), actor)
+    spec = PanelSpec(kind, country, start, end, source, radius, tuple(measures), actor, box)
     return build(store, spec)
+
+
+def _box_range(
+    store: Store, bbox: tuple[float, float, float, float], source: str
+) -> tuple[date, date]:
+    """First and last event date of a source in a box."""
+    west, south, east, north = bbox
+    row = store.row(
+        "SELECT min(date_start), max(date_start) FROM events WHERE latitude BETWEEN ? AND ? "
+        f"AND longitude BETWEEN ? AND ? AND {source_condition(source)}",
+        [south, north, west, east],
+    )
+    if not row or row[0] is None:
+        raise PeacewatchError(f"no {source} events in the box {bbox} in the store")
+    return row[0], row[1]

@@ -109,8 +109,12 @@ def visible_sql(
     WITH lv AS ({cut.loads_sql(prefix)}),
     v AS (SELECT v.*, lv.known_at AS _known FROM {prefix}event_versions v
           JOIN lv ON lv.load_id = v.load_id WHERE {" AND ".join(where)}),
-    n AS (SELECT * FROM v QUALIFY row_number() OVER (
-              PARTITION BY event_id ORDER BY _known DESC, load_id DESC) = 1),
+    -- The newest version of each event: ranked on the narrow key columns, then joined back
+    -- (ranking the whole wide rows cost 13 of a 1 M-event load's 46 s; issue 16).
+    win AS (SELECT event_id, load_id FROM (SELECT event_id, load_id, _known FROM v)
+            QUALIFY row_number() OVER (
+                PARTITION BY event_id ORDER BY _known DESC, load_id DESC) = 1),
+    n AS (SELECT v.* FROM v JOIN win ON win.event_id = v.event_id AND win.load_id = v.load_id),
     sc AS (SELECT s.*, lv.known_at FROM {prefix}load_scopes s JOIN lv ON lv.load_id = s.load_id),
     dl AS (SELECT d.event_id, d.load_id, lv.known_at FROM {prefix}event_deletions d
            JOIN lv ON lv.load_id = d.load_id),
