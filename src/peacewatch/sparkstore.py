@@ -27,10 +27,19 @@ from peacewatch.store import Params, Store
 
 READ_TABLES = ("events", "admin_boundaries", "camps")
 MASTER_ENV = "PEACEWATCH_SPARK_MASTER"
+MEMORY_ENV = "PEACEWATCH_SPARK_MEMORY"
 
 
-def session(master: str | None = None, memory: str = "1g") -> Any:
-    """A Spark session on 127.0.0.1 (no UI); `master` or PEACEWATCH_SPARK_MASTER or local[2]."""
+def session(master: str | None = None, memory: str | None = None) -> Any:
+    """A Spark session on 127.0.0.1 (no UI); `master` or PEACEWATCH_SPARK_MASTER or local[2].
+
+    The driver's memory: `memory`, else PEACEWATCH_SPARK_MEMORY, else 2g (a continent's
+    PRIO-GRID-month aggregates come back to the driver, which lays out the zeros).
+    """
+    memory = memory or os.environ.get(MEMORY_ENV) or "2g"
+    # Everything on loopback: large task results travel through the block manager, which
+    # otherwise binds the machine's outside address (results then lost: TaskResultLost).
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession  # noqa: PLC0415 - the JVM only when asked
 
     chosen = master or os.environ.get(MASTER_ENV) or "local[2]"
