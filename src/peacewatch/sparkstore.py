@@ -33,10 +33,10 @@ MEMORY_ENV = "PEACEWATCH_SPARK_MEMORY"
 def session(master: str | None = None, memory: str | None = None) -> Any:
     """A Spark session on 127.0.0.1 (no UI); `master` or PEACEWATCH_SPARK_MASTER or local[2].
 
-    The driver's memory: `memory`, else PEACEWATCH_SPARK_MEMORY, else 2g (a continent's
+    The driver's memory: `memory`, else PEACEWATCH_SPARK_MEMORY, else 4g (a continent's
     PRIO-GRID-month aggregates come back to the driver, which lays out the zeros).
     """
-    memory = memory or os.environ.get(MEMORY_ENV) or "2g"
+    memory = memory or os.environ.get(MEMORY_ENV) or "4g"
     # Everything on loopback: large task results travel through the block manager, which
     # otherwise binds the machine's outside address (results then lost: TaskResultLost).
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
