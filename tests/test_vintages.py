@@ -337,3 +337,42 @@ def test_a_country_code_with_a_quote_cannot_reach_the_sql(tmp_path, store):
     report = load_file(store, "ucdp-ged", write_official(tmp_path / "odd.csv", header, odd))
     assert report.rows_loaded == 4 and report.rows_warned >= 1
     assert store.con.execute("SELECT count(*) FROM events").fetchone()[0] == 4
+
+
+def test_the_first_load_fast_path_gives_what_the_general_path_gives(tmp_path, monkeypatch):
+    """The first load of an area skips the comparison: same rows and counts as without it.
+
+    A sequence over the real files: Mali's GED (first: fast), Burkina Faso's (first: fast), a
+    newer Mali release (not first: general), each on two stores, one with the fast path off.
+    """
+    from tests.gedfiles import write_country
+
+    header, rows = read_rows(GED_MALI)
+    newer = [dict(r) for r in rows[:500]]
+    newer[0]["best_est"] = str(int(newer[0]["best_est"]) + 3)
+    steps = [GED_MALI, GED_BFA, write_country(tmp_path / "newer.csv", header, newer)]
+    results = {}
+    for fast in (True, False):
+        monkeypatch.setattr(vintages, "FIRST_LOAD_FAST_PATH", fast)
+        with Store.open(tmp_path / f"{fast}.duckdb") as st:
+            reports = [load_file(st, "ucdp-ged", p) for p in steps]
+            counts = [
+                (r.added, r.updated, r.removed, r.superseded, r.unchanged, r.not_current)
+                for r in reports
+            ]
+            current = st.rows(
+                "SELECT event_id, load_id, record_hash, admin1_code, fatalities_best "
+                "FROM events ORDER BY event_id"
+            )
+            results[fast] = (counts, current)
+    assert results[True] == results[False]
+    counts, current = results[True]
+    assert counts[0][0] == 2120 and counts[1][0] == 1504
+    # The 500 rows replace Mali's months they span: recounted from the raw rows.
+    day = pd.to_datetime([r["date_start"] for r in rows], format="%m/%d/%Y %H:%M:%S")
+    span = day[:500]
+    first, last = span.min().replace(day=1), span.max() + pd.offsets.MonthEnd(0)
+    ids = {r["id"] for r in newer}
+    gone = sum(first <= d <= last and r["id"] not in ids for d, r in zip(day, rows, strict=True))
+    assert counts[2][:3] == (0, 1, gone)
+    assert len(current) == 2120 + 1504 - gone
