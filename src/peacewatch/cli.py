@@ -24,7 +24,7 @@ from peacewatch.analysis.rules import Rules
 from peacewatch.dates import parse_date
 from peacewatch.errors import PeacewatchError, RowError, StoreError
 from peacewatch.schema import CATEGORIES, SOURCES
-from peacewatch.settings import Settings, limit_blas_threads
+from peacewatch.settings import Settings, is_store_url, limit_blas_threads
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -1394,7 +1394,7 @@ def serve(
 
     settings = _settings()
     if store is not None:
-        url = store if store.startswith(("postgresql://", "postgres://")) else None
+        url = store if is_store_url(store) else None
         settings = dataclasses.replace(settings, store=Path(store), store_url=url)
     from peacewatch.web import admin  # noqa: PLC0415
 

@@ -113,33 +113,45 @@ def _orders_by_all(node: exp.Select) -> bool:
     return isinstance(key, exp.Var) and key.name.upper() == "ALL"
 
 
-@lru_cache(maxsize=2048)
-def _postgres(sql: str) -> tuple[str, tuple[str | int, ...]]:
+ENGINES = {"postgres": "PostgreSQL", "spark": "Spark"}
+
+
+@lru_cache(maxsize=4096)
+def _transpile(sql: str, dialect: str) -> tuple[str, tuple[str | int, ...]]:
+    """`sql` in `dialect`, its parameters as numbered markers; the parameters' order."""
     marked, order = _numbered(sql)
     try:
         tree = sqlglot.parse_one(marked, read="duckdb")
         text = tree.transform(_rewrite).sql(
-            dialect="postgres", unsupported_level=sqlglot.ErrorLevel.RAISE
+            dialect=dialect, unsupported_level=sqlglot.ErrorLevel.RAISE
         )
     except sqlglot.errors.SqlglotError as exc:
-        raise StoreError(f"this query cannot run on PostgreSQL ({exc}): {sql[:200]}") from exc
-    for n in range(len(order), 0, -1):
-        text = text.replace(MARK.format(n), f"${n}")
+        raise StoreError(
+            f"this query cannot run on {ENGINES[dialect]} ({exc}): {sql[:200]}"
+        ) from exc
     return text, order
+
+
+def _in_order(
+    params: Sequence[object] | Mapping[str, object], order: tuple[str | int, ...]
+) -> list[object]:
+    """The parameter values in the order their markers were numbered."""
+    if isinstance(params, Mapping):
+        return [params[str(k)] for k in order]
+    given = list(params)
+    return [given[int(k)] for k in order]
 
 
 def to_postgres(
     sql: str, params: Sequence[object] | Mapping[str, object] | None
 ) -> tuple[str, list[object]]:
     """`sql` (DuckDB dialect) as PostgreSQL with `$1..$n`, and the parameters in that order."""
-    text, order = _postgres(sql)
+    text, order = _transpile(sql, "postgres")
+    for n in range(len(order), 0, -1):
+        text = text.replace(MARK.format(n), f"${n}")
     if params is None:
         return text, []
-    if isinstance(params, Mapping):
-        values = [params[str(k)] for k in order]
-    else:
-        given = list(params)
-        values = [given[int(k)] for k in order]
+    values = _in_order(params, order)
     arrays = {
         n: _array_type(v) for n, v in enumerate(values, start=1) if isinstance(v, list | tuple)
     }
@@ -166,32 +178,14 @@ def _array_type(values: Sequence[object]) -> str:
     return "TEXT[]"
 
 
-@lru_cache(maxsize=512)
-def _spark(sql: str) -> tuple[str, tuple[str | int, ...]]:
-    marked, order = _numbered(sql)
-    try:
-        tree = sqlglot.parse_one(marked, read="duckdb")
-        text = tree.transform(_rewrite).sql(
-            dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE
-        )
-    except sqlglot.errors.SqlglotError as exc:
-        raise StoreError(f"this query cannot run on Spark ({exc}): {sql[:200]}") from exc
-    return text, order
-
-
 def to_spark(sql: str, params: Sequence[object] | Mapping[str, object] | None) -> str:
     """`sql` (DuckDB dialect) as Spark SQL, the parameters written in as quoted literals."""
-    text, order = _spark(sql)
+    text, order = _transpile(sql, "spark")
     if params is None:
         return text
-    if isinstance(params, Mapping):
-        values = [params[str(k)] for k in order]
-    else:
-        given = list(params)
-        values = [given[int(k)] for k in order]
+    values = _in_order(params, order)
     for n in range(len(order), 0, -1):
-        literal = exp.convert(values[n - 1]).sql(dialect="spark")
-        text = text.replace(MARK.format(n), literal)
+        text = text.replace(MARK.format(n), exp.convert(values[n - 1]).sql(dialect="spark"))
     return text
 
 

@@ -50,11 +50,6 @@ def pg_type(duckdb_type: str) -> str:
     return " ".join(p for p in (PG_TYPES.get(head, head), rest) if p)
 
 
-def is_url(location: str | Path) -> bool:
-    """Whether a store location names a PostgreSQL server rather than a DuckDB file."""
-    return str(location).startswith(("postgresql://", "postgres://"))
-
-
 class _Number(Loader):
     """NUMERIC as int when whole (sums, hashes), else float: as DuckDB gives them."""
 
@@ -184,27 +179,6 @@ class PgStore(Store):
             return out
 
         return self._fetch(sql, params, own_cursor, build)
-
-    def rows(
-        self, sql: str, params: Params = None, own_cursor: bool = False
-    ) -> list[tuple[Any, ...]]:
-        """The rows of a read query, as tuples."""
-        return self._fetch(sql, params, own_cursor, lambda cur: cur.fetchall())
-
-    def row(
-        self, sql: str, params: Params = None, own_cursor: bool = False
-    ) -> tuple[Any, ...] | None:
-        """The first row of a read query, None when there is none."""
-        return self._fetch(sql, params, own_cursor, lambda cur: cur.fetchone())
-
-    @contextmanager
-    def temp_view(self, name: str, sql: str) -> Iterator[None]:
-        """The query `sql` readable as the temporary view `name` while the block runs."""
-        self.write(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
-        try:
-            yield
-        finally:
-            self.write(f"DROP VIEW IF EXISTS {name}")
 
     @contextmanager
     def registered(self, name: str, frame: pd.DataFrame) -> Iterator[None]:
@@ -404,4 +378,4 @@ def _raw_source(table: str) -> str:
     return table.removeprefix("raw_").rsplit("__load_", 1)[0]
 
 
-__all__ = ["DATA_TABLES", "PgStore", "is_url", "pg_type", "safe_url"]
+__all__ = ["DATA_TABLES", "PgStore", "pg_type", "safe_url"]

@@ -35,9 +35,14 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def is_store_url(location: str | Path) -> bool:
+    """Whether a store location names a PostgreSQL server rather than a DuckDB file."""
+    return str(location).startswith(("postgresql://", "postgres://"))
+
+
 def _store_url(text: str) -> str | None:
     """PEACEWATCH_STORE when it names a PostgreSQL server, else None (a DuckDB file)."""
-    return text if text.startswith(("postgresql://", "postgres://")) else None
+    return text if is_store_url(text) else None
 
 
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")

@@ -21,6 +21,7 @@ from peacewatch.schema import (
     TABLES,
     VINTAGE_TABLES,
 )
+from peacewatch.settings import is_store_url
 
 LOADS_COLUMNS: dict[str, str] = {
     "load_id": "INTEGER PRIMARY KEY",
@@ -92,7 +93,7 @@ class Store:
 
         A `postgresql://` URL opens the server store (`peacewatch.pgstore.PgStore`).
         """
-        if str(path).startswith(("postgresql://", "postgres://")):
+        if is_store_url(path):
             from peacewatch.pgstore import PgStore  # noqa: PLC0415 - psycopg only when asked
 
             return PgStore.open(path, read_only, memory_limit)
@@ -304,11 +305,11 @@ class Store:
     @contextmanager
     def temp_view(self, name: str, sql: str) -> Iterator[None]:
         """The query `sql` readable as the temporary view `name` while the block runs."""
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+        self.write(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
         try:
             yield
         finally:
-            self.con.execute(f"DROP VIEW IF EXISTS {name}")
+            self.write(f"DROP VIEW IF EXISTS {name}")
 
     @contextmanager
     def registered(self, name: str, frame: pd.DataFrame) -> Iterator[None]:
