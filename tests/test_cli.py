@@ -382,3 +382,31 @@ def test_blas_threads_follow_the_setting(value, threads):
     assert _blas({**env, "OPENBLAS_NUM_THREADS": "2"}).stdout.strip() == "[2]"
     bad = _blas({**env, "PEACEWATCH_BLAS_THREADS": "many"})
     assert bad.returncode == 2 and "PEACEWATCH_BLAS_THREADS: 'many'" in bad.stderr
+
+
+def test_a_panel_written_in_slices_under_a_small_memory_limit_is_the_whole_panel(env, tmp_path):
+    """The command line writes the panel in slices of units sized from
+    PEACEWATCH_MEMORY_LIMIT; a small limit (many slices) gives the file of a large one and
+    the frame of `panel.panel`."""
+    from peacewatch import panel
+    from peacewatch.store import Store
+
+    assert runner.invoke(app, ["load", "ucdp-ged", str(GED_MALI)], env=env).exit_code == 0
+    args = ["panel", "--unit", "priogrid", "--country", "MLI", "--from", "2012-01-01",
+            "--to", "2023-12-31", "--format", "parquet", "--out"]  # fmt: skip
+    small, large = tmp_path / "small.parquet", tmp_path / "large.parquet"
+    result = runner.invoke(app, [*args, str(small)], env={**env, "PEACEWATCH_MEMORY_LIMIT": "24MB"})
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(app, [*args, str(large)], env=env).exit_code == 0
+    import pyarrow.parquet as pq
+
+    assert pq.ParquetFile(small).num_row_groups > 3 > pq.ParquetFile(large).num_row_groups
+    a, b = pd.read_parquet(small), pd.read_parquet(large)
+    pd.testing.assert_frame_equal(a, b)
+    with Store.open(env["PEACEWATCH_STORE"], read_only=True) as st:
+        whole = panel.panel(st, "priogrid", "MLI", "2012-01-01", "2023-12-31")
+    whole.attrs = a.attrs = {}
+    pd.testing.assert_frame_equal(a, whole)
+    assert f"wrote {len(whole)} rows ({whole['unit'].nunique()} units x 144 months)" in " ".join(
+        result.output.split()
+    )

@@ -55,3 +55,44 @@ def test_bad_export_requests(frame, tmp_path):
     with pytest.raises(PeacewatchError, match="no such folder"):
         export.export(frame, "csv", tmp_path / "missing" / "x.csv")
     assert not list(tmp_path.glob("*.part"))
+
+
+def _slices(frame, size):
+    for start in range(0, len(frame), size):
+        part = frame.iloc[start : start + size].copy()
+        part.attrs = {"spec": "the first slice's"} if start == 0 else {}
+        yield part
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_frame_written_in_slices_is_the_file_written_whole(frame, tmp_path, fmt):
+    whole, sliced = tmp_path / f"whole.{fmt}", tmp_path / f"sliced.{fmt}"
+    first = frame.copy()
+    first.attrs = {"spec": "the first slice's"}
+    export.export(first, fmt, whole)
+    rows, slices = export.export_chunks(_slices(frame, 100), fmt, sliced)
+    assert rows == len(frame) and slices == -(-len(frame) // 100) > 3
+    if fmt == "csv":
+        assert sliced.read_bytes() == whole.read_bytes()
+    else:
+        a, b = pd.read_parquet(whole), pd.read_parquet(sliced)
+        pd.testing.assert_frame_equal(a, b)
+        assert b.attrs == {"spec": "the first slice's"}
+    assert not list(tmp_path.glob("*.part")) and not list(tmp_path.glob(".*.part"))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_failure_between_slices_leaves_no_file(frame, tmp_path, fmt):
+    out = tmp_path / f"p.{fmt}"
+
+    def failing():
+        yield frame.iloc[:50]
+        raise PeacewatchError("the store went away")
+
+    with pytest.raises(PeacewatchError, match="went away"):
+        export.export_chunks(failing(), fmt, out)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(PeacewatchError, match="needs --out"):
+        export.export_chunks(iter([frame]), "parquet", None)
+    with pytest.raises(PeacewatchError, match="not csv or parquet"):
+        export.export_chunks(iter([frame]), "geojson", out)

@@ -240,3 +240,32 @@ def test_a_bounding_box_panel_has_every_cell_and_the_boxs_events(mali_store):
 def test_a_bad_bounding_box_says_why(mali_store, bbox, unit, message):
     with pytest.raises(PeacewatchError, match=message):
         panel.panel(mali_store, unit, "", bbox=bbox)
+
+
+@pytest.mark.parametrize("unit", ["admin1", "priogrid", "site:25"])
+def test_the_panel_in_slices_equals_the_whole_panel(mali_store, unit):
+    """`chunks` (the command line's bounded-memory path) gives `build`'s frame, slice by slice:
+    a budget of a few units per slice forces many slices, each of whole units."""
+    spec = panel.spec_for(mali_store, unit, "MLI", "2019-01-01", "2023-12-31")
+    whole = panel.build(mali_store, spec)
+    per_unit = 60 * len(whole.columns) * 8 * 3  # the bytes `chunks` counts per unit
+    slices = list(panel.chunks(mali_store, spec, max_bytes=3 * per_unit))
+    assert len(slices) == -(-whole["unit"].nunique() // 3)
+    assert all(s["unit"].nunique() <= 3 and len(s) == s["unit"].nunique() * 60 for s in slices)
+    assert not set.intersection(*(set(s["unit"]) for s in slices[:2]))
+    joined = pd.concat(slices, ignore_index=True)
+    pd.testing.assert_frame_equal(joined, whole)
+    assert slices[-1].attrs["spec"] == spec and slices[0].attrs["query"] == whole.attrs["query"]
+
+
+def test_small_pages_is_switched_off_only_inside_and_restored():
+    import numpy as np
+
+    switch = np._core.multiarray._set_madvise_hugepage
+    before = switch(True)
+    try:
+        with panel._small_pages():
+            assert switch(False) is False  # off inside
+        assert switch(True) is True  # restored to on after
+    finally:
+        switch(before)

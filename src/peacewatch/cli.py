@@ -657,23 +657,38 @@ def panel_cmd(
             raise PeacewatchError(f"format: {fmt!r} is not csv or parquet")
         if engine not in ("store", "spark"):
             raise PeacewatchError(f"engine: {engine!r} is not store or spark")
+        if fmt == "parquet" and out_path is None:
+            raise PeacewatchError("parquet export needs --out PATH")
         with _store(store, read_only=True) as st:
             view = _vintage(st, as_of, release)
             if engine == "spark":
                 frame = _spark_panel(view, unit, country, date_from, date_to, source, actor, bbox)
+                frames = iter([frame])
             else:
-                frame = panel.panel(
+                # Written in slices of whole units: DuckDB works within PEACEWATCH_MEMORY_LIMIT,
+                # each slice within a quarter of it (smaller slices reuse freed pages: faster).
+                spec = panel.spec_for(
                     view, unit, country, date_from, date_to, source, (), actor, bbox
                 )
+                frames = panel.chunks(view, spec, Settings.from_env().memory_bytes // 4)
+            shape = {"units": 0, "months": 0}
+            rows, _ = export.export_chunks(_counted(frames, shape), fmt, out_path)
             _print_coverage(view, country, source)
-        export.export(frame, fmt, out_path)
         if out_path is not None:
             err.print(
-                f"wrote {len(frame)} rows ({frame['unit'].nunique()} units x "
-                f"{frame['month'].nunique()} months) to {out_path}"
+                f"wrote {rows} rows ({shape['units']} units x {shape['months']} months) "
+                f"to {out_path}"
             )
     except PeacewatchError as exc:
         _fail(exc)
+
+
+def _counted(frames: Iterator[pd.DataFrame], shape: dict[str, int]) -> Iterator[pd.DataFrame]:
+    """Pass the panel's slices through, counting its units and months (slices of whole units)."""
+    for frame in frames:
+        shape["units"] += frame["unit"].nunique()
+        shape["months"] = max(shape["months"], frame["month"].nunique())
+        yield frame
 
 
 def _spark_panel(

@@ -1,16 +1,21 @@
 """Export events as CSV (optionally with an HXL hashtag row), GeoJSON or Parquet.
 
-Files are written whole: to a temporary file beside the target, then renamed.
+Files are written whole: to a temporary file beside the target, then renamed. A frame too
+big to hold at once is written from its slices (`export_chunks`): the same file, bounded memory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from peacewatch import csvsafe
 from peacewatch.errors import PeacewatchError
@@ -77,17 +82,85 @@ def to_parquet(frame: pd.DataFrame, out: Path | None) -> None:
     tmp.replace(out)
 
 
-def export(frame: pd.DataFrame, fmt: str, out: Path | None, hxl: bool = False) -> None:
-    """Write `frame` in `fmt` to `out` (stdout when None, except parquet)."""
+def _check(fmt: str, out: Path | None, hxl: bool) -> None:
     if fmt not in FORMATS:
         raise PeacewatchError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
     if hxl and fmt != "csv":
         raise PeacewatchError("--hxl applies to CSV only")
     if out is not None and not out.parent.exists():
         raise PeacewatchError(f"{out.parent}: no such folder")
+
+
+def export(frame: pd.DataFrame, fmt: str, out: Path | None, hxl: bool = False) -> None:
+    """Write `frame` in `fmt` to `out` (stdout when None, except parquet)."""
+    _check(fmt, out, hxl)
     if fmt == "csv":
         to_csv(frame, out, hxl)
     elif fmt == "geojson":
         to_geojson(frame, out)
     else:
         to_parquet(frame, out)
+
+
+def export_chunks(frames: Iterable[pd.DataFrame], fmt: str, out: Path | None) -> tuple[int, int]:
+    """Write the slices of one frame (same columns, in order) as one CSV or Parquet file.
+
+    One slice is held at a time; the file appears only when the last slice is written (a
+    failure leaves no file and no `.part`). The first slice's `attrs` go into Parquet's
+    metadata as `to_parquet` writes them. Returns (rows, slices) written.
+    """
+    if fmt not in ("csv", "parquet"):
+        raise PeacewatchError(f"format: {fmt!r} is not csv or parquet")
+    _check(fmt, out, False)
+    if fmt == "parquet" and out is None:
+        raise PeacewatchError("parquet export needs --out PATH")
+    tmp = _tmp(out) if out is not None else None
+    try:
+        if fmt == "csv":
+            written = _csv_chunks(iter(frames), tmp)
+        else:
+            written = _parquet_chunks(iter(frames), tmp)  # type: ignore[arg-type]
+    except BaseException:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise
+    if tmp is not None and out is not None:
+        tmp.replace(out)
+    return written
+
+
+def _csv_chunks(frames: Iterator[pd.DataFrame], tmp: Path | None) -> tuple[int, int]:
+    rows = slices = 0
+    with (
+        open(tmp, "w", newline="", encoding="utf-8")
+        if tmp
+        else contextlib.nullcontext(sys.stdout) as handle
+    ):
+        for frame in frames:
+            csvsafe.frame(frame).to_csv(handle, index=False, header=slices == 0)
+            rows, slices = rows + len(frame), slices + 1
+    return rows, slices
+
+
+def _parquet_chunks(frames: Iterator[pd.DataFrame], tmp: Path) -> tuple[int, int]:
+    rows = slices = 0
+    writer: pq.ParquetWriter | None = None
+    try:
+        for frame in frames:
+            bare = frame.copy(deep=False)
+            bare.attrs = {}  # written once, below, as `to_parquet` writes them
+            table = pa.Table.from_pandas(bare, preserve_index=False)
+            if writer is None:
+                attrs = json.dumps(json.loads(json.dumps(frame.attrs, default=_plain)))
+                schema = table.schema.with_metadata(
+                    {**(table.schema.metadata or {}), b"PANDAS_ATTRS": attrs.encode()}
+                )
+                writer = pq.ParquetWriter(tmp, schema)
+            writer.write_table(table.replace_schema_metadata(writer.schema.metadata))
+            rows, slices = rows + len(frame), slices + 1
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        raise PeacewatchError("nothing to write: the panel has no rows")
+    return rows, slices

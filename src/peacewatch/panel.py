@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from peacewatch import actors, geo
@@ -306,11 +308,84 @@ def _actor_scope(store: Store, spec: PanelSpec, scope: str) -> tuple[str, pd.Dat
     )
 
 
+# Rows per batch of the streamed aggregates (`chunks`): ~50 MB of 8-byte columns.
+STREAM_ROWS = 100_000
+
+
 def build(store: Store, spec: PanelSpec) -> pd.DataFrame:
     """The balanced panel: one row per unit and month, zeros where nothing happened.
 
-    DuckDB aggregates the events per unit and month (the sparse part); numpy then lays the
-    aggregates into the dense unit x month grid (vectorised; no loop over rows).
+    The store aggregates the events per grid cell (unit position x months + month position:
+    the sparse part, one integer key); numpy then lays the aggregates into the dense unit x
+    month block, one contiguous array per column (vectorised; no loop over rows).
+    """
+    with _aggregation(store, spec) as (query, units, months):
+        sparse = store.arrays(query)
+    frame = _densify(units, months, sparse)
+    frame.attrs["query"] = query
+    frame.attrs["spec"] = spec
+    return frame
+
+
+def chunks(store: Store, spec: PanelSpec, max_bytes: int) -> Iterator[pd.DataFrame]:
+    """The panel of `build`, in slices of whole units whose dense block stays under `max_bytes`.
+
+    For writing a continent's panel with bounded memory: the store streams the sparse
+    aggregates in cell order (within its own memory limit), and one slice of the dense
+    panel is held at a time. Every slice carries the query and the spec in `attrs`;
+    concatenated, the slices equal `build`'s frame.
+    """
+    with _aggregation(store, spec) as (query, units, months):
+        names, stream = store.batches(f"{query}\n        ORDER BY 1", rows=STREAM_ROWS)
+        n_months = len(months)
+        per_unit = n_months * (len(names) + 2) * 8 * 3  # the block, Arrow's copy, the writer's
+        step = max(1, max_bytes // per_unit)
+        pending = _Pending(names, stream)
+        for first in range(0, max(len(units), 1), step):
+            last = min(first + step, len(units))
+            part = pending.below(last * n_months)
+            part["cell"] = part["cell"] - first * n_months
+            frame = _densify(units.iloc[first:last], months, part)
+            frame.attrs["query"] = query
+            frame.attrs["spec"] = spec
+            yield frame
+
+
+class _Pending:
+    """A stream of batches sorted by `cell`, taken in pieces below ever higher bounds."""
+
+    def __init__(self, names: list[str], stream: Iterator[dict[str, np.ndarray]]) -> None:
+        self.names, self.stream = names, stream
+        self.head: dict[str, np.ndarray] | None = None
+
+    def below(self, bound: int) -> dict[str, np.ndarray]:
+        """The rows with `cell` < `bound` not yet taken (reading batches as needed)."""
+        parts: list[dict[str, np.ndarray]] = []
+        while True:
+            if self.head is None:
+                self.head = next(self.stream, None)
+                if self.head is None:
+                    break
+            cut = int(np.searchsorted(self.head["cell"], bound))
+            if cut < len(self.head["cell"]):
+                parts.append({n: v[:cut] for n, v in self.head.items()})
+                self.head = {n: v[cut:] for n, v in self.head.items()}
+                break
+            parts.append(self.head)
+            self.head = None
+        return {
+            n: np.concatenate([p[n] for p in parts]) if parts else np.zeros(0, np.int64)
+            for n in self.names
+        }
+
+
+@contextlib.contextmanager
+def _aggregation(
+    store: Store, spec: PanelSpec
+) -> Iterator[tuple[str, pd.DataFrame, pd.DatetimeIndex]]:
+    """The sparse aggregates' query (`cell` and the measures), the units and the months.
+
+    The query runs while the block runs (it reads views registered for it).
     """
     scope = (
         f"{source_condition(spec.source)} AND date_start >= DATE '{spec.date_from.isoformat()}' "
@@ -325,6 +400,11 @@ def build(store: Store, spec: PanelSpec) -> pd.DataFrame:
             f" AND latitude BETWEEN {south!r} AND {north!r}"
             f" AND longitude BETWEEN {west!r} AND {east!r}"
         )
+    months = pd.date_range(
+        pd.Timestamp(spec.date_from).to_period("M").to_timestamp(),
+        pd.Timestamp(spec.date_to).to_period("M").to_timestamp(),
+        freq="MS",
+    )
     with contextlib.ExitStack() as views:
         if spec.actor:
             condition, table = _actor_scope(store, spec, scope)
@@ -343,29 +423,43 @@ def build(store: Store, spec: PanelSpec) -> pd.DataFrame:
                     f"one of {', '.join(measures)}"
                 )
             measures = {m: measures[m] for m in dict.fromkeys(spec.measures)}
-        precise = ",\n".join(
-            f"{_add_filter(sql, f'NOT {IMPRECISE}')} AS {name}" for name, sql in measures.items()
+        aggregates = {
+            **{name: _add_filter(sql, f"NOT {IMPRECISE}") for name, sql in measures.items()},
+            "imprecise_events": f"count(*) FILTER (WHERE {IMPRECISE})",
+            "imprecise_fatalities_best": f"sum(e.fatalities_best) FILTER (WHERE {IMPRECISE})",
+        }
+        # The unit's position joins on the unit's key: the cell number for PRIO-GRID (an
+        # integer join), the unit's text otherwise.
+        gridded = spec.unit == "priogrid"
+        keys = pd.DataFrame(
+            {
+                "unit": units["unit"].astype("int64") if gridded else units["unit"].astype(str),
+                "pos": np.arange(len(units), dtype="int64"),
+            }
+        )
+        views.enter_context(store.registered("_panel_units", keys))
+        first = months[0]
+        month_pos = (
+            f"(CAST(EXTRACT(year FROM e.date_start) AS INTEGER) - {first.year}) * 12 + "
+            f"CAST(EXTRACT(month FROM e.date_start) AS INTEGER) - {first.month}"
+        )
+        if spec.unit == "site":  # an event near two sites counts for both
+            source_rows = (
+                f"({assign_sql}) a JOIN ev e ON e.event_id = a.event_id "
+                "JOIN _panel_units u ON u.unit = a.unit"
+            )
+        else:  # one unit per event: join on the unit expression
+            unit_key = "e.priogrid_gid" if gridded else _unit_expr(spec.unit)
+            source_rows = f"ev e JOIN _panel_units u ON u.unit = {unit_key}"
+        columns = ",\n            ".join(
+            f"CAST(coalesce({sql}, 0) AS BIGINT) AS {name}" for name, sql in aggregates.items()
         )
         query = f"""
-        WITH assigned AS ({assign_sql})
-        SELECT a.unit, CAST(date_trunc('month', e.date_start) AS DATE) AS month,
-            {precise},
-            count(*) FILTER (WHERE {IMPRECISE}) AS imprecise_events,
-            sum(e.fatalities_best) FILTER (WHERE {IMPRECISE}) AS imprecise_fatalities_best
-        FROM assigned a JOIN ev e ON e.event_id = a.event_id
-        GROUP BY ALL"""
-        if spec.unit != "site":
-            # One unit per event: group on the unit expression, no join.
-            query = (
-                query.replace(f"WITH assigned AS ({assign_sql})\n", "")
-                .replace("SELECT a.unit,", f"SELECT {_unit_expr(spec.unit)} AS unit,")
-                .replace("FROM assigned a JOIN ev e ON e.event_id = a.event_id", "FROM ev e")
-            )
-        agg = store.frame(query)
-    frame = _densify(units, agg, spec, [*measures, "imprecise_events", "imprecise_fatalities_best"])
-    frame.attrs["query"] = query
-    frame.attrs["spec"] = spec
-    return frame
+        SELECT u.pos * {len(months)} + {month_pos} AS cell,
+            {columns}
+        FROM {source_rows}
+        GROUP BY 1"""
+        yield query, units, months
 
 
 def _unit_expr(kind: str) -> str:
@@ -376,29 +470,49 @@ def _unit_expr(kind: str) -> str:
     return "CAST(e.priogrid_gid AS VARCHAR)"
 
 
+@contextlib.contextmanager
+def _small_pages() -> Iterator[None]:
+    """Allocate without numpy's transparent-hugepage advice, restoring it after.
+
+    On Linux numpy advises huge pages for large arrays; where the kernel defragments on
+    demand (THP `madvise`), the first touch of a fresh 2 GB block then costs seconds of page
+    faults (measured 3-4.7 s vs 0.64 s without the advice for the Africa panel). The switch is
+    numpy's own (`NUMPY_MADVISE_HUGEPAGE`); absent in a numpy, nothing changes.
+    """
+    core = getattr(np, "_core", None) or getattr(np, "core", None)
+    switch = getattr(getattr(core, "multiarray", None), "_set_madvise_hugepage", None)
+    if switch is None:
+        yield
+        return
+    before = switch(False)
+    try:
+        yield
+    finally:
+        switch(before)
+
+
 def _densify(
-    units: pd.DataFrame, agg: pd.DataFrame, spec: PanelSpec, columns: list[str]
+    units: pd.DataFrame, months: pd.DatetimeIndex, sparse: dict[str, np.ndarray]
 ) -> pd.DataFrame:
-    """Lay the sparse unit-month aggregates into the full unit x month grid (zeros elsewhere)."""
-    months = pd.date_range(
-        pd.Timestamp(spec.date_from).to_period("M").to_timestamp(),
-        pd.Timestamp(spec.date_to).to_period("M").to_timestamp(),
-        freq="MS",
-    )
+    """Lay the sparse cell aggregates into the full unit x month grid (zeros elsewhere).
+
+    One (columns x cells) int64 block that pandas takes without a copy; the unit texts are
+    Arrow strings taken by position (no Python string per row).
+    """
     n_units, n_months = len(units), len(months)
-    agg = agg[agg["unit"].notna()]
-    unit_pos = pd.Index(units["unit"].astype(str)).get_indexer(pd.Index(agg["unit"].astype(str)))
-    when = pd.to_datetime(agg["month"])
-    month_pos = (when.dt.year - months[0].year) * 12 + (when.dt.month - months[0].month)
-    keep = (unit_pos >= 0) & month_pos.between(0, n_months - 1).to_numpy()
-    cell = unit_pos[keep] * n_months + month_pos.to_numpy()[keep]
-    # One 2-D block (no per-column copies when pandas builds the frame).
-    matrix = np.zeros((n_units * n_months, len(columns)), dtype=np.int64)
-    matrix[cell] = agg[columns].fillna(0).to_numpy(dtype=np.int64)[keep]
-    frame = pd.DataFrame(matrix, columns=columns, copy=False)
+    columns = [c for c in sparse if c != "cell"]
+    cell = np.asarray(sparse["cell"], dtype=np.int64)
+    keep = (cell >= 0) & (cell < n_units * n_months)
+    with _small_pages():
+        block = np.zeros((len(columns), n_units * n_months), dtype=np.int64)
+    for i, name in enumerate(columns):
+        block[i, cell[keep]] = np.asarray(sparse[name], dtype=np.int64)[keep]
+    frame = pd.DataFrame(block.T, columns=columns, copy=False)
     frame.insert(0, "month", np.tile(months.to_numpy(), n_units))
-    frame.insert(0, "unit_name", np.repeat(units["unit_name"].astype(str).to_numpy(), n_months))
-    frame.insert(0, "unit", np.repeat(units["unit"].astype(str).to_numpy(), n_months))
+    at = pa.array(np.repeat(np.arange(n_units, dtype=np.int64), n_months))
+    for name in ("unit_name", "unit"):
+        text = pa.array(units[name].astype(str).tolist(), pa.large_string()).take(at)
+        frame.insert(0, name, pd.array(text, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
     return frame
 
 
@@ -445,7 +559,25 @@ def panel(
     actor: str | None = None,
     bbox: str | tuple[float, float, float, float] | None = None,
 ) -> pd.DataFrame:
-    """Build the `unit` x month panel of `country` (see the module docstring).
+    """Build the `unit` x month panel of `country` (see `spec_for` for the arguments)."""
+    return build(
+        store,
+        spec_for(store, unit, country, date_from, date_to, source, measures, actor, bbox),
+    )
+
+
+def spec_for(
+    store: Store,
+    unit: str,
+    country: str,
+    date_from: date | str | None = None,
+    date_to: date | str | None = None,
+    source: str = "ucdp_ged",
+    measures: tuple[str, ...] = (),
+    actor: str | None = None,
+    bbox: str | tuple[float, float, float, float] | None = None,
+) -> PanelSpec:
+    """The spec of the `unit` x month panel of `country`: arguments checked, range filled in.
 
     `country` may name several (`BFA,NER,TCD`): one panel over their units (a PRIO-GRID cell
     counts the events of all of them), months from the first to the last event of any.
@@ -469,8 +601,7 @@ def panel(
     end = parse_date(date_to, "to") or last
     if end < start:
         raise PeacewatchError(f"--to {end} is before --from {start}")
-    spec = PanelSpec(kind, country, start, end, source, radius, tuple(measures), actor, box)
-    return build(store, spec)
+    return PanelSpec(kind, country, start, end, source, radius, tuple(measures), actor, box)
 
 
 def _box_range(

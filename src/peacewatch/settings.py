@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,6 +64,21 @@ def limit_blas_threads() -> int:
     for name in BLAS_VARIABLES:
         os.environ.setdefault(name, text)
     return int(text)
+
+
+_BYTE_UNITS = {
+    "": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+}  # fmt: skip
+
+
+def parse_bytes(text: str, name: str) -> int:
+    """`512MB`, `1.5GiB`, `2 GB` in bytes; a clear error naming the setting otherwise."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text)
+    unit = found.group(2).lower() if found else ""
+    if not found or unit not in _BYTE_UNITS or float(found.group(1)) <= 0:
+        raise PeacewatchError(f"{name}: {text!r} is not a size such as 512MB or 2GiB")
+    return int(float(found.group(1)) * _BYTE_UNITS[unit])
 
 
 @dataclass(frozen=True)
@@ -134,6 +150,14 @@ class Settings:
     def store_location(self) -> Path | str:
         """The store: its file, or the server URL (PEACEWATCH_STORE=postgresql://...)."""
         return self.store_url or self.store
+
+    @property
+    def memory_bytes(self) -> int:
+        """`memory_limit` in bytes (DuckDB's units: KB/MB/GB/TB are powers of 1000, KiB.. of 1024).
+
+        The budget of work outside DuckDB too (a panel written in slices: `panel.chunks`).
+        """
+        return parse_bytes(self.memory_limit, "PEACEWATCH_MEMORY_LIMIT")
 
     @property
     def data(self) -> Path:

@@ -19,11 +19,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from peacewatch.dialect import to_spark
 from peacewatch.errors import StoreError
-from peacewatch.store import Params, Store
+from peacewatch.store import Params, Store, frame_arrays, frame_batches
 
 READ_TABLES = ("events", "admin_boundaries", "camps")
 MASTER_ENV = "PEACEWATCH_SPARK_MASTER"
@@ -130,6 +131,16 @@ class SparkStore(Store):
 
     def _fetch(self, sql: str, params: Params, own_cursor: bool, how: Callable[[Any], Any]) -> Any:
         return how(self.spark.sql(to_spark(sql, params)))
+
+    def arrays(self, sql: str, params: Params = None) -> dict[str, np.ndarray]:
+        """The columns of a read query as numpy arrays (through `frame`)."""
+        return frame_arrays(self.frame(sql, params))
+
+    def batches(
+        self, sql: str, rows: int, params: Params = None
+    ) -> tuple[list[str], Iterator[dict[str, np.ndarray]]]:
+        """The rows of a read query in numpy batches (fetched whole, then sliced)."""
+        return frame_batches(self.frame(sql, params), rows)
 
     def frame(self, sql: str, params: Params = None, own_cursor: bool = False) -> pd.DataFrame:
         """The rows of a read query as a DataFrame (through Arrow), dates as datetime64[us]."""
