@@ -151,7 +151,7 @@ def _parquet_chunks(frames: Iterator[pd.DataFrame], tmp: Path) -> tuple[int, int
             bare.attrs = {}  # written once, below, as `to_parquet` writes them
             table = pa.Table.from_pandas(bare, preserve_index=False)
             if writer is None:
-                attrs = json.dumps(json.loads(json.dumps(frame.attrs, default=_plain)))
+                attrs = json.dumps(frame.attrs, default=_plain)
                 schema = table.schema.with_metadata(
                     {**(table.schema.metadata or {}), b"PANDAS_ATTRS": attrs.encode()}
                 )

@@ -503,10 +503,11 @@ def _densify(
     columns = [c for c in sparse if c != "cell"]
     cell = np.asarray(sparse["cell"], dtype=np.int64)
     keep = (cell >= 0) & (cell < n_units * n_months)
+    cells = cell[keep]
     with _small_pages():
         block = np.zeros((len(columns), n_units * n_months), dtype=np.int64)
     for i, name in enumerate(columns):
-        block[i, cell[keep]] = np.asarray(sparse[name], dtype=np.int64)[keep]
+        block[i, cells] = np.asarray(sparse[name], dtype=np.int64)[keep]
     frame = pd.DataFrame(block.T, columns=columns, copy=False)
     frame.insert(0, "month", np.tile(months.to_numpy(), n_units))
     at = pa.array(np.repeat(np.arange(n_units, dtype=np.int64), n_months))

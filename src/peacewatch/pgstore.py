@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import psycopg
 from psycopg.adapt import Loader
@@ -26,7 +25,7 @@ from psycopg.adapt import Loader
 from peacewatch.dialect import to_postgres
 from peacewatch.errors import StoreError
 from peacewatch.schema import TABLES, VINTAGE_TABLES
-from peacewatch.store import Params, Store, frame_arrays, frame_batches
+from peacewatch.store import FramedStore, Params, Store
 
 # The tables a load may change (copied into the ingest engine and written back); the
 # application tables (users, incidents, alerts) are never touched by a load.
@@ -80,7 +79,7 @@ def safe_url(url: str) -> str:
     return f"{scheme}{sep}{who.split(':', 1)[0]}@{host}"
 
 
-class PgStore(Store):
+class PgStore(FramedStore):
     """A PostgreSQL store. Open it with `Store.open(url)` (or `PgStore.open`)."""
 
     def __init__(self, con: psycopg.Connection[Any], url: str, read_only: bool) -> None:
@@ -161,16 +160,6 @@ class PgStore(Store):
         with psycopg.RawCursor(self.pg) as cur:
             cur.execute(text, values or None)
             return how(cur)
-
-    def arrays(self, sql: str, params: Params = None) -> dict[str, np.ndarray]:
-        """The columns of a read query as numpy arrays (through `frame`)."""
-        return frame_arrays(self.frame(sql, params))
-
-    def batches(
-        self, sql: str, rows: int, params: Params = None
-    ) -> tuple[list[str], Iterator[dict[str, np.ndarray]]]:
-        """The rows of a read query in numpy batches (fetched whole, then sliced)."""
-        return frame_batches(self.frame(sql, params), rows)
 
     def frame(self, sql: str, params: Params = None, own_cursor: bool = False) -> pd.DataFrame:
         """The rows of a read query as a DataFrame, dates as datetime64 (as from DuckDB)."""

@@ -19,12 +19,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from peacewatch.dialect import to_spark
 from peacewatch.errors import StoreError
-from peacewatch.store import Params, Store, frame_arrays, frame_batches
+from peacewatch.store import FramedStore, Params, Store
 
 READ_TABLES = ("events", "admin_boundaries", "camps")
 MASTER_ENV = "PEACEWATCH_SPARK_MASTER"
@@ -63,7 +62,7 @@ def session(master: str | None = None, memory: str | None = None) -> Any:
     return spark
 
 
-class SparkStore(Store):
+class SparkStore(FramedStore):
     """Spark SQL over Parquet tables in the store's schema (read-only)."""
 
     def __init__(self, spark: Any, tables: Path, label: str) -> None:
@@ -131,16 +130,6 @@ class SparkStore(Store):
 
     def _fetch(self, sql: str, params: Params, own_cursor: bool, how: Callable[[Any], Any]) -> Any:
         return how(self.spark.sql(to_spark(sql, params)))
-
-    def arrays(self, sql: str, params: Params = None) -> dict[str, np.ndarray]:
-        """The columns of a read query as numpy arrays (through `frame`)."""
-        return frame_arrays(self.frame(sql, params))
-
-    def batches(
-        self, sql: str, rows: int, params: Params = None
-    ) -> tuple[list[str], Iterator[dict[str, np.ndarray]]]:
-        """The rows of a read query in numpy batches (fetched whole, then sliced)."""
-        return frame_batches(self.frame(sql, params), rows)
 
     def frame(self, sql: str, params: Params = None, own_cursor: bool = False) -> pd.DataFrame:
         """The rows of a read query as a DataFrame (through Arrow), dates as datetime64[us]."""

@@ -413,11 +413,6 @@ class Store:
         ]
 
 
-def frame_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """A frame's columns as numpy arrays (`Store.arrays` of engines without fetchnumpy)."""
-    return {str(name): frame[name].to_numpy() for name in frame.columns}
-
-
 def _out_of_memory(exc: Exception) -> str:
     first = str(exc).splitlines()[0] if str(exc) else "out of memory"
     return (
@@ -426,15 +421,26 @@ def _out_of_memory(exc: Exception) -> str:
     )
 
 
-def frame_batches(
-    frame: pd.DataFrame, rows: int
-) -> tuple[list[str], Iterator[dict[str, np.ndarray]]]:
-    """`Store.batches` of engines without a streamed fetch: the fetched frame, in slices."""
-    names = [str(c) for c in frame.columns]
-    arrays = frame_arrays(frame)
+class FramedStore(Store):
+    """A store on an engine without numpy or streamed fetches (PostgreSQL, Spark).
 
-    def read() -> Iterator[dict[str, np.ndarray]]:
-        for start in range(0, len(frame), max(rows, 1)):
-            yield {n: a[start : start + rows] for n, a in arrays.items()}
+    `arrays` and `batches` go through `frame`: the result is fetched whole, then sliced.
+    """
 
-    return names, read()
+    def arrays(self, sql: str, params: Params = None) -> dict[str, np.ndarray]:
+        """The columns of a read query as numpy arrays (through `frame`)."""
+        frame = self.frame(sql, params)
+        return {str(name): frame[name].to_numpy() for name in frame.columns}
+
+    def batches(
+        self, sql: str, rows: int, params: Params = None
+    ) -> tuple[list[str], Iterator[dict[str, np.ndarray]]]:
+        """The rows of a read query in numpy batches (fetched whole, then sliced)."""
+        arrays = self.arrays(sql, params)
+        total = len(next(iter(arrays.values()))) if arrays else 0
+
+        def read() -> Iterator[dict[str, np.ndarray]]:
+            for start in range(0, total, max(rows, 1)):
+                yield {n: a[start : start + rows] for n, a in arrays.items()}
+
+        return list(arrays), read()
