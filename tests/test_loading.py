@@ -30,6 +30,36 @@ def _counts(store):
     )
 
 
+def test_a_first_load_records_the_files_hash_taken_beside_the_read(store, tmp_path):
+    """The first load of a loader hashes while staging; the hash must still be the file's."""
+    import hashlib
+
+    path = write_country(tmp_path / "first.csv", *_head(80))
+    report = load_file(store, "ucdp-ged", path)
+    assert report.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert store.row("SELECT sha256 FROM loads")[0] == report.sha256
+
+
+def test_a_repeat_load_is_recognised_before_the_file_is_read(store, tmp_path, monkeypatch):
+    """A loader that loaded before hashes first: the same bytes are not staged again."""
+    from peacewatch import loading
+
+    path = write_country(tmp_path / "again.csv", *_head(80))
+    first = load_file(store, "ucdp-ged", path)
+
+    def unread(*args, **kwargs):
+        raise AssertionError("the file was staged again")
+
+    monkeypatch.setattr(loading.ucdp.UcdpGed, "stage", unread)
+    second = load_file(store, "ucdp-ged", path)
+    assert second.already_loaded and second.load_id == first.load_id
+
+
+def _head(n):
+    header, rows = read_rows(GED_MALI)
+    return header, rows[:n]
+
+
 def test_loading_the_same_file_twice_changes_nothing(store):
     first = load_file(store, "ucdp-ged", GED_MALI)
     before = _counts(store)

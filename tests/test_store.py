@@ -113,3 +113,25 @@ def test_a_schema_5_store_keeps_its_incidents_and_gains_time_injured_missing(tmp
             },
         )
         assert (later["occurred_time"], later["injured"], later["missing"]) == ("06:05", 3, 1)
+
+
+def test_unordered_writes_switch_insertion_order_off_and_back(store):
+    setting = "SELECT current_setting('preserve_insertion_order')"
+    assert store.row(setting)[0] is True
+    with store.unordered():
+        assert store.row(setting)[0] is False
+    assert store.row(setting)[0] is True
+    with pytest.raises(RuntimeError), store.unordered():
+        raise RuntimeError("a failed write")
+    assert store.row(setting)[0] is True
+
+
+def test_fewer_threads_leaves_cores_and_restores_them(store):
+    store.con.execute("SET threads = 3")
+    with store.fewer_threads():
+        assert store.row("SELECT current_setting('threads')")[0] == 2
+    assert store.row("SELECT current_setting('threads')")[0] == 3
+    store.con.execute("SET threads = 1")
+    with store.fewer_threads():
+        assert store.row("SELECT current_setting('threads')")[0] == 1
+    assert store.row("SELECT current_setting('threads')")[0] == 1

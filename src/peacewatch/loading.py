@@ -15,6 +15,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -135,11 +136,14 @@ def load_file(
     if not path.is_file():
         raise PeacewatchError(f"{path}: no such file")
     options = options or LoadOptions()
-    step("hashing")
-    sha = sha256_file(path)
     # On PostgreSQL the load computes in an in-memory DuckDB copy (docs/adr/026).
     with store.ingest() as work:
-        report = _still_loaded(work, spec.name, sha, path)
+        sha: str | None = None
+        report = None
+        if _loaded_before(work, spec.name):
+            step("hashing")
+            sha = sha256_file(path)
+            report = _still_loaded(work, spec.name, sha, path)
         if report is None:
             try:
                 report = _stage_and_write(work, spec, path, sha, options, step)
@@ -149,6 +153,12 @@ def load_file(
     if report_dir is not None:
         _write_reports(report, report_dir, path)
     return report
+
+
+def _loaded_before(store: Store, loader: str) -> bool:
+    """Whether this loader ever loaded into the store (else no file of it can be loaded)."""
+    row = store.con.execute("SELECT count(*) FROM loads WHERE loader = ?", [loader]).fetchone()
+    return bool(row and row[0])
 
 
 def _still_loaded(store: Store, loader: str, sha: str, path: Path) -> LoadReport | None:
@@ -199,12 +209,38 @@ def _still_loaded(store: Store, loader: str, sha: str, path: Path) -> LoadReport
 
 
 def _stage_and_write(
-    store: Store, spec: SourceSpec, path: Path, sha: str, options: LoadOptions, step: Step
+    store: Store, spec: SourceSpec, path: Path, sha: str | None, options: LoadOptions, step: Step
 ) -> LoadReport:
-    """Stage, normalise, enrich and diff in temporary tables; then write in one transaction."""
-    con = store.con
+    """Stage, normalise, enrich and diff in temporary tables; then write in one transaction.
+
+    `sha` None: the file is hashed on one core while DuckDB stages it on the others (nothing
+    waits on the hash: no earlier load of this loader can hold the file). The staged file is
+    read in its order (`_row` counts it); every later table carries `_row`, so those writes
+    need not keep their order (`Store.unordered`). docs/adr/029 has the measurements.
+    """
     step("reading")
-    staged = spec.stage(con, path, options)
+    if sha is None:
+        with ThreadPoolExecutor(1) as pool, store.fewer_threads():
+            hashing = pool.submit(sha256_file, path)
+            staged = spec.stage(store.con, path, options)
+        sha = hashing.result()
+    else:
+        staged = spec.stage(store.con, path, options)
+    with store.unordered():
+        return _validate_and_write(store, spec, staged, path, sha, options, step)
+
+
+def _validate_and_write(
+    store: Store,
+    spec: SourceSpec,
+    staged: Staged,
+    path: Path,
+    sha: str,
+    options: LoadOptions,
+    step: Step,
+) -> LoadReport:
+    """Normalise, enrich and diff the staged rows; then write them in one transaction."""
+    con = store.con
     step("validating")
     report = LoadReport(
         source=staged.source,
@@ -538,10 +574,8 @@ def _write_events(
         "loaded_at": "current_timestamp::TIMESTAMP",
     }
     final_cols = {r[0] for r in con.execute("DESCRIBE final").fetchall()}
-    con.execute(
-        "INSERT INTO event_versions BY NAME "
-        f"SELECT {_meta_select('events', final_cols, meta)} FROM final"
-    )
+    versions = f"SELECT {_meta_select('events', final_cols, meta)} FROM final"
+    con.execute(f"INSERT INTO event_versions BY NAME {versions}")
     mode = "replace" if staged.replace_scope else "upsert"
     con.execute(
         """INSERT INTO load_scopes
@@ -573,7 +607,7 @@ def _write_events(
     _insert_load_row(con, load_id, staged, report, path, loader, known)
     if areas:
         change = vintages.refresh_current(
-            store, vintages.affected_families(staged.source), areas, load_id
+            store, vintages.affected_families(staged.source), areas, load_id, versions
         )
         report.added, report.updated, report.removed = change.added, change.updated, change.removed
         report.superseded, report.unchanged = change.superseded, change.unchanged

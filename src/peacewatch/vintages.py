@@ -147,20 +147,31 @@ class Refresh:
 
 
 def refresh_current(
-    store: Store, families: tuple[str, ...], areas: tuple[str, ...], load_id: int
+    store: Store,
+    families: tuple[str, ...],
+    areas: tuple[str, ...],
+    load_id: int,
+    versions: str | None = None,
 ) -> Refresh:
     """Make `events` equal to the visible versions of these families and areas; count changes.
 
-    Runs in the caller's transaction; `load_id` is the load that caused it.
+    Runs in the caller's transaction; `load_id` is the load that caused it. `versions` is an
+    optional query giving the same rows as this load's `event_versions` from a temporary table:
+    inside the transaction DuckDB reads those faster than the just-written rows (1 M events:
+    2.7 s vs 4.5 s).
     """
     con = store.con
     if FIRST_LOAD_FAST_PATH and _first_in_its_areas(store, families, areas, load_id):
         # Nothing else was ever stored here: every version of this load is current (the
         # general path below gives the same rows; tests/test_vintages.py compares them).
         cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
-        inserted = con.execute(
-            f"INSERT INTO events ({cols}) SELECT {cols} FROM event_versions WHERE load_id = ?",
-            [load_id],
+        inserted = (
+            con.execute(f"INSERT INTO events ({cols}) SELECT {cols} FROM ({versions})")
+            if versions
+            else con.execute(
+                f"INSERT INTO events ({cols}) SELECT {cols} FROM event_versions WHERE load_id = ?",
+                [load_id],
+            )
         ).fetchone()
         return Refresh(int(inserted[0]) if inserted else 0, 0, 0, 0, 0, 0)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _visible AS {visible_sql(CURRENT, families, areas)}")
