@@ -269,3 +269,57 @@ def test_small_pages_is_switched_off_only_inside_and_restored():
         assert switch(True) is True  # restored to on after
     finally:
         switch(before)
+
+
+@pytest.mark.parametrize("unit", ["country", "admin1", "priogrid"])
+def test_every_column_equals_its_definition_run_as_sql(mali_store, unit):
+    """The panel rolls a cube up in numpy; each column must equal its SQL definition
+    (`attrs["measures"]`, the FILTERed aggregate) run by the store per unit and month over
+    the events, for every column and every unit-month."""
+    frame = panel.panel(mali_store, unit, "MLI", "2012-01-01", "2023-12-31")
+    definitions = frame.attrs["measures"]
+    assert list(definitions) == list(frame.columns[3:])
+    unit_sql = {
+        "country": "country_iso3",
+        "admin1": f"coalesce(admin1_code, '{panel.OUTSIDE}')",
+        "priogrid": "CAST(priogrid_gid AS VARCHAR)",
+    }[unit]
+    columns = ", ".join(
+        f"CAST(coalesce({sql}, 0) AS BIGINT) AS {name}" for name, sql in definitions.items()
+    )
+    direct = mali_store.frame(
+        f"SELECT {unit_sql} AS unit, CAST(date_trunc('month', date_start) AS DATE) AS month, "
+        f"{columns} FROM events WHERE source = 'ucdp_ged' AND country_iso3 = 'MLI' "
+        "AND date_start BETWEEN DATE '2012-01-01' AND DATE '2023-12-31' "
+        + ("AND priogrid_gid IS NOT NULL " if unit == "priogrid" else "")
+        + "GROUP BY 1, 2"
+    )
+    direct["month"] = pd.to_datetime(direct["month"])
+    got = frame.drop(columns="unit_name").set_index(["unit", "month"])
+    want = direct.astype({"unit": str}).set_index(["unit", "month"])
+    assert len(want) > 100 and want.index.isin(got.index).all()
+    assert (got.loc[want.index].to_numpy() == want[got.columns].to_numpy()).all()
+    assert got.drop(index=want.index).eq(0).all().all()  # zeros where nothing happened
+    assert got[["events_actor_jihadist", "fatalities_battle", "imprecise_events"]].sum().gt(0).all()
+
+
+def test_an_event_without_a_stated_date_precision_is_counted_in_its_month(tmp_path, store):
+    """GED rows with an empty `date_prec` load with no precision; the panel once dropped them
+    from both its precise and its imprecise columns (the totals then fell short)."""
+    header, rows = read_rows(GED_MALI)
+    row = dict(rows[0])
+    row.update(
+        id="1",
+        date_prec="",
+        date_start="01/15/2020 00:00:00",
+        date_end="01/15/2020 00:00:00",
+        best_est="7",
+        latitude="16.27",
+        longitude="-0.04",
+        country_id="432",
+    )
+    load_file(store, "boundaries", BOUNDARIES / "mli_admin1.geojson")
+    load_file(store, "ucdp-ged", write_country(tmp_path / "one.csv", header, [row]))
+    assert store.rows("SELECT date_precision FROM events") == [(None,)]
+    frame = panel.panel(store, "country", "MLI", "2020-01-01", "2020-01-31")
+    assert frame[["events", "fatalities_best", "imprecise_events"]].values.tolist() == [[1, 7, 0]]

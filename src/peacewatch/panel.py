@@ -14,8 +14,10 @@ sum(fatalities_best) + sum(imprecise_fatalities_best) equals the events table's 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -34,7 +36,9 @@ from peacewatch.store import Store
 
 UNIT_KINDS = ("country", "admin1", "priogrid", "site")
 VIOLENCE_TYPES = {1: "sb", 2: "ns", 3: "os"}
-IMPRECISE = "date_precision IN ('year')"
+# Dates known only to the year (an event without a stated precision counts as precise).
+IMPRECISE = "coalesce(date_precision, '') = 'year'"
+FATALITY_COLUMNS = ("fatalities_best", "fatalities_low", "fatalities_high", "civilian_fatalities")
 
 
 @dataclass(frozen=True)
@@ -99,27 +103,105 @@ def parse_unit(unit: str) -> tuple[str, float | None]:
     )
 
 
-def measure_columns() -> dict[str, str]:
-    """Panel column -> SQL aggregate over the events of one unit-month (precise dates only)."""
-    cols: dict[str, str] = {
-        "events": "count(*)",
-        "fatalities_best": "sum(fatalities_best)",
-        "fatalities_low": "sum(fatalities_low)",
-        "fatalities_high": "sum(fatalities_high)",
-        "civilian_fatalities": "sum(civilian_fatalities)",
-        "attacks_on_peacekeepers": "count(*) FILTER (WHERE category = 'attack_on_peacekeepers')",
+@dataclass(frozen=True)
+class Measure:
+    """One panel column: the sum of `value` over a unit-month's events with `key` = `code`.
+
+    `value`: `events` (each event counts 1) or an events column (`fatalities_best`, ...);
+    `key`: None (every event), `category` (code: position in CATEGORIES), `violence_type`
+    (UCDP's 1, 2, 3) or `actor` (position in ACTOR_CATEGORIES, on either side, an event
+    counted once); precise dates only, unless `imprecise` (dates known only to the year).
+    """
+
+    value: str = "events"
+    key: str | None = None
+    code: int = 0
+    imprecise: bool = False
+
+    def sql(self) -> str:
+        """The column as one SQL aggregate over the events (its definition, for readers)."""
+        total = "count(*)" if self.value == "events" else f"sum({self.value})"
+        when = [IMPRECISE if self.imprecise else f"NOT {IMPRECISE}"]
+        if self.key == "category":
+            when.append(f"category = '{CATEGORIES[self.code]}'")
+        elif self.key == "violence_type":
+            when.append(f"violence_type = {self.code}")
+        elif self.key == "actor":
+            cat = ACTOR_CATEGORIES[self.code]
+            when.append(f"'{cat}' IN (actor1_category, coalesce(actor2_category, ''))")
+        return f"{total} FILTER (WHERE {' AND '.join(when)})"
+
+
+def measures() -> dict[str, Measure]:
+    """Panel column -> its definition (`Measure`), in the panel's column order."""
+    defs: dict[str, Measure] = {
+        "events": Measure(),
+        **{v: Measure(v) for v in FATALITY_COLUMNS},
+        "attacks_on_peacekeepers": Measure(
+            key="category", code=CATEGORIES.index("attack_on_peacekeepers")
+        ),
     }
-    for cat in CATEGORIES:
-        cols[f"events_{cat}"] = f"count(*) FILTER (WHERE category = '{cat}')"
-        cols[f"fatalities_{cat}"] = f"sum(fatalities_best) FILTER (WHERE category = '{cat}')"
+    for code, cat in enumerate(CATEGORIES):
+        defs[f"events_{cat}"] = Measure(key="category", code=code)
+        defs[f"fatalities_{cat}"] = Measure("fatalities_best", "category", code)
     for code, name in VIOLENCE_TYPES.items():
-        cols[f"events_{name}"] = f"count(*) FILTER (WHERE violence_type = {code})"
-        cols[f"fatalities_{name}"] = f"sum(fatalities_best) FILTER (WHERE violence_type = {code})"
-    for cat in ACTOR_CATEGORIES:
-        involved = f"'{cat}' IN (actor1_category, coalesce(actor2_category, ''))"
-        cols[f"events_actor_{cat}"] = f"count(*) FILTER (WHERE {involved})"
-        cols[f"fatalities_actor_{cat}"] = f"sum(fatalities_best) FILTER (WHERE {involved})"
-    return cols
+        defs[f"events_{name}"] = Measure(key="violence_type", code=code)
+        defs[f"fatalities_{name}"] = Measure("fatalities_best", "violence_type", code)
+    for code, cat in enumerate(ACTOR_CATEGORIES):
+        defs[f"events_actor_{cat}"] = Measure(key="actor", code=code)
+        defs[f"fatalities_actor_{cat}"] = Measure("fatalities_best", "actor", code)
+    return defs
+
+
+# Always in the panel, after the measures asked for.
+IMPRECISE_MEASURES = {
+    "imprecise_events": Measure(imprecise=True),
+    "imprecise_fatalities_best": Measure("fatalities_best", imprecise=True),
+}
+
+
+def measure_columns() -> dict[str, str]:
+    """Panel column -> SQL aggregate over the events of one unit-month (the definitions)."""
+    return {name: m.sql() for name, m in {**measures(), **IMPRECISE_MEASURES}.items()}
+
+
+def _cube_sql(wanted: dict[str, Measure]) -> tuple[list[str], list[str]]:
+    """The cube's key and value columns (SQL over `ev e`) that `wanted` needs.
+
+    The keys code each event's precision, category, violence type and actor categories as
+    small integers (-1: none of the known ones); the values count and sum per key.
+    """
+    keys = [f"CASE WHEN {IMPRECISE} THEN 1 ELSE 0 END AS imprecise"]
+    used = {m.key for m in wanted.values()}
+    if "category" in used:
+        keys.append(_code_sql("e.category", CATEGORIES) + " AS category")
+    if "violence_type" in used:
+        cases = " ".join(f"WHEN {c} THEN {c}" for c in VIOLENCE_TYPES)
+        keys.append(f"CASE e.violence_type {cases} ELSE 0 END AS violence_type")
+    if "actor" in used:
+        keys.append(_code_sql("e.actor1_category", ACTOR_CATEGORIES) + " AS actor1")
+        keys.append(_code_sql("e.actor2_category", ACTOR_CATEGORIES) + " AS actor2")
+    values = ["count(*) AS v_events"] + [
+        f"CAST(coalesce(sum(e.{v}), 0) AS BIGINT) AS v_{v}"
+        for v in dict.fromkeys(m.value for m in wanted.values())
+        if v != "events"
+    ]
+    return keys, values
+
+
+def _code_sql(column: str, names: tuple[str, ...]) -> str:
+    cases = " ".join(f"WHEN '{n}' THEN {i}" for i, n in enumerate(names))
+    return f"CASE {column} {cases} ELSE -1 END"
+
+
+def _matches(cube: dict[str, np.ndarray], measure: Measure) -> np.ndarray:
+    """The cube rows that add to `measure` (a boolean mask)."""
+    mask = cube["imprecise"] == (1 if measure.imprecise else 0)
+    if measure.key == "actor":
+        return mask & ((cube["actor1"] == measure.code) | (cube["actor2"] == measure.code))
+    if measure.key is not None:
+        return mask & (cube[measure.key] == measure.code)
+    return mask
 
 
 def country_cells(store: Store, country: str) -> list[int]:
@@ -315,16 +397,24 @@ STREAM_ROWS = 100_000
 def build(store: Store, spec: PanelSpec) -> pd.DataFrame:
     """The balanced panel: one row per unit and month, zeros where nothing happened.
 
-    The store aggregates the events per grid cell (unit position x months + month position:
-    the sparse part, one integer key); numpy then lays the aggregates into the dense unit x
-    month block, one contiguous array per column (vectorised; no loop over rows).
+    The store aggregates the events into a cube: per grid cell (unit position x months +
+    month position, one integer key) and per small-integer code of precision, category,
+    violence type and actor categories, a count and the fatality sums; numpy then rolls the
+    cube up into the dense unit x month block, one contiguous array per column (vectorised;
+    no loop over rows). `attrs`: the cube's query, each column's definition as SQL
+    (`measures`) and the spec.
     """
-    with _aggregation(store, spec) as (query, units, months):
-        sparse = store.arrays(query)
-    frame = _densify(units, months, sparse)
-    frame.attrs["query"] = query
-    frame.attrs["spec"] = spec
+    with _aggregation(store, spec) as (query, units, months, wanted):
+        cube = store.arrays(query)
+    frame = _densify(units, months, cube, wanted)
+    _describe(frame, query, wanted, spec)
     return frame
+
+
+def _describe(frame: pd.DataFrame, query: str, wanted: dict[str, Measure], spec: PanelSpec) -> None:
+    frame.attrs["query"] = query
+    frame.attrs["measures"] = {name: m.sql() for name, m in wanted.items()}
+    frame.attrs["spec"] = spec
 
 
 def chunks(store: Store, spec: PanelSpec, max_bytes: int) -> Iterator[pd.DataFrame]:
@@ -335,19 +425,19 @@ def chunks(store: Store, spec: PanelSpec, max_bytes: int) -> Iterator[pd.DataFra
     panel is held at a time. Every slice carries the query and the spec in `attrs`;
     concatenated, the slices equal `build`'s frame.
     """
-    with _aggregation(store, spec) as (query, units, months):
+    with _aggregation(store, spec) as (query, units, months, wanted):
         names, stream = store.batches(f"{query}\n        ORDER BY 1", rows=STREAM_ROWS)
         n_months = len(months)
-        per_unit = n_months * (len(names) + 2) * 8 * 3  # the block, Arrow's copy, the writer's
+        # The frame's columns (unit, name, month, measures): block, Arrow's copy, writer's.
+        per_unit = n_months * (len(wanted) + 3) * 8 * 3
         step = max(1, max_bytes // per_unit)
         pending = _Pending(names, stream)
         for first in range(0, max(len(units), 1), step):
             last = min(first + step, len(units))
             part = pending.below(last * n_months)
             part["cell"] = part["cell"] - first * n_months
-            frame = _densify(units.iloc[first:last], months, part)
-            frame.attrs["query"] = query
-            frame.attrs["spec"] = spec
+            frame = _densify(units.iloc[first:last], months, part, wanted)
+            _describe(frame, query, wanted, spec)
             yield frame
 
 
@@ -382,8 +472,8 @@ class _Pending:
 @contextlib.contextmanager
 def _aggregation(
     store: Store, spec: PanelSpec
-) -> Iterator[tuple[str, pd.DataFrame, pd.DatetimeIndex]]:
-    """The sparse aggregates' query (`cell` and the measures), the units and the months.
+) -> Iterator[tuple[str, pd.DataFrame, pd.DatetimeIndex, dict[str, Measure]]]:
+    """The cube's query (`cell`, the keys, the values), the units, the months, the columns.
 
     The query runs while the block runs (it reads views registered for it).
     """
@@ -414,20 +504,15 @@ def _aggregation(
         units, assign_sql, frames = _units_and_assignment(store, spec)
         for name, part in frames.items():
             views.enter_context(store.registered(name, part))
-        measures = measure_columns()
+        wanted = measures()
         if spec.measures:
-            unknown = [m for m in spec.measures if m not in measures]
+            unknown = [m for m in spec.measures if m not in wanted]
             if unknown:
                 raise PeacewatchError(
-                    f"measures: unknown column(s) {', '.join(unknown)}; "
-                    f"one of {', '.join(measures)}"
+                    f"measures: unknown column(s) {', '.join(unknown)}; one of {', '.join(wanted)}"
                 )
-            measures = {m: measures[m] for m in dict.fromkeys(spec.measures)}
-        aggregates = {
-            **{name: _add_filter(sql, f"NOT {IMPRECISE}") for name, sql in measures.items()},
-            "imprecise_events": f"count(*) FILTER (WHERE {IMPRECISE})",
-            "imprecise_fatalities_best": f"sum(e.fatalities_best) FILTER (WHERE {IMPRECISE})",
-        }
+            wanted = {m: wanted[m] for m in dict.fromkeys(spec.measures)}
+        wanted = {**wanted, **IMPRECISE_MEASURES}
         # The unit's position joins on the unit's key: the cell number for PRIO-GRID (an
         # integer join), the unit's text otherwise.
         gridded = spec.unit == "priogrid"
@@ -451,15 +536,15 @@ def _aggregation(
         else:  # one unit per event: join on the unit expression
             unit_key = "e.priogrid_gid" if gridded else _unit_expr(spec.unit)
             source_rows = f"ev e JOIN _panel_units u ON u.unit = {unit_key}"
-        columns = ",\n            ".join(
-            f"CAST(coalesce({sql}, 0) AS BIGINT) AS {name}" for name, sql in aggregates.items()
-        )
+        cube_keys, cube_values = _cube_sql(wanted)
+        columns = ",\n            ".join([*cube_keys, *cube_values])
+        groups = ", ".join(str(i) for i in range(1, 2 + len(cube_keys)))
         query = f"""
         SELECT u.pos * {len(months)} + {month_pos} AS cell,
             {columns}
         FROM {source_rows}
-        GROUP BY 1"""
-        yield query, units, months
+        GROUP BY {groups}"""
+        yield query, units, months, wanted
 
 
 def _unit_expr(kind: str) -> str:
@@ -492,36 +577,70 @@ def _small_pages() -> Iterator[None]:
 
 
 def _densify(
-    units: pd.DataFrame, months: pd.DatetimeIndex, sparse: dict[str, np.ndarray]
+    units: pd.DataFrame,
+    months: pd.DatetimeIndex,
+    cube: dict[str, np.ndarray],
+    wanted: dict[str, Measure],
 ) -> pd.DataFrame:
-    """Lay the sparse cell aggregates into the full unit x month grid (zeros elsewhere).
+    """Roll the cube up into the full unit x month grid (zeros elsewhere).
 
-    One (columns x cells) int64 block that pandas takes without a copy; the unit texts are
-    Arrow strings taken by position (no Python string per row).
+    One (columns x cells) int64 block that pandas takes without a copy. The cube is sorted by
+    cell (unless it streamed in sorted); each column takes its matching non-zero rows, sums the
+    runs of a cell (`np.add.reduceat`, exact integers) and writes them, so an all-zero column
+    never touches its memory. Fresh memory is most of the cost (about 1 s per GB on this
+    machine kind, in page faults), so the columns and the unit texts (Arrow strings taken by
+    position, no Python string per row) are filled by threads, one core each: numpy and
+    Arrow release the GIL.
     """
     n_units, n_months = len(units), len(months)
-    columns = [c for c in sparse if c != "cell"]
-    cell = np.asarray(sparse["cell"], dtype=np.int64)
-    keep = (cell >= 0) & (cell < n_units * n_months)
-    cells = cell[keep]
+    cell = np.asarray(cube["cell"], dtype=np.int64)
+    if not (cell[1:] >= cell[:-1]).all():  # numpy sorts faster than the store's ORDER BY
+        order = np.argsort(cell)
+        cube = {name: np.asarray(v)[order] for name, v in cube.items()}
+        cell = np.asarray(cube["cell"], dtype=np.int64)
+    keep = slice(np.searchsorted(cell, 0), np.searchsorted(cell, n_units * n_months))
+    cube = {name: np.asarray(v)[keep] for name, v in cube.items()}
+    cell = cell[keep]
     with _small_pages():
-        block = np.zeros((len(columns), n_units * n_months), dtype=np.int64)
-    for i, name in enumerate(columns):
-        block[i, cells] = np.asarray(sparse[name], dtype=np.int64)[keep]
-    frame = pd.DataFrame(block.T, columns=columns, copy=False)
+        block = np.zeros((len(wanted), n_units * n_months), dtype=np.int64)
+
+    def fill(i: int, measure: Measure) -> None:
+        values = np.asarray(cube[f"v_{measure.value}"], dtype=np.int64)
+        rows = np.flatnonzero(_matches(cube, measure) & (values != 0))
+        at, sums = cell[rows], values[rows]
+        runs = np.flatnonzero(np.diff(at, prepend=-1))  # where each cell's rows begin
+        if len(runs) < len(at):
+            at, sums = at[runs], np.add.reduceat(sums, runs)
+        block[i, at] = sums
+
+    with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:
+        texts = pool.submit(_unit_texts, units, n_months)
+        for done in [pool.submit(fill, i, m) for i, m in enumerate(wanted.values())]:
+            done.result()
+        unit, unit_name = texts.result()
+    frame = pd.DataFrame(block.T, columns=list(wanted), copy=False)
     frame.insert(0, "month", np.tile(months.to_numpy(), n_units))
-    at = pa.array(np.repeat(np.arange(n_units, dtype=np.int64), n_months))
-    for name in ("unit_name", "unit"):
-        text = pa.array(units[name].astype(str).tolist(), pa.large_string()).take(at)
-        frame.insert(0, name, pd.array(text, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+    frame.insert(0, "unit_name", unit_name)
+    frame.insert(0, "unit", unit)
     return frame
 
 
-def _add_filter(sql: str, condition: str) -> str:
-    """Add a FILTER clause to an aggregate, or AND it into an existing one."""
-    if "FILTER (WHERE " in sql:
-        return sql.replace("FILTER (WHERE ", f"FILTER (WHERE {condition} AND ", 1)
-    return f"{sql} FILTER (WHERE {condition})"
+def _unit_texts(units: pd.DataFrame, n_months: int) -> list[pd.Series]:
+    """The unit and unit-name columns of the dense panel, each unit repeated `n_months` times.
+
+    PRIO-GRID cells are named by their number: then the two are one array.
+    """
+    at = pa.array(np.repeat(np.arange(len(units), dtype=np.int64), n_months))
+    names = {col: tuple(units[col].astype(str)) for col in ("unit", "unit_name")}
+    texts = {
+        text: pd.Series(
+            pa.array(text, pa.large_string()).take(at),
+            dtype=pd.StringDtype("pyarrow", na_value=np.nan),
+            copy=False,
+        )
+        for text in set(names.values())
+    }
+    return [texts[names["unit"]], texts[names["unit_name"]]]
 
 
 # `ucdp`: GED final where a final release covers the month, GED Candidate after it (a final
