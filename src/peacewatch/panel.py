@@ -439,6 +439,7 @@ def chunks(store: Store, spec: PanelSpec, max_bytes: int) -> Iterator[pd.DataFra
             frame = _densify(units.iloc[first:last], months, part, wanted)
             _describe(frame, query, wanted, spec)
             yield frame
+            del frame  # not held while the next slice is built
 
 
 class _Pending:
