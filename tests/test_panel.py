@@ -323,3 +323,12 @@ def test_an_event_without_a_stated_date_precision_is_counted_in_its_month(tmp_pa
     assert store.rows("SELECT date_precision FROM events") == [(None,)]
     frame = panel.panel(store, "country", "MLI", "2020-01-01", "2020-01-31")
     assert frame[["events", "fatalities_best", "imprecise_events"]].values.tolist() == [[1, 7, 0]]
+
+
+def test_the_threaded_roll_up_equals_the_sequential_one(mali_store, monkeypatch):
+    """Large blocks are filled on threads (`THREADED_CELLS`); both paths give one frame."""
+    spec = panel.spec_for(mali_store, "admin1", "MLI", "2012-01-01", "2023-12-31")
+    sequential = panel.build(mali_store, spec)
+    monkeypatch.setattr(panel, "THREADED_CELLS", 0)
+    pd.testing.assert_frame_equal(panel.build(mali_store, spec), sequential)
+    assert sequential[["events", "fatalities_actor_jihadist"]].sum().gt(0).all()

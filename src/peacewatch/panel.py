@@ -390,6 +390,8 @@ def _actor_scope(store: Store, spec: PanelSpec, scope: str) -> tuple[str, pd.Dat
     )
 
 
+# Block cells (columns x unit-months) from which `_densify` fills the columns on threads.
+THREADED_CELLS = 1 << 22
 # Rows per batch of the streamed aggregates (`chunks`): ~50 MB of 8-byte columns.
 STREAM_ROWS = 100_000
 
@@ -614,11 +616,16 @@ def _densify(
             at, sums = at[runs], np.add.reduceat(sums, runs)
         block[i, at] = sums
 
-    with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:
-        texts = pool.submit(_unit_texts, units, n_months)
-        for done in [pool.submit(fill, i, m) for i, m in enumerate(wanted.values())]:
-            done.result()
-        unit, unit_name = texts.result()
+    if block.size < THREADED_CELLS:  # a small panel: threads would cost more than they give
+        for i, measure in enumerate(wanted.values()):
+            fill(i, measure)
+        unit, unit_name = _unit_texts(units, n_months)
+    else:
+        with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:
+            texts = pool.submit(_unit_texts, units, n_months)
+            for done in [pool.submit(fill, i, m) for i, m in enumerate(wanted.values())]:
+                done.result()
+            unit, unit_name = texts.result()
     frame = pd.DataFrame(block.T, columns=list(wanted), copy=False)
     frame.insert(0, "month", np.tile(months.to_numpy(), n_units))
     frame.insert(0, "unit_name", unit_name)
