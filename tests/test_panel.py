@@ -66,43 +66,48 @@ def test_category_and_type_columns_add_up(mali_store):
     assert (frame[cats].sum(axis=1) == frame["fatalities_best"]).all()
 
 
-def test_two_event_fixture_gives_the_exact_cells(tmp_path, store):
+def _load_events(store, path, *changes):
+    """Mali's boundaries and a GED file of the first real rows, each changed as given."""
     header, rows = read_rows(GED_MALI)
-    a, b = dict(rows[0]), dict(rows[1])
-    a.update(
-        id="1",
-        date_start="01/15/2020 00:00:00",
-        date_end="01/15/2020 00:00:00",
-        date_prec="1",
-        type_of_violence="1",
-        best_est="5",
-        low_est="4",
-        high_est="9",
-        deaths_civilians="0",
-        latitude="16.27",
-        longitude="-0.04",
-        side_a="Government of Mali",
-        side_b="JNIM",
-        country_id="432",
-    )
-    b.update(
-        id="2",
-        date_start="03/01/2020 00:00:00",
-        date_end="12/31/2020 00:00:00",
-        date_prec="5",
-        type_of_violence="3",
-        best_est="3",
-        low_est="3",
-        high_est="3",
-        deaths_civilians="3",
-        latitude="16.27",
-        longitude="-0.04",
-        side_a="IS",
-        side_b="Civilians",
-        country_id="432",
-    )
+    made = [{**row, **change} for row, change in zip(rows, changes, strict=False)]
     load_file(store, "boundaries", BOUNDARIES / "mli_admin1.geojson")
-    load_file(store, "ucdp-ged", write_country(tmp_path / "two.csv", header, [a, b]))
+    load_file(store, "ucdp-ged", write_country(path, header, made))
+
+
+def test_two_event_fixture_gives_the_exact_cells(tmp_path, store):
+    a = {
+        "id": "1",
+        "date_start": "01/15/2020 00:00:00",
+        "date_end": "01/15/2020 00:00:00",
+        "date_prec": "1",
+        "type_of_violence": "1",
+        "best_est": "5",
+        "low_est": "4",
+        "high_est": "9",
+        "deaths_civilians": "0",
+        "latitude": "16.27",
+        "longitude": "-0.04",
+        "side_a": "Government of Mali",
+        "side_b": "JNIM",
+        "country_id": "432",
+    }
+    b = {
+        "id": "2",
+        "date_start": "03/01/2020 00:00:00",
+        "date_end": "12/31/2020 00:00:00",
+        "date_prec": "5",
+        "type_of_violence": "3",
+        "best_est": "3",
+        "low_est": "3",
+        "high_est": "3",
+        "deaths_civilians": "3",
+        "latitude": "16.27",
+        "longitude": "-0.04",
+        "side_a": "IS",
+        "side_b": "Civilians",
+        "country_id": "432",
+    }
+    _load_events(store, tmp_path / "two.csv", a, b)
     frame = panel.panel(store, "country", "MLI", "2020-01-01", "2020-03-31").set_index("month")
     assert list(frame.index.astype(str)) == ["2020-01-01", "2020-02-01", "2020-03-01"]
     jan, feb, mar = (frame.iloc[i] for i in range(3))
@@ -306,20 +311,17 @@ def test_every_column_equals_its_definition_run_as_sql(mali_store, unit):
 def test_an_event_without_a_stated_date_precision_is_counted_in_its_month(tmp_path, store):
     """GED rows with an empty `date_prec` load with no precision; the panel once dropped them
     from both its precise and its imprecise columns (the totals then fell short)."""
-    header, rows = read_rows(GED_MALI)
-    row = dict(rows[0])
-    row.update(
-        id="1",
-        date_prec="",
-        date_start="01/15/2020 00:00:00",
-        date_end="01/15/2020 00:00:00",
-        best_est="7",
-        latitude="16.27",
-        longitude="-0.04",
-        country_id="432",
-    )
-    load_file(store, "boundaries", BOUNDARIES / "mli_admin1.geojson")
-    load_file(store, "ucdp-ged", write_country(tmp_path / "one.csv", header, [row]))
+    row = {
+        "id": "1",
+        "date_prec": "",
+        "date_start": "01/15/2020 00:00:00",
+        "date_end": "01/15/2020 00:00:00",
+        "best_est": "7",
+        "latitude": "16.27",
+        "longitude": "-0.04",
+        "country_id": "432",
+    }
+    _load_events(store, tmp_path / "one.csv", row)
     assert store.rows("SELECT date_precision FROM events") == [(None,)]
     frame = panel.panel(store, "country", "MLI", "2020-01-01", "2020-01-31")
     assert frame[["events", "fatalities_best", "imprecise_events"]].values.tolist() == [[1, 7, 0]]
