@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -174,12 +175,45 @@ def alternate(
     }
 
 
+STORED = r"""
+import sys
+from peacewatch.store import Store
+with Store.open(sys.argv[1], read_only=True) as st:
+    st.con.execute("SET enable_progress_bar = false")
+    n, linked = st.row(
+        "SELECT count(*), count(r._row) FROM events e LEFT JOIN raw_ucdp_ged r "
+        "ON r._load_id = e.load_id AND r._row = e.source_row AND trim(r.id) = e.source_event_id")
+    print(n, linked)
+"""
+
+
+def report_load(load: dict[str, tuple], store: Path) -> None:
+    """The load's ratio to the raw read, what the last load stored, and its raw rows' links."""
+    raw = load["raw DuckDB read_csv"][0]
+    mine = load["peacewatch load"]
+    size = store.stat().st_size + sum(
+        p.stat().st_size for p in store.with_name(store.name + ".files").glob("*")
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", STORED, str(store)], capture_output=True, text=True, check=True
+    )
+    events, linked = (int(v) for v in done.stdout.split()[-2:])
+    for name, (wall, peak) in load.items():
+        print(f"{name:44}{wall:10.1f} s{peak:10.0f} MiB")
+    print(
+        f"load: {mine[0] / raw:.2f}x the raw DuckDB read (goal <= 2x), peak {mine[1]:,.0f} MiB "
+        f"(goal < 1,024); store and kept file {size / 2**20:,.0f} MiB; "
+        f"{linked:,} of {events:,} events find their raw row with the same id\n"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--skip-spark", action="store_true")
+    parser.add_argument("--only-load", action="store_true", help="time the load only")
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="pw-engines-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -194,11 +228,13 @@ def main() -> None:
     ]
 
     def fresh(name: str) -> None:
-        for p in work.glob("load.duckdb*"):
-            p.unlink()
-        for p in work.glob("raw.duckdb*"):
-            p.unlink()
-        (work / "pandas.parquet").unlink(missing_ok=True)
+        """Remove what contender `name` writes (all with ""), so each run starts empty."""
+        globs = {"peacewatch load": ["load.duckdb*"], "raw DuckDB read_csv": ["raw.duckdb*"]}
+        chosen = globs.get(name, []) if name else ["load.duckdb*", "raw.duckdb*"]
+        for p in [q for g in chosen for q in work.glob(g)]:
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+        if name in ("", "pandas read_csv + to_parquet"):
+            (work / "pandas.parquet").unlink(missing_ok=True)
 
     env_store = ["--store", str(store), "--report-dir", str(work / "reports")]
     load = alternate(
@@ -222,6 +258,9 @@ def main() -> None:
         args.runs,
         before=fresh,
     )
+    report_load(load, store)
+    if args.only_load:
+        return
     # The store the panels read: boundaries, then the file.
     fresh("")
     for path in boundaries:
@@ -270,15 +309,10 @@ def main() -> None:
 
     rows = len(pd.read_parquet(out, columns=["unit"]))
     print(f"{'measure':44}{'median s':>10}{'peak MiB':>10}")
-    for table in (load, panel_py, cli, helped):
+    for table in (panel_py, cli, helped):
         for name, (wall, peak) in table.items():
             print(f"{name:44}{wall:10.1f}{peak:10.0f}")
         print()
-    raw = load["raw DuckDB read_csv"][0]
-    print(
-        f"load: {load['peacewatch load'][0] / raw:.1f}x the raw DuckDB read (goal <= 2x), "
-        f"peak {load['peacewatch load'][1]:,.0f} MiB (goal < 1,024)"
-    )
     py, pdx = (
         panel_py["panel.panel in Python (the call)"][0],
         panel_py["pandas groupby on events in memory"][0],

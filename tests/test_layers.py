@@ -19,6 +19,7 @@ LAYERS = {
     "actors": 1,
     "data": 1,
     "sources": 2,
+    "keptfiles": 3,
     "store": 3,
     "dialect": 3,
     "pgstore": 3,

@@ -142,7 +142,12 @@ def test_a_killed_load_leaves_the_store_as_it_was(tmp_path):
         load_file(st, "ucdp-ged", GED_BFA)
         before = _counts(st)
     kill_at_commit(_start_load(path, {PAUSE_ENV: "60"}))
+    # The killed load had kept its file; no raw view reads it: the next writer removes it.
+    folder = path.with_name(path.name + ".files")
+    assert len(list(folder.iterdir())) == 2
     with Store.open(path) as st:
+        assert {p.name for p in folder.iterdir()} == st.kept_in_use()
+        assert len(st.kept_in_use()) == 1
         assert _counts(st) == before
         assert (
             st.con.execute("SELECT count(*) FROM events WHERE country_iso3 = 'MLI'").fetchone()[0]

@@ -17,14 +17,14 @@ def test_a_new_store_is_migrated_to_the_newest_revision_once(pg_server):
     url = new_database(pg_server, "fresh")
     with Store.open(url) as st:
         assert isinstance(st, PgStore)
-        assert st.schema_version() == 6
-        assert {"events", "event_versions", "loads", "incidents", "users"} <= {
+        assert st.schema_version() == 7
+        assert {"events", "event_history", "event_versions", "loads", "incidents", "users"} <= {
             r[0] for r in st.rows("SELECT table_name FROM information_schema.tables")
         }
-    assert migrations.current(url) == "0002"
+    assert migrations.current(url) == "0003"
     with Store.open(url) as again:  # opening again runs nothing
-        assert again.schema_version() == 6
-    assert migrations.current(url) == "0002"
+        assert again.schema_version() == 7
+    assert migrations.current(url) == "0003"
 
 
 def test_a_schema_5_store_keeps_its_incidents_and_gains_the_new_columns(pg_server):
@@ -46,11 +46,49 @@ def test_a_schema_5_store_keeps_its_incidents_and_gains_the_new_columns(pg_serve
         }
         assert "injured" not in columns
     with Store.open(url) as st:
-        assert st.schema_version() == 6
+        assert st.schema_version() == 7
         assert st.rows(
             "SELECT incident_id, category, injured, missing, occurred_time FROM incidents"
         ) == [(1, "ied", 0, 0, None)]
-    assert migrations.current(url) == "0002"
+    assert migrations.current(url) == "0003"
+
+
+def test_a_schema_6_store_keeps_every_version_once(pg_server):
+    """Upgrade 0002 -> 0003: the current versions stay in `events` only, the others move to
+    `event_history`, and the view `event_versions` shows the same versions as the table did."""
+    url = new_database(pg_server, "versions")
+    migrations.upgrade(url, "0002")
+    rows = [
+        ("ucdp_ged:1", 1, 5),  # version of load 1, replaced by load 2
+        ("ucdp_ged:1", 2, 6),  # current
+        ("ucdp_ged:2", 1, 3),  # current
+    ]
+    with psycopg.connect(url, autocommit=True) as con:
+        for event_id, load_id, deaths in rows:
+            con.execute(
+                "INSERT INTO event_versions (event_id, load_id, fatalities_best, scope) "
+                "VALUES (%s, %s, %s, 'ucdp_ged:MLI')",
+                [event_id, load_id, deaths],
+            )
+        for event_id, load_id, deaths in rows[1:]:
+            con.execute(
+                "INSERT INTO events (event_id, load_id, fatalities_best, scope) "
+                "VALUES (%s, %s, %s, 'ucdp_ged:MLI')",
+                [event_id, load_id, deaths],
+            )
+        con.execute(
+            "INSERT INTO events (event_id, fatalities_best, scope) "
+            "VALUES ('incident:7', 1, 'incident')"
+        )
+    with Store.open(url) as st:
+        assert st.schema_version() == 7
+        assert st.rows("SELECT event_id, load_id, fatalities_best FROM event_history") == [
+            ("ucdp_ged:1", 1, 5)
+        ]
+        assert sorted(
+            st.rows("SELECT event_id, load_id, fatalities_best FROM event_versions")
+        ) == sorted(rows)
+        assert st.row("SELECT count(*) FROM events")[0] == 3
 
 
 def test_a_newer_schema_is_refused(pg_store):

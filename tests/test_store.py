@@ -39,10 +39,12 @@ def test_a_schema_3_store_gains_the_side_ids_and_a_reload_fills_them(tmp_path):
 
     from peacewatch.loading import load_file
     from tests.conftest import GED_MALI
+    from tests.oldstores import as_schema_6
 
     path = tmp_path / "v3.duckdb"
     with Store.open(path) as st:
         load_file(st, "ucdp-ged", GED_MALI)
+        as_schema_6(st)
         for table in ("events", "event_versions"):
             st.con.execute(f"ALTER TABLE {table} DROP COLUMN actor1_id")
             st.con.execute(f"ALTER TABLE {table} DROP COLUMN actor2_id")
@@ -73,6 +75,7 @@ def test_a_schema_5_store_keeps_its_incidents_and_gains_time_injured_missing(tmp
     """Schema 5 -> 6: the incidents table gets occurred_time, injured and missing; the reports
     already filed keep every field and read 0 injured, 0 missing, no time."""
     from peacewatch import accounts, incidents
+    from tests.oldstores import as_schema_6
 
     path = tmp_path / "v5.duckdb"
     with Store.open(path) as st:
@@ -90,9 +93,10 @@ def test_a_schema_5_store_keeps_its_incidents_and_gains_time_injured_missing(tmp
         )
         for column in ("occurred_time", "injured", "missing"):
             st.con.execute(f"ALTER TABLE incidents DROP COLUMN {column}")
+        as_schema_6(st)
         st.con.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
     with Store.open(path) as st:
-        assert st.schema_version() == SCHEMA_VERSION == 6
+        assert st.schema_version() == SCHEMA_VERSION == 7
         row = st.con.execute(
             "SELECT killed_civilians, category, occurred_time, injured, missing FROM incidents "
             "WHERE incident_id = ?",
@@ -135,3 +139,35 @@ def test_fewer_threads_leaves_cores_and_restores_them(store):
     with store.fewer_threads():
         assert store.row("SELECT current_setting('threads')")[0] == 1
     assert store.row("SELECT current_setting('threads')")[0] == 1
+
+
+def test_a_schema_6_store_keeps_every_version_once(tmp_path):
+    """Schema 6 -> 7: the versions that are current rows stay in `events` only, the others
+    move to `event_history`; the view `event_versions` shows what the table held."""
+    from peacewatch.loading import load_file
+    from tests.conftest import GED_MALI
+    from tests.gedfiles import read_rows, write_country
+    from tests.oldstores import as_schema_6
+
+    header, rows = read_rows(GED_MALI)
+    newer = [dict(r) for r in rows[:500]]
+    newer[0]["best_est"] = str(int(newer[0]["best_est"]) + 3)
+    versions = "SELECT event_id, load_id, record_hash FROM event_versions ORDER BY ALL"
+    current = "SELECT * FROM events ORDER BY event_id"
+    path = tmp_path / "v6.duckdb"
+    with Store.open(path) as st:
+        load_file(st, "ucdp-ged", GED_MALI)
+        load_file(st, "ucdp-ged", write_country(tmp_path / "newer.csv", header, newer))
+        before = (st.rows(versions), st.rows(current))
+        as_schema_6(st)
+        assert st.row("SELECT count(*) FROM event_versions")[0] == 2120 + 500
+    with Store.open(path) as st:
+        assert st.schema_version() == SCHEMA_VERSION == 7
+        assert (st.rows(versions), st.rows(current)) == before
+        history = st.row("SELECT count(*) FROM event_history")[0]
+        assert history == 2120 + 500 - st.row("SELECT count(*) FROM events")[0]
+        both = st.row(
+            "SELECT count(*) FROM (SELECT event_id, load_id FROM events "
+            "INTERSECT SELECT event_id, load_id FROM event_history)"
+        )[0]
+        assert both == 0

@@ -20,6 +20,7 @@ from peacewatch.store import Store
 from tests.conftest import GED_BFA, GED_MALI, ROOT
 from tests.gedfiles import read_rows, write_official
 from tests.killing import kill_at_commit
+from tests.oldstores import as_schema_6
 
 
 def _truth() -> pd.DataFrame:
@@ -205,6 +206,7 @@ def test_an_old_store_is_migrated_to_vintages(tmp_path):
     path = tmp_path / "old.duckdb"
     with Store.open(path) as st:
         load_file(st, "ucdp-ged", GED_BFA)
+        as_schema_6(st)
         con = st.con
         con.execute("DROP TABLE event_versions; DROP TABLE load_scopes; DROP TABLE event_deletions")
         con.execute("ALTER TABLE loads DROP COLUMN known_at")
@@ -365,6 +367,13 @@ def test_the_first_load_fast_path_gives_what_the_general_path_gives(tmp_path, mo
                 "FROM events ORDER BY event_id"
             )
             results[fast] = (counts, current)
+            # Every version is stored once: current in `events`, the others in the history.
+            stored = st.row(
+                "SELECT (SELECT count(*) FROM event_versions), (SELECT count(*) FROM "
+                "(SELECT event_id, load_id FROM events INTERSECT "
+                "SELECT event_id, load_id FROM event_history))"
+            )
+            assert stored == (2120 + 1504 + 500, 0)
     assert results[True] == results[False]
     counts, current = results[True]
     assert counts[0][0] == 2120 and counts[1][0] == 1504

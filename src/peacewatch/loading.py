@@ -9,14 +9,15 @@ superseded. Reference tables: a file replaces the rows of its scope (mission, co
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 import os
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,9 +25,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from peacewatch import actors, csvsafe, geo, vintages
+from peacewatch import actors, csvsafe, geo, keptfiles, vintages
 from peacewatch.errors import PeacewatchError, UnknownSourceError
-from peacewatch.schema import CONTENT_COLUMNS, SCHEMA_VERSION, TABLES
+from peacewatch.schema import CONTENT_COLUMNS, EVENT_COLUMNS, SCHEMA_VERSION, TABLES
 from peacewatch.sources import acled, boundaries, geopko, reference, ucdp, unfatalities
 from peacewatch.sources.base import (
     STAGING,
@@ -37,6 +38,7 @@ from peacewatch.sources.base import (
     ident,
     sha256_file,
     sql_str,
+    stage_is_whole,
     true_row,
 )
 from peacewatch.store import LOADS_COLUMNS, Store, table_columns, table_key
@@ -100,11 +102,15 @@ class LoadReport:
     warnings: list[Reject] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, object]:
-        """The report without the row lists (those go to the rejects / warnings files)."""
-        out = asdict(self)
-        out.pop("rejects")
-        out.pop("warnings")
-        return out
+        """The report without the row lists (those go to the rejects / warnings files).
+
+        Not `asdict`: it would copy every reject and warning first (15,000 rows: 0.35 s).
+        """
+        return {
+            f.name: copy.deepcopy(getattr(self, f.name))
+            for f in fields(self)
+            if f.name not in ("rejects", "warnings")
+        }
 
 
 def spec_for(name: str) -> SourceSpec:
@@ -213,21 +219,31 @@ def _stage_and_write(
 ) -> LoadReport:
     """Stage, normalise, enrich and diff in temporary tables; then write in one transaction.
 
-    `sha` None: the file is hashed on one core while DuckDB stages it on the others (nothing
-    waits on the hash: no earlier load of this loader can hold the file). The staged file is
-    read in its order (`_row` counts it); every later table carries `_row`, so those writes
-    need not keep their order (`Store.unordered`). docs/adr/029 has the measurements.
+    `sha` None: the file is hashed on another core while DuckDB stages it (nothing waits on
+    the hash: no earlier load of this loader can hold the file). A CSV file is kept beside
+    the store as its raw rows (peacewatch.keptfiles), copied while the rows are checked. Later
+    tables carry `_row`, so their writes need not keep their order (`Store.unordered`).
+    docs/adr/029 and 031 have the measurements.
     """
     step("reading")
-    if sha is None:
-        with ThreadPoolExecutor(1) as pool, store.fewer_threads():
-            hashing = pool.submit(sha256_file, path)
-            staged = spec.stage(store.con, path, options)
-        sha = hashing.result()
-    else:
-        staged = spec.stage(store.con, path, options)
-    with store.unordered():
-        return _validate_and_write(store, spec, staged, path, sha, options, step)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            # The file is kept (copied into the store's folder) as it is read, and hashed in
+            # the same pass when its hash is not known yet. A copy no raw view reads (not a
+            # CSV file, or a failed load) is removed at the end (`tidy_files`).
+            keeping = pool.submit(keptfiles.keep, path, store.files, sha)
+            try:
+                staged = spec.stage(store.con, path, options)
+                sha = keeping.result()[0]
+                with store.unordered():
+                    report = _validate_and_write(
+                        store, spec, staged, path, sha, options, step, keeping
+                    )
+            finally:
+                keeping.cancel()
+    finally:
+        store.tidy_files()
+    return report
 
 
 def _validate_and_write(
@@ -238,8 +254,13 @@ def _validate_and_write(
     sha: str,
     options: LoadOptions,
     step: Step,
+    keeping: Future[tuple[str, str]] | None = None,
 ) -> LoadReport:
-    """Normalise, enrich and diff the staged rows; then write them in one transaction."""
+    """Normalise, enrich and diff the staged rows; then write them in one transaction.
+
+    `keeping`: the copy of a CSV file being kept (its raw rows are read from it), awaited
+    before the write.
+    """
     con = store.con
     step("validating")
     report = LoadReport(
@@ -255,15 +276,14 @@ def _validate_and_write(
     step("enriching")
     if staged.target == "events":
         _enrich_events(store, report)
-    else:
-        _enrich_table(con, staged.target)
-    if staged.target == "events":
         step("comparing")
         step("writing")
+        kept = keeping.result()[1] if keeping is not None and staged.read else None
         with store.transaction():
-            _write_events(store, staged, report, path, spec.name, options)
+            _write_events(store, staged, report, path, spec.name, options, kept)
             _pause_before_commit()
         return report
+    _enrich_table(con, staged.target)
     step("comparing")
     _diff(store, staged, report)
     previous = con.execute(
@@ -275,8 +295,9 @@ def _validate_and_write(
         report.load_id = int(previous[0])
         return report
     step("writing")
+    kept = keeping.result()[1] if keeping is not None and staged.read else None
     with store.transaction():
-        _write(store, staged, report, path, spec.name)
+        _write(store, staged, report, path, spec.name, kept)
         _pause_before_commit()
     return report
 
@@ -290,14 +311,43 @@ def _pause_before_commit() -> None:
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("DROP VIEW IF EXISTS stage")
-    for table in ("norm", "final", STAGING):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+    """Drop the load's temporary tables and views (whichever of them this load made)."""
+    for name, kind in con.execute(
+        "SELECT table_name, table_type FROM information_schema.tables "
+        "WHERE table_catalog = 'temp' ORDER BY table_type = 'VIEW' DESC"
+    ).fetchall():
+        if name in TEMP_NAMES:
+            con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {ident(name)}")
+    con.execute(f"DROP TABLE IF EXISTS {STAGING}")
+
+
+# What a load leaves in the temporary catalog while it runs.
+TEMP_NAMES = frozenset(
+    {
+        "stage",
+        "_stage_rest",
+        "_stage_checked",
+        "_stage_file",
+        "norm",
+        "final",
+        "_admin",
+        "_cats",
+        "_stage_ids",
+        "_stage_keys",
+        "_stage_shared",
+    }
+)
 
 
 def _normalise(c: duckdb.DuckDBPyConnection, staged: Staged, report: LoadReport) -> None:
     """Run the source's SQL into temp `norm`; collect rejects (also duplicate ids) and warnings."""
     c.execute(f"CREATE OR REPLACE TEMP TABLE norm AS {staged.normalized_sql}")
+    if staged.read is not None:
+        row = c.execute("SELECT count(*) FROM norm").fetchone()
+        if not stage_is_whole(c, int(row[0]) if row else 0):
+            # A broken line shares its key with a good one: read every column (base.stage_csv).
+            c.execute("CREATE OR REPLACE TEMP VIEW stage AS SELECT * FROM _stage_checked")
+            c.execute(f"CREATE OR REPLACE TEMP TABLE norm AS {staged.normalized_sql}")
     # Duplicate ids: the first row keeps the id, later rows are rejected (hash aggregate, then
     # an update touching only the duplicates).
     c.execute(
@@ -348,11 +398,13 @@ def admin_map(store: Store, coords_sql: str, by_country: bool = False) -> pd.Dat
     `admin1_country` is the country of the region found.
     """
     cols = "latitude, longitude" + (", country_iso3" if by_country else "")
+    bounds = store.admin1_polygons()
+    # No boundaries loaded: no point can be placed, and the points need not be read.
+    found = "" if not bounds.empty else " AND false"
     coords = store.frame(
         f"SELECT DISTINCT {cols} FROM ({coords_sql}) "
-        "WHERE latitude IS NOT NULL AND longitude IS NOT NULL"
+        f"WHERE latitude IS NOT NULL AND longitude IS NOT NULL{found}"
     )
-    bounds = store.admin1_polygons()
     out = coords.assign(
         admin1=None, admin1_code=None, admin1_boundary=None, admin1_method=None, admin1_country=None
     )
@@ -403,15 +455,55 @@ def _actor_categories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return distinct
 
 
+def _temp_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+    """`frame` as the temporary table `name` (read by views that outlive a registration)."""
+    con.register("_frame", frame)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _frame")
+    finally:
+        con.unregister("_frame")
+
+
+def _lookups(g: str) -> str:
+    """The joins from normalised event rows (alias `g`) to their region and actor categories."""
+    return f"""
+        LEFT JOIN _admin a ON a.latitude = {g}.latitude AND a.longitude = {g}.longitude
+            AND a.country_iso3 IS NOT DISTINCT FROM {g}.country_iso3
+        LEFT JOIN _cats c1 ON c1.name IS NOT DISTINCT FROM {g}.actor1
+            AND c1.country_iso3 IS NOT DISTINCT FROM {g}.country_iso3
+            AND c1.inter IS NOT DISTINCT FROM {g}.actor1_inter
+            AND c1.source = {g}.source
+            AND c1.actor_id IS NOT DISTINCT FROM {g}.actor1_id
+            AND c1.gw IS NOT DISTINCT FROM {g}.actor1_gw
+        LEFT JOIN _cats c2 ON c2.name IS NOT DISTINCT FROM {g}.actor2
+            AND c2.country_iso3 IS NOT DISTINCT FROM {g}.country_iso3
+            AND c2.inter IS NOT DISTINCT FROM {g}.actor2_inter
+            AND c2.source = {g}.source
+            AND c2.actor_id IS NOT DISTINCT FROM {g}.actor2_id
+            AND c2.gw IS NOT DISTINCT FROM {g}.actor2_gw"""
+
+
+ACTOR1_CATEGORY = "coalesce(c1.category, 'unknown')"
+ACTOR2_CATEGORY = "CASE WHEN {g}.actor2 IS NULL THEN NULL ELSE coalesce(c2.category, 'unknown') END"
+
+
 def _enrich_events(store: Store, report: LoadReport) -> None:
-    """Add PRIO-GRID ids, admin-1 from loaded boundaries, actor categories and content hash."""
+    """Add PRIO-GRID ids, admin-1 from loaded boundaries, actor categories and content hash.
+
+    `final` is a view of the good rows of `norm` joined to the region and actor look-ups:
+    the write reads it once, with no second wide temporary copy of the rows.
+    """
     con = store.con
-    cats = _actor_categories(con)
-    amap = admin_map(
-        store, f"SELECT latitude, longitude, country_iso3 FROM norm WHERE {GOOD}", by_country=True
+    _temp_table(con, "_cats", _actor_categories(con))
+    _temp_table(
+        con,
+        "_admin",
+        admin_map(
+            store,
+            f"SELECT latitude, longitude, country_iso3 FROM norm WHERE {GOOD}",
+            by_country=True,
+        ),
     )
-    con.register("_cats", cats)
-    con.register("_admin", amap)
     category = (
         "CASE WHEN g.source = 'acled' AND ("
         "(g.source_event_type = 'Battles' AND 'peacekeepers' IN (c1.category, c2.category)) OR "
@@ -425,38 +517,23 @@ def _enrich_events(store: Store, report: LoadReport) -> None:
             a.admin1, a.admin1_code, a.admin1_boundary, a.admin1_method,
             CAST(NULL AS VARCHAR) AS admin2,
             {geo.priogrid_sql("g.latitude", "g.longitude")} AS priogrid_gid,
-            coalesce(c1.category, 'unknown') AS actor1_category,
-            CASE WHEN g.actor2 IS NULL THEN NULL ELSE coalesce(c2.category, 'unknown') END
-                AS actor2_category,
+            {ACTOR1_CATEGORY} AS actor1_category,
+            {ACTOR2_CATEGORY.format(g="g")} AS actor2_category,
             (coalesce(c1.category, '') = 'peacekeepers'
                 OR coalesce(c2.category, '') = 'peacekeepers') AS involves_peacekeepers
         FROM norm g
-        LEFT JOIN _admin a ON a.latitude = g.latitude AND a.longitude = g.longitude
-            AND a.country_iso3 IS NOT DISTINCT FROM g.country_iso3
-        LEFT JOIN _cats c1 ON c1.name IS NOT DISTINCT FROM g.actor1
-            AND c1.country_iso3 IS NOT DISTINCT FROM g.country_iso3
-            AND c1.inter IS NOT DISTINCT FROM g.actor1_inter
-            AND c1.source = g.source
-            AND c1.actor_id IS NOT DISTINCT FROM g.actor1_id
-            AND c1.gw IS NOT DISTINCT FROM g.actor1_gw
-        LEFT JOIN _cats c2 ON c2.name IS NOT DISTINCT FROM g.actor2
-            AND c2.country_iso3 IS NOT DISTINCT FROM g.country_iso3
-            AND c2.inter IS NOT DISTINCT FROM g.actor2_inter
-            AND c2.source = g.source
-            AND c2.actor_id IS NOT DISTINCT FROM g.actor2_id
-            AND c2.gw IS NOT DISTINCT FROM g.actor2_gw
+        {_lookups("g")}
         WHERE g.{GOOD}"""
     hash_cols = ", ".join(ident(c) for c in CONTENT_COLUMNS)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE final AS "
+        f"CREATE OR REPLACE TEMP VIEW final AS "
         f"SELECT *, hash({hash_cols}) AS record_hash FROM ({enriched})"
     )
-    con.unregister("_cats")
-    con.unregister("_admin")
     row = con.execute(
-        "SELECT count(*) FILTER (WHERE admin1 IS NULL AND latitude IS NOT NULL), "
-        "count(*) FILTER (WHERE actor1_category = 'unknown' OR actor2_category = 'unknown') "
-        "FROM final"
+        f"""SELECT count(*) FILTER (WHERE a.admin1 IS NULL AND k.latitude IS NOT NULL),
+            count(*) FILTER (WHERE {ACTOR1_CATEGORY} = 'unknown'
+                             OR {ACTOR2_CATEGORY.format(g="k")} = 'unknown')
+        FROM norm k {_lookups("k")} WHERE k.{GOOD}"""
     ).fetchone()
     if row:
         report.admin1_unassigned, report.actor_unknown = int(row[0]), int(row[1])
@@ -506,7 +583,9 @@ def _diff(store: Store, staged: Staged, report: LoadReport) -> None:
     report.added, report.removed, report.updated, report.unchanged = (int(v) for v in row)
 
 
-def _write(store: Store, staged: Staged, report: LoadReport, path: Path, loader: str) -> None:
+def _write(
+    store: Store, staged: Staged, report: LoadReport, path: Path, loader: str, kept: str | None
+) -> None:
     """Replace the scope's rows, keep the staged file as this load's raw table, record the load.
 
     Runs inside the load's transaction.
@@ -533,7 +612,7 @@ def _write(store: Store, staged: Staged, report: LoadReport, path: Path, loader:
         f"SELECT {_meta_select(target, final_cols, meta)} FROM final"
     )
     _insert_load_row(con, load_id, staged, report, path, loader, None)
-    _keep_raw(store, staged.source, load_id)
+    _keep_raw(store, staged, load_id, kept)
     if target == "admin_boundaries":
         reassign_admin1(store)
 
@@ -551,7 +630,13 @@ def _meta_select(target: str, final_cols: set[str], meta: dict[str, str]) -> str
 
 
 def _write_events(
-    store: Store, staged: Staged, report: LoadReport, path: Path, loader: str, options: LoadOptions
+    store: Store,
+    staged: Staged,
+    report: LoadReport,
+    path: Path,
+    loader: str,
+    options: LoadOptions,
+    kept: str | None,
 ) -> None:
     """Keep the file's rows as a new vintage, record its scopes and bring `events` up to date.
 
@@ -575,27 +660,20 @@ def _write_events(
     }
     final_cols = {r[0] for r in con.execute("DESCRIBE final").fetchall()}
     versions = f"SELECT {_meta_select('events', final_cols, meta)} FROM final"
-    con.execute(f"INSERT INTO event_versions BY NAME {versions}")
     mode = "replace" if staged.replace_scope else "upsert"
     con.execute(
         """INSERT INTO load_scopes
            SELECT ?, source, split_part(_scope, ':', 2), date_trunc('month', min(date_start)),
                   last_day(max(date_start)), ?, count(*)
-           FROM final GROUP BY source, _scope ORDER BY _scope""",
+           FROM norm WHERE _reject_reason IS NULL GROUP BY source, _scope ORDER BY _scope""",
         [load_id, mode],
     )
-    deleted_areas = _record_deletions(con, staged.deletions, load_id, report)
-    areas = tuple(
-        sorted(
-            {
-                r[0]
-                for r in con.execute(
-                    "SELECT DISTINCT area FROM load_scopes WHERE load_id = ?", [load_id]
-                ).fetchall()
-            }
-            | deleted_areas
-        )
-    )
+    areas = {
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT area FROM load_scopes WHERE load_id = ?", [load_id]
+        ).fetchall()
+    }
     report.periods = [
         f"{fam}:{area} {start:%Y-%m}..{end:%Y-%m}" if mode == "replace" else f"{fam}:{area}"
         for fam, area, start, end in con.execute(
@@ -605,18 +683,32 @@ def _write_events(
         ).fetchall()
     ]
     _insert_load_row(con, load_id, staged, report, path, loader, known)
-    if areas:
-        change = vintages.refresh_current(
-            store, vintages.affected_families(staged.source), areas, load_id, versions
+    families = vintages.affected_families(staged.source)
+    cols = ", ".join(ident(c) for c in EVENT_COLUMNS)
+    if not staged.deletions and vintages.first_in_its_areas(
+        store, families, tuple(sorted(areas)), load_id
+    ):
+        # Nothing else was ever stored here: every version is current, written once, to
+        # `events` (the versions are read once from `final`; docs/adr/031).
+        inserted = con.execute(f"INSERT INTO events ({cols}) SELECT {cols} FROM ({versions})")
+        found = inserted.fetchone()
+        change = vintages.Refresh(added=int(found[0]) if found else 0)
+    else:
+        con.execute(f"INSERT INTO event_history ({cols}) SELECT {cols} FROM ({versions})")
+        areas |= _record_deletions(con, staged.deletions, load_id, report)
+        change = (
+            vintages.refresh_current(store, families, tuple(sorted(areas)), load_id)
+            if areas
+            else vintages.Refresh()
         )
-        report.added, report.updated, report.removed = change.added, change.updated, change.removed
-        report.superseded, report.unchanged = change.superseded, change.unchanged
-        report.not_current = change.not_current
-        con.execute(
-            "UPDATE loads SET added = ?, updated = ?, removed = ?, unchanged = ? WHERE load_id = ?",
-            [report.added, report.updated, report.removed, report.unchanged, load_id],
-        )
-    _keep_raw(store, staged.source, load_id)
+    report.added, report.updated, report.removed = change.added, change.updated, change.removed
+    report.superseded, report.unchanged = change.superseded, change.unchanged
+    report.not_current = change.not_current
+    con.execute(
+        "UPDATE loads SET added = ?, updated = ?, removed = ?, unchanged = ? WHERE load_id = ?",
+        [report.added, report.updated, report.removed, report.unchanged, load_id],
+    )
+    _keep_raw(store, staged, load_id, kept)
 
 
 def _record_deletions(
@@ -687,22 +779,31 @@ def raw_table_name(source: str, load_id: int) -> str:
     return f"raw_{source}__load_{load_id}"
 
 
-def _keep_raw(store: Store, source: str, load_id: int) -> None:
-    """Keep the staged file as this load's raw table and rebuild the view `raw_<source>`.
+def _keep_raw(store: Store, staged: Staged, load_id: int, kept: str | None) -> None:
+    """Keep the file's rows as this load's raw table and rebuild the view `raw_<source>`.
 
-    The raw table holds every row read, rejected ones too (`_row` links events to it through
-    `events.source_row`); raw tables no stored row refers to any more are dropped.
+    A CSV file's raw table is a view over its kept copy (peacewatch.keptfiles), read with the
+    options it was loaded with; other files (JSON pages, GIS files) were staged as a table,
+    which is renamed. The raw table holds every row read, rejected ones too (`_row` links
+    events to it through `events.source_row`); raw tables no stored row refers to any more
+    are dropped (their kept files are removed after the commit).
     """
     con = store.con
-    con.execute(f"ALTER TABLE {STAGING} RENAME TO {ident(raw_table_name(source, load_id))}")
+    source = staged.source
+    name = ident(raw_table_name(source, load_id))
+    if staged.read is not None and kept is not None:
+        con.execute(f"CREATE VIEW {name} AS {staged.read.numbered(kept)}")
+    else:
+        con.execute(f"ALTER TABLE {STAGING} RENAME TO {name}")
     prefix = f"raw_{source}__load_"
     pieces = []
-    for (name,) in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-        "AND table_type = 'BASE TABLE' AND starts_with(table_name, ?) ORDER BY table_name",
+    for table, kind in con.execute(
+        "SELECT table_name, table_type FROM information_schema.tables "
+        "WHERE table_schema = 'main' AND table_catalog = current_database() "
+        "AND starts_with(table_name, ?) ORDER BY table_name",
         [prefix],
     ).fetchall():
-        old_id = int(name.removeprefix(prefix))
+        old_id = int(table.removeprefix(prefix))
         target_row = con.execute("SELECT target FROM loads WHERE load_id = ?", [old_id]).fetchone()
         if target_row and target_row[0] == "events":
             # Events keep every vintage, and the vintage's raw rows with it.
@@ -714,11 +815,11 @@ def _keep_raw(store: Store, source: str, load_id: int) -> None:
             ).fetchone()
         )
         if not used or not used[0]:
-            con.execute(f"DROP TABLE {ident(name)}")
+            con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {ident(table)}")
             continue
-        skip = [c for c in store.columns(name) if c.startswith("_trailing")]
+        skip = [c for c in store.columns(table) if c.startswith("_trailing")]
         exclude = f" EXCLUDE ({', '.join(ident(c) for c in skip)})" if skip else ""
-        pieces.append(f"SELECT {old_id} AS _load_id, *{exclude} FROM {ident(name)}")
+        pieces.append(f"SELECT {old_id} AS _load_id, *{exclude} FROM {ident(table)}")
     view = ident(f"raw_{source}")
     con.execute(f"DROP VIEW IF EXISTS {view}")
     if pieces:
@@ -731,11 +832,11 @@ def reassign_admin1(store: Store) -> int:
     amap = admin_map(
         store,
         "SELECT latitude, longitude, country_iso3 FROM events UNION "
-        "SELECT latitude, longitude, country_iso3 FROM event_versions",
+        "SELECT latitude, longitude, country_iso3 FROM event_history",
         by_country=True,
     )
     con.register("_admin", amap)
-    for table in ("events", "event_versions"):
+    for table in ("events", "event_history"):
         con.execute(
             f"""UPDATE {table} e SET admin1 = a.admin1, admin1_code = a.admin1_code,
                    admin1_boundary = a.admin1_boundary, admin1_method = a.admin1_method

@@ -29,7 +29,7 @@ from peacewatch.store import FramedStore, Params, Store
 
 # The tables a load may change (copied into the ingest engine and written back); the
 # application tables (users, incidents, alerts) are never touched by a load.
-DATA_TABLES = ("loads", "events", "event_versions", *TABLES, *VINTAGE_TABLES)
+DATA_TABLES = ("loads", "events", "event_history", *TABLES, *VINTAGE_TABLES)
 LOAD_LOCK = 726_001  # pg_advisory_lock key: one load at a time
 PG_TYPES = {
     "VARCHAR": "TEXT",
@@ -243,6 +243,8 @@ class PgStore(FramedStore):
                     self.write(f'DELETE FROM "{table}"{own}')
                     _copy_table(work, self.pg, table, own)
                 for table in sorted(raw_after - raw_before):
+                    # A new load's raw rows: the ingest engine's view over its kept file,
+                    # written here as a table (the server keeps no files).
                     types = work.rows(f'DESCRIBE "{table}"')
                     cols = ", ".join(f'"{r[0]}" {pg_type(_plain(r[1]))}' for r in types)
                     self.write(f'CREATE TABLE "{table}" ({cols})')
@@ -365,11 +367,13 @@ def _fingerprints(work: Store) -> dict[str, tuple[Any, ...] | None]:
 
 
 def _raw_tables(work: Store) -> list[str]:
+    """The ingest engine's raw tables: shells of the stored ones, views over new kept files."""
     return [
         r[0]
         for r in work.rows(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-            "AND table_type = 'BASE TABLE' AND table_name LIKE 'raw\\_%\\_\\_load\\_%' ESCAPE '\\'"
+            "AND table_catalog = current_database() "
+            "AND table_name LIKE 'raw\\_%\\_\\_load\\_%' ESCAPE '\\'"
         )
     ]
 

@@ -5,9 +5,11 @@ Every source is normalised to these columns (see shared/DESIGN.md, "The common e
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6  # 2: the application tables (users, incidents); 3: event vintages;
+SCHEMA_VERSION = 7  # 2: the application tables (users, incidents); 3: event vintages;
 # 4: the sources' own actor ids (UCDP side ids); 5: alert subscriptions and deliveries;
-# 6: an incident's time of day, injured and missing
+# 6: an incident's time of day, injured and missing; 7: a version stored once (current rows
+# in `events`, the others in `event_history`, the view `event_versions` over both) and CSV
+# raw rows read from the kept file (docs/adr/031)
 
 CATEGORIES = (
     "battle",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from peacewatch import keptfiles
 from peacewatch.errors import StoreError
 from peacewatch.schema import (
     APP_TABLES,
@@ -57,6 +59,21 @@ def _ddl(name: str, columns: dict[str, str], key: str | None) -> str:
     return f'CREATE TABLE IF NOT EXISTS "{name}" ({cols})'
 
 
+def versions_sql(prefix: str = "") -> str:
+    """SELECT of every stored event version: the current loaded rows and the history.
+
+    A version is stored once (docs/adr/031): in `events` while current, in `event_history`
+    after. The view `event_versions` is this query; `prefix` qualifies the tables (`db.main.`)
+    for the as-of cursors, which shadow `events` with a temporary view that a view reading
+    `events` would bind to (DuckDB binds view bodies by name).
+    """
+    cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+    return (
+        f"SELECT {cols} FROM {prefix}events WHERE load_id IS NOT NULL "
+        f"UNION ALL SELECT {cols} FROM {prefix}event_history"
+    )
+
+
 def table_columns(name: str) -> dict[str, str]:
     """Own plus meta columns of a stored table (`events` or one of schema.TABLES)."""
     if name == "events":
@@ -83,10 +100,20 @@ Params = Sequence[object] | Mapping[str, object] | None
 class Store:
     """A DuckDB store file. Open it with `Store.open(path)`; close it with `close()`."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        path: Path,
+        read_only: bool,
+        files: Path | None = None,
+        own_files: bool = False,
+    ) -> None:
         self.con = con
         self.path = path
         self.read_only = read_only
+        # The folder of the source files kept beside the store (peacewatch.keptfiles).
+        self.files = files if files is not None else keptfiles.folder_for(Path(path))
+        self._own_files = own_files
 
     @classmethod
     def open(cls, path: Path | str, read_only: bool = False, memory_limit: str = "512MB") -> Store:
@@ -101,34 +128,58 @@ class Store:
         path = Path(path)
         if read_only and not path.exists():
             raise StoreError(f"{path}: no store here yet; load data first (peacewatch load ...)")
+        memory = str(path) == ":memory:"
+        if not (memory or read_only):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        files = keptfiles.temporary_folder() if memory else keptfiles.folder_for(path)
         config: dict[str, str | bool | int | float | list[str]] = {
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
             "memory_limit": memory_limit,
+            # The raw views name their kept file without a folder (peacewatch.keptfiles).
+            "file_search_path": str(files),
         }
         try:
             con = duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.Error as exc:
             raise StoreError(f"{path}: cannot open the store ({exc})") from exc
-        store = cls(con, path, read_only)
+        store = cls(con, path, read_only, files, own_files=memory)
         if not read_only:
             store.migrate()
-            # A load killed before its COMMIT leaves its staging table (never its data rows).
+            # A load killed before its COMMIT leaves its staging table (never its data rows)
+            # and perhaps a kept file no view reads.
             con.execute("DROP TABLE IF EXISTS _staging")
+            store.tidy_files()
         else:
             store.check_version()
         return store
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (and remove an in-memory store's kept files)."""
         self.con.close()
+        if self._own_files:
+            shutil.rmtree(self.files, ignore_errors=True)
+
+    def kept_in_use(self) -> set[str]:
+        """The kept source files the store's raw views read."""
+        found: set[str] = set()
+        for (sql,) in self.con.execute(
+            "SELECT sql FROM duckdb_views() WHERE NOT temporary "
+            "AND database_name = current_database() AND starts_with(view_name, 'raw_')"
+        ).fetchall():
+            found |= keptfiles.read_by(sql or "")
+        return found
+
+    def tidy_files(self) -> list[str]:
+        """Remove kept files no raw view reads any more (the store's writer only)."""
+        return keptfiles.tidy(self.files, self.kept_in_use())
 
     def on_own_cursor(self) -> Store:
         """A Store on a cursor of its own of this connection (one per web request).
 
         Thread-safe; closing it closes the cursor only.
         """
-        return Store(self.con.cursor(), self.path, self.read_only)
+        return Store(self.con.cursor(), self.path, self.read_only, self.files)
 
     def __enter__(self) -> Store:
         return self
@@ -172,7 +223,10 @@ class Store:
             for name, columns in APP_TABLES.items():
                 self.con.execute(_ddl(name, columns, None))
             self.con.execute("CREATE SEQUENCE IF NOT EXISTS incident_ids START 1")
-            self.con.execute(_ddl("event_versions", EVENT_COLUMNS, None))
+            if found:
+                # The older migrations below still read and fill the version table.
+                self.con.execute(_ddl("event_versions", EVENT_COLUMNS, None))
+            self.con.execute(_ddl("event_history", EVENT_COLUMNS, None))
             for name, columns in VINTAGE_TABLES.items():
                 self.con.execute(_ddl(name, columns, None))
             if 0 < found < 6:
@@ -181,9 +235,26 @@ class Store:
                 self._actor_ids_from_v3()
             if 0 < found < 3:
                 self._vintages_from_v2()
+            if found:
+                self._history_from_v6()
+            self.con.execute(f"CREATE OR REPLACE VIEW event_versions AS {versions_sql()}")
             self.con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
             )
+
+    def _history_from_v6(self) -> None:
+        """Schema 6 -> 7: a version is stored once; `event_versions` becomes a view.
+
+        The versions that are the current rows stay in `events` only; the others move to
+        `event_history` (docs/adr/031).
+        """
+        cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+        self.con.execute(
+            f"INSERT INTO event_history ({cols}) SELECT {cols} FROM event_versions v "
+            "WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = v.event_id "
+            "AND e.load_id = v.load_id)"
+        )
+        self.con.execute("DROP TABLE event_versions")
 
     def _incident_details_from_v5(self) -> None:
         """Schema 5 -> 6: incidents get a time of day, injured and missing (0 for old reports).
@@ -276,7 +347,7 @@ class Store:
         cursor = self.con.cursor()
         cursor.execute("BEGIN TRANSACTION")
         try:
-            yield Store(cursor, self.path, self.read_only)
+            yield Store(cursor, self.path, self.read_only, self.files)
         except BaseException:
             cursor.execute("ROLLBACK")
             raise

@@ -1,6 +1,7 @@
 """Releases and vintages of event data: what a load covers, what is current, what was known when.
 
-Every event row a load brings is kept in `event_versions` (one vintage per load). A load
+Every event row a load brings is kept as a version (one vintage per load): in `events` while
+it is current, in `event_history` once it is not; the view `event_versions` shows both. A load
 covers *scopes*: a source family (`ucdp_ged`, `ucdp_candidate`, `acled`), an area (the country)
 and, for files, the months its rows span (`load_scopes`). Loads are ordered by when their
 release was known (`loads.known_at`, then load id). A version is visible at a cut-off when its
@@ -13,8 +14,10 @@ load is at or before the cut-off and nothing after its load (up to the cut-off) 
   (`SUPERSEDES`: GED final supersedes GED Candidate, month by month, in any load order);
 - a deletion announced by the source (ACLED's deleted events).
 
-`events` holds what is visible now (no cut-off) and is kept equal to it by every load;
-`as_of` gives a read-only view of the store at an earlier cut-off ("what did we know then").
+`events` holds what is visible now (no cut-off) and is kept equal to it by every load, which
+moves the versions that stop being visible to `event_history` (and back, should one become
+visible again); a version is stored once (docs/adr/031). `as_of` gives a read-only view of the
+store at an earlier cut-off ("what did we know then").
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import pandas as pd
 from peacewatch.errors import PeacewatchError
 from peacewatch.schema import EVENT_COLUMNS, SUPERSEDES
 from peacewatch.sources.base import sql_str
-from peacewatch.store import Store
+from peacewatch.store import Store, versions_sql
 
 _FINAL = re.compile(r"^(\d{2})\.([1-9]\d*)$")
 _CANDIDATE = re.compile(r"^(\d{2})\.0\.(\d{1,2})$")
@@ -107,7 +110,7 @@ def visible_sql(
     finals = ", ".join(f"({sql_str(final)}, {sql_str(prov)})" for final, prov in SUPERSEDES.items())
     return f"""
     WITH lv AS ({cut.loads_sql(prefix)}),
-    v AS (SELECT v.*, lv.known_at AS _known FROM {prefix}event_versions v
+    v AS (SELECT v.*, lv.known_at AS _known FROM ({versions_sql(prefix)}) v
           JOIN lv ON lv.load_id = v.load_id WHERE {" AND ".join(where)}),
     -- The newest version of each event: ranked on the narrow key columns, then joined back
     -- (ranking the whole wide rows cost 13 of a 1 M-event load's 46 s; issue 16).
@@ -147,34 +150,20 @@ class Refresh:
 
 
 def refresh_current(
-    store: Store,
-    families: tuple[str, ...],
-    areas: tuple[str, ...],
-    load_id: int,
-    versions: str | None = None,
+    store: Store, families: tuple[str, ...], areas: tuple[str, ...], load_id: int
 ) -> Refresh:
     """Make `events` equal to the visible versions of these families and areas; count changes.
 
-    Runs in the caller's transaction; `load_id` is the load that caused it. `versions` is an
-    optional query giving the same rows as this load's `event_versions` from a temporary table:
-    inside the transaction DuckDB reads those faster than the just-written rows (1 M events:
-    2.7 s vs 4.5 s).
+    Runs in the caller's transaction, after load `load_id` stored its versions in
+    `event_history`. Versions that stop being visible move from `events` to `event_history`,
+    those that become visible move the other way: every version is stored once.
     """
     con = store.con
-    if FIRST_LOAD_FAST_PATH and _first_in_its_areas(store, families, areas, load_id):
-        # Nothing else was ever stored here: every version of this load is current (the
-        # general path below gives the same rows; tests/test_vintages.py compares them).
-        cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
-        inserted = (
-            con.execute(f"INSERT INTO events ({cols}) SELECT {cols} FROM ({versions})")
-            if versions
-            else con.execute(
-                f"INSERT INTO events ({cols}) SELECT {cols} FROM event_versions WHERE load_id = ?",
-                [load_id],
-            )
-        ).fetchone()
-        return Refresh(int(inserted[0]) if inserted else 0, 0, 0, 0, 0, 0)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _visible AS {visible_sql(CURRENT, families, areas)}")
+    cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _visible AS SELECT event_id, load_id, record_hash "
+        f"FROM ({visible_sql(CURRENT, families, areas)})"
+    )
     scope = (
         f"source IN ({_literals(families)}) AND split_part(scope, ':', 2) IN ({_literals(areas)})"
     )
@@ -193,19 +182,19 @@ def refresh_current(
     ).fetchone()
     assert row is not None
     hidden = con.execute(
-        "SELECT count(*) FROM event_versions v WHERE v.load_id = ? AND NOT EXISTS "
+        "SELECT count(*) FROM event_history v WHERE v.load_id = ? AND NOT EXISTS "
         "(SELECT 1 FROM _visible n WHERE n.event_id = v.event_id AND n.load_id = v.load_id)",
         [load_id],
     ).fetchone()
-    con.execute(
-        f"DELETE FROM events e WHERE {scope} AND NOT EXISTS (SELECT 1 FROM _visible n "
-        "WHERE n.event_id = e.event_id AND n.load_id IS NOT DISTINCT FROM e.load_id)"
+    visible = (
+        "(SELECT 1 FROM _visible n WHERE n.event_id = {t}.event_id AND n.load_id = {t}.load_id)"
     )
-    con.execute(
-        "INSERT INTO events BY NAME SELECT * FROM _visible n WHERE NOT EXISTS "
-        "(SELECT 1 FROM events e WHERE e.event_id = n.event_id "
-        "AND e.load_id IS NOT DISTINCT FROM n.load_id)"
-    )
+    leaving = f"{scope} AND load_id IS NOT NULL AND NOT EXISTS {visible.format(t='e')}"
+    con.execute(f"INSERT INTO event_history ({cols}) SELECT {cols} FROM events e WHERE {leaving}")
+    con.execute(f"DELETE FROM events e WHERE {leaving}")
+    entering = f"EXISTS {visible.format(t='h')}"
+    con.execute(f"INSERT INTO events ({cols}) SELECT {cols} FROM event_history h WHERE {entering}")
+    con.execute(f"DELETE FROM event_history h WHERE {entering}")
     con.execute("DROP TABLE _visible")
     added, updated, removed, superseded, unchanged = (int(v) for v in row)
     return Refresh(added, updated, removed, superseded, unchanged, int(hidden[0] if hidden else 0))
@@ -216,39 +205,30 @@ def refresh_current(
 FIRST_LOAD_FAST_PATH = True
 
 
-def _first_in_its_areas(
+def first_in_its_areas(
     store: Store, families: tuple[str, ...], areas: tuple[str, ...], load_id: int
 ) -> bool:
-    """Whether no other load ever touched these areas and no current row is in their scope.
+    """Whether load `load_id` (its scopes recorded, no version stored yet) is first here.
 
-    Then no version can hide another (no older versions, no other load's scopes of any family,
-    so no supersession), and no deletion applies unless this load announced one.
+    True when no other load ever touched these areas and no version of these families is
+    stored in them: then no version can hide another (no older versions, no other load's
+    scopes of any family, so no supersession). Every version of the load is then current and
+    goes straight to `events` (the general path gives the same rows; tests/test_vintages.py
+    compares them). A load that announces deletions never takes this road.
     """
+    if not FIRST_LOAD_FAST_PATH or not areas:
+        return False
     marks = ", ".join("?" for _ in areas)
     fams = ", ".join("?" for _ in families)
     row = store.row(
         f"""SELECT
             (SELECT count(*) FROM load_scopes WHERE area IN ({marks}) AND load_id <> ?),
-            (SELECT count(*) FROM event_versions WHERE load_id <> ? AND source IN ({fams})
+            (SELECT count(*) FROM ({versions_sql()}) WHERE source IN ({fams})
                AND split_part(scope, ':', 2) IN ({marks})),
             (SELECT count(*) FROM events WHERE source IN ({fams})
                AND split_part(scope, ':', 2) IN ({marks})),
-            (SELECT count(*) FROM event_deletions WHERE load_id = ?),
-            (SELECT count(*) FROM event_versions WHERE load_id = ? AND NOT (source IN ({fams})
-               AND split_part(scope, ':', 2) IN ({marks})))""",
-        [
-            *areas,
-            load_id,
-            load_id,
-            *families,
-            *areas,
-            *families,
-            *areas,
-            load_id,
-            load_id,
-            *families,
-            *areas,
-        ],
+            (SELECT count(*) FROM event_deletions WHERE load_id = ?)""",
+        [*areas, load_id, *families, *areas, *families, *areas, load_id],
     )
     return row is not None and not any(row)
 
@@ -316,7 +296,7 @@ def as_of(store: Store, cut: Cut) -> Store:
         f"UNION ALL SELECT {cols} FROM {prefix}events WHERE load_id IS NULL "
         f"AND loaded_at <= {stamp}"
     )
-    return Store(cursor, store.path, True)
+    return Store(cursor, store.path, True, store.files)
 
 
 def coverage(store: Store, country: str | None = None) -> pd.DataFrame:
@@ -354,7 +334,9 @@ __all__ = [
     "as_of",
     "coverage",
     "cut_for",
+    "first_in_its_areas",
     "known_at",
     "refresh_current",
+    "versions_sql",
     "visible_sql",
 ]

@@ -29,6 +29,7 @@ from peacewatch.sources.base import (
     date,
     detect_layout,
     first_failure,
+    formats_in_use,
     num,
     read_csv_head,
     sql_str,
@@ -95,14 +96,14 @@ def _inter(col: str) -> str:
     )
 
 
-def normalize_sql() -> str:
+def normalize_sql(date_formats: tuple[str, ...] = DATE_FORMATS) -> str:
     """SELECT over temp view `stage` producing the normalised columns plus checks.
 
     Each text field is parsed once (inner query); the checks use the parsed values.
     """
     parsed = f"""
         SELECT s.*,
-            {date("event_date", DATE_FORMATS)} AS p_date,
+            {date("event_date", date_formats)} AS p_date,
             {num("latitude")} AS p_lat, {num("longitude")} AS p_lon,
             {num("fatalities")} AS p_fat,
             {num("time_precision", "INTEGER")} AS p_tprec,
@@ -207,7 +208,7 @@ class Acled:
         _register_countries(con)
         head = read_csv_head(path)
         layout = detect_layout(path, SOURCE, head.columns, self.layouts)
-        rejects, n_read = stage_csv(con, path, head)
+        csv = stage_csv(con, path, head, key="event_id_cnty")
         release = options.release
         if release is None and "timestamp" in head.columns:
             row = con.execute(f"SELECT max({num('timestamp', 'BIGINT')}) FROM stage").fetchone()
@@ -220,10 +221,13 @@ class Acled:
             layout=layout.name + ("+hxl" if head.has_hxl else ""),
             raw_table="stage",
             raw_columns=head.columns,
-            normalized_sql=normalize_sql(),
+            normalized_sql=normalize_sql(
+                formats_in_use(con, ("event_date",), formats=DATE_FORMATS)
+            ),
             release=release or "unstated",
-            csv_rejects=rejects,
-            rows_read=n_read,
+            csv_rejects=csv.rejects,
+            rows_read=csv.rows_read,
+            read=csv.read,
         )
 
 

@@ -234,7 +234,7 @@ class GeoPko:
         """Stage a Geo-PKO file; it replaces the stored rows of the same dataset version."""
         head = read_csv_head(path)
         layout = detect_layout(path, SOURCE, head.columns, self.layouts)
-        rejects, n_read = stage_csv(con, path, head)
+        csv = stage_csv(con, path, head)
         if "country" in head.columns:
             names = [
                 r[0]
@@ -253,6 +253,7 @@ class GeoPko:
             raw_columns=head.columns,
             normalized_sql=sql(),
             release=release,
-            csv_rejects=rejects,
-            rows_read=n_read,
+            csv_rejects=csv.rejects,
+            rows_read=csv.rows_read,
+            read=csv.read,
         )

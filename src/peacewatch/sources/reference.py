@@ -15,6 +15,7 @@ from peacewatch.countries import iso3_from_name, name_table
 from peacewatch.errors import PeacewatchError
 from peacewatch.missions import host_of
 from peacewatch.sources.base import (
+    CsvStaged,
     Layout,
     LoadOptions,
     Staged,
@@ -99,8 +100,7 @@ class _Reference:
         options: LoadOptions,
         sql: str,
         columns: list[str],
-        rejects: list,
-        n_read: int,
+        csv: CsvStaged,
     ) -> Staged:
         return Staged(
             source=self.target,
@@ -110,8 +110,9 @@ class _Reference:
             raw_columns=columns,
             normalized_sql=sql,
             release=options.release or f"file {path.name}",
-            csv_rejects=rejects,
-            rows_read=n_read,
+            csv_rejects=csv.rejects,
+            rows_read=csv.rows_read,
+            read=csv.read,
         )
 
 
@@ -128,7 +129,7 @@ class Camps(_Reference):
         detect_layout(path, "camps", head.columns, self.layouts)
         mission = infer_mission(path, options)
         iso3 = infer_country(path, options, mission)
-        rejects, n_read = stage_csv(con, path, head)
+        csv = stage_csv(con, path, head)
         cols = head.columns
         reason, field, value = first_failure(
             {
@@ -174,7 +175,7 @@ class Camps(_Reference):
             CASE WHEN {blank("latitude")} OR {blank("longitude")} THEN 'latitude' END
                 AS _warning_field
         FROM stage s"""
-        staged = self._staged(con, path, options, sql, cols, rejects, n_read)
+        staged = self._staged(con, path, options, sql, cols, csv)
         staged.release = options.release or f"{mission} camps table ({path.name})"
         return staged
 
@@ -191,7 +192,7 @@ class Timeline(_Reference):
         head = read_csv_head(path)
         detect_layout(path, "timeline", head.columns, self.layouts)
         iso3 = infer_country(path, options)
-        rejects, n_read = stage_csv(con, path, head)
+        csv = stage_csv(con, path, head)
         cols = head.columns
         reason, field, value = first_failure(
             {
@@ -220,7 +221,7 @@ class Timeline(_Reference):
             {reason} AS _reject_reason, {field} AS _reject_field, {value} AS _reject_value,
             CAST(NULL AS VARCHAR) AS _warning, CAST(NULL AS VARCHAR) AS _warning_field
         FROM stage s"""
-        return self._staged(con, path, options, sql, cols, rejects, n_read)
+        return self._staged(con, path, options, sql, cols, csv)
 
 
 class Humanitarian(_Reference):
@@ -235,7 +236,7 @@ class Humanitarian(_Reference):
         head = read_csv_head(path)
         detect_layout(path, "humanitarian", head.columns, self.layouts)
         iso3 = infer_country(path, options)
-        rejects, n_read = stage_csv(con, path, head)
+        csv = stage_csv(con, path, head)
         cols = head.columns
         reason, field, value = first_failure(
             {
@@ -271,7 +272,7 @@ class Humanitarian(_Reference):
                 END AS _warning,
             CASE WHEN {odd_date} THEN 'as_of_date' END AS _warning_field
         FROM stage s"""
-        return self._staged(con, path, options, sql, cols, rejects, n_read)
+        return self._staged(con, path, options, sql, cols, csv)
 
 
 COUPS = Layout(
@@ -291,7 +292,7 @@ class Coups(_Reference):
         """Stage the coup list; it replaces the stored list. ISO3 from the country name."""
         head = read_csv_head(path)
         detect_layout(path, "coups", head.columns, self.layouts)
-        rejects, n_read = stage_csv(con, path, head)
+        csv = stage_csv(con, path, head)
         names = [
             r[0]
             for r in con.execute(
@@ -328,7 +329,7 @@ class Coups(_Reference):
                 AS _warning,
             CASE WHEN n.iso3 IS NULL THEN 'country' END AS _warning_field
         FROM stage s LEFT JOIN _names n ON n.name = trim(s.country)"""
-        staged = self._staged(con, path, options, sql, head.columns, rejects, n_read)
+        staged = self._staged(con, path, options, sql, head.columns, csv)
         if options.release is None and "version" in head.columns:
             row = con.execute("SELECT max(trim(version)) FROM stage").fetchone()
             staged.release = f"Powell & Thyne {row[0]}" if row and row[0] else staged.release

@@ -23,6 +23,7 @@ import pandas as pd
 from peacewatch.countries import country_table
 from peacewatch.errors import DownloadError, PeacewatchError
 from peacewatch.sources.base import (
+    DATE_FORMATS,
     Layout,
     LoadOptions,
     Staged,
@@ -30,6 +31,7 @@ from peacewatch.sources.base import (
     date,
     detect_layout,
     first_failure,
+    formats_in_use,
     ident,
     num,
     read_csv_head,
@@ -107,7 +109,12 @@ def _first_gw(col: str) -> str:
 
 
 def normalize_sql(
-    best: str, low: str, high: str, source: str = SOURCE, columns: Iterable[str] = ()
+    best: str,
+    low: str,
+    high: str,
+    source: str = SOURCE,
+    columns: Iterable[str] = (),
+    date_formats: tuple[str, ...] = DATE_FORMATS,
 ) -> str:
     """SELECT over temp view `stage` producing the normalised columns plus checks.
 
@@ -125,7 +132,8 @@ def normalize_sql(
     }
     parsed = f"""
         SELECT s.*,
-            {date("date_start")} AS p_start, {date("date_end")} AS p_end,
+            {date("date_start", date_formats)} AS p_start,
+            {date("date_end", date_formats)} AS p_end,
             {num("latitude")} AS p_lat, {num("longitude")} AS p_lon,
             {num(best)} AS p_best, {num(low)} AS p_low, {num(high)} AS p_high,
             {num("deaths_civilians")} AS p_civ,
@@ -260,7 +268,7 @@ class UcdpGed:
             )
         head = read_csv_head(path)
         layout = detect_layout(path, self.source, head.columns, (OFFICIAL, COUNTRY))
-        rejects, n_read = stage_csv(con, path, head)
+        csv = stage_csv(con, path, head, key="id")
         estimates = (
             ("best", "low", "high") if layout is OFFICIAL else ("best_est", "low_est", "high_est")
         )
@@ -270,10 +278,16 @@ class UcdpGed:
             layout=layout.name,
             raw_table="stage",
             raw_columns=head.columns,
-            normalized_sql=normalize_sql(*estimates, source=self.source, columns=head.columns),
+            normalized_sql=normalize_sql(
+                *estimates,
+                source=self.source,
+                columns=head.columns,
+                date_formats=formats_in_use(con, ("date_start", "date_end")),
+            ),
             release=release or "unstated",
-            csv_rejects=rejects,
-            rows_read=n_read,
+            csv_rejects=csv.rejects,
+            rows_read=csv.rows_read,
+            read=csv.read,
         )
 
     def _stage_json(

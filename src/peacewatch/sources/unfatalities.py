@@ -76,7 +76,7 @@ class UnFatalities:
         """Stage the fatalities file; the release is its `last_update` date unless given."""
         head = read_csv_head(path)
         detect_layout(path, SOURCE, head.columns, self.layouts)
-        rejects, n_read = stage_csv(con, path, head)
+        csv = stage_csv(con, path, head)
         release = options.release
         if release is None and "last_update" in head.columns:
             row = con.execute("SELECT max(trim(last_update)) FROM stage").fetchone()
@@ -89,6 +89,7 @@ class UnFatalities:
             raw_columns=head.columns,
             normalized_sql=normalize_sql(),
             release=release or "unstated",
-            csv_rejects=rejects,
-            rows_read=n_read,
+            csv_rejects=csv.rejects,
+            rows_read=csv.rows_read,
+            read=csv.read,
         )
