@@ -10,6 +10,7 @@ import pytest
 
 from peacewatch import keptfiles
 from peacewatch.loading import load_file
+from peacewatch.sources.base import LoadOptions
 from peacewatch.store import Store
 from tests.conftest import GED_MALI, REFERENCE
 from tests.gedfiles import read_rows, write_country
@@ -147,3 +148,45 @@ def test_many_shared_ids_take_the_ordered_road(tmp_path, store):
     assert report.rows_loaded == 150
     assert [r.row for r in report.rejects] == list(range(3, 302, 2))
     assert _linked(store) == (150, 150)
+
+
+def test_keep_hashes_copies_and_checks_the_text_in_one_read(tmp_path, monkeypatch):
+    """The sha256 and the UTF-8 verdict of the bytes, whatever the chunks split (3-byte chunks
+    cut every accented character of the real Mali file somewhere)."""
+    monkeypatch.setattr(keptfiles, "_CHUNK", 3)
+    head = GED_MALI.read_bytes()[:20_000]
+    good = tmp_path / "good.csv"
+    good.write_bytes(head)
+    kept = keptfiles.keep(good, tmp_path / "files")
+    assert kept.sha256 == hashlib.sha256(head).hexdigest() and kept.utf8
+    assert (tmp_path / "files" / kept.name).read_bytes() == head
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(head[:5_000] + b"\xe9" + head[5_000:])
+    assert not keptfiles.keep(bad, tmp_path / "files").utf8
+    cut = tmp_path / "cut.csv"
+    cut.write_bytes(head + "é".encode()[:1])  # ends inside a character
+    assert not keptfiles.keep(cut, tmp_path / "files").utf8
+
+
+def test_numbering_from_the_ids_alone_equals_reading_every_field(tmp_path):
+    """A UTF-8 file is numbered from its ids alone: the same rows, rejects and source rows
+    as when the first pass reads every field (bad rows, a duplicate and multi-line rows)."""
+    header, rows = read_rows(GED_MALI)
+    rows = [dict(r) for r in rows[:300]]
+    rows[10]["latitude"] = "123.5"
+    rows[20]["id"] = rows[19]["id"]
+    rows[30]["id"] = ""
+    path = write_country(tmp_path / "mixed.csv", header, rows)
+    found = []
+    for every in (True, False):
+        with Store.open(tmp_path / f"{every}.duckdb") as st:
+            report = load_file(st, "ucdp-ged", path, LoadOptions(every_field=every))
+            found.append(
+                (
+                    [(r.row, r.reason) for r in report.rejects],
+                    st.rows("SELECT event_id, source_row, record_hash FROM events ORDER BY 1"),
+                    _linked(st),
+                )
+            )
+    assert found[0] == found[1]
+    assert [r for r, _ in found[0][0]] == [12, 22, 32] and found[0][2] == (297, 297)

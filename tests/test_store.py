@@ -130,15 +130,15 @@ def test_unordered_writes_switch_insertion_order_off_and_back(store):
     assert store.row(setting)[0] is True
 
 
-def test_fewer_threads_leaves_cores_and_restores_them(store):
-    store.con.execute("SET threads = 3")
-    with store.fewer_threads():
-        assert store.row("SELECT current_setting('threads')")[0] == 2
-    assert store.row("SELECT current_setting('threads')")[0] == 3
-    store.con.execute("SET threads = 1")
-    with store.fewer_threads():
-        assert store.row("SELECT current_setting('threads')")[0] == 1
-    assert store.row("SELECT current_setting('threads')")[0] == 1
+def test_plain_strings_switch_fsst_off_and_back(store):
+    setting = "SELECT current_setting('disabled_compression_methods')"
+    assert store.row(setting)[0] == ""
+    with store.plain_strings():
+        assert store.row(setting)[0].lower() == "fsst"
+    assert store.row(setting)[0] == ""
+    with pytest.raises(RuntimeError), store.plain_strings():
+        raise RuntimeError("a failed write")
+    assert store.row(setting)[0] == ""
 
 
 def test_a_schema_6_store_keeps_every_version_once(tmp_path):

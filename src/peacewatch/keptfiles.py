@@ -18,11 +18,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
-from peacewatch.errors import PeacewatchError
+import pyarrow as pa
 
 PART = ".part"
 # A kept file's name: the sha256 of its bytes and the extension DuckDB reads it by.
@@ -46,33 +46,43 @@ def kept_name(sha: str, source: Path) -> str:
     return f"{sha}.csv.gz" if source.name.lower().endswith(".gz") else f"{sha}.csv"
 
 
-def keep(source: Path, folder: Path, sha: str | None = None) -> tuple[str, str]:
-    """Copy `source` into `folder` under the sha256 of its bytes; return (sha256, name).
+@dataclass(frozen=True)
+class Kept:
+    """A kept file: the sha256 of its bytes and its name in the folder.
 
-    Without `sha` the bytes are hashed as they are copied (one read of the file); with it the
-    file is copied by the kernel, and its size checked. A file already kept under that name is
-    not written again. Written to a `.part` file, then renamed.
+    `utf8`: every byte was read and the file is UTF-8 text (False when unknown, e.g. gzip).
+    """
+
+    sha256: str
+    name: str
+    utf8: bool
+
+
+def keep(source: Path, folder: Path, sha: str | None = None) -> Kept:
+    """Copy `source` into `folder` under the sha256 of its bytes.
+
+    One read of the file: the bytes are hashed (unless `sha` is given), checked as UTF-8 and
+    copied. A file already kept under its name is not written again (its text is then not
+    checked). Written to a `.part` file, then renamed.
     """
     folder.mkdir(parents=True, exist_ok=True)
     if sha is not None and (folder / kept_name(sha, source)).is_file():
-        return sha, kept_name(sha, source)
+        return Kept(sha, kept_name(sha, source), utf8=False)
     fd, tmp = tempfile.mkstemp(prefix="keep-", suffix=PART, dir=folder)
     part = Path(tmp)
+    digest = hashlib.sha256()
+    utf8 = not source.name.lower().endswith(".gz")
+    carry = b""
     try:
-        if sha is None:
-            digest = hashlib.sha256()
-            with os.fdopen(fd, "wb") as out, source.open("rb") as fh:
-                while chunk := fh.read(_CHUNK):
+        with os.fdopen(fd, "wb") as out, source.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                if sha is None:
                     digest.update(chunk)
-                    out.write(chunk)
-            found = digest.hexdigest()
-        else:
-            os.close(fd)
-            size = source.stat().st_size
-            shutil.copyfile(source, part)
-            if part.stat().st_size != size:
-                raise PeacewatchError(f"{source}: the file changed while it was being loaded")
-            found = sha
+                if utf8:
+                    utf8, carry = _utf8(carry + chunk)
+                out.write(chunk)
+        utf8 = utf8 and not carry
+        found = sha or digest.hexdigest()
         part.chmod(0o644)
         name = kept_name(found, source)
         target = folder / name
@@ -83,7 +93,30 @@ def keep(source: Path, folder: Path, sha: str | None = None) -> tuple[str, str]:
     except BaseException:
         part.unlink(missing_ok=True)
         raise
-    return found, name
+    return Kept(found, name, utf8)
+
+
+def _utf8(data: bytes) -> tuple[bool, bytes]:
+    """Whether `data` is UTF-8 up to its last whole character, and the bytes after it.
+
+    Arrow's validator (several times faster than decoding in Python: 700 MB in 0.3 s).
+    """
+    cut = len(data)
+    for back in range(1, min(4, len(data)) + 1):
+        lead = data[-back]
+        if lead & 0xC0 != 0x80:  # a character starts here: whole if its bytes are all in
+            width = 1 if lead < 0x80 else 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
+            cut = len(data) if back >= width else len(data) - back
+            break
+    whole = data[:cut]
+    offsets = pa.array([0, len(whole)], pa.int64()).buffers()[1]
+    try:
+        pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(whole)]).validate(
+            full=True
+        )
+    except pa.ArrowInvalid:
+        return False, b""
+    return True, data[cut:]
 
 
 def read_by(view_sql: str) -> set[str]:
@@ -108,4 +141,4 @@ def tidy(folder: Path, in_use: set[str]) -> list[str]:
     return sorted(removed)
 
 
-__all__ = ["folder_for", "keep", "kept_name", "read_by", "temporary_folder", "tidy"]
+__all__ = ["Kept", "folder_for", "keep", "kept_name", "read_by", "temporary_folder", "tidy"]

@@ -16,8 +16,8 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -217,70 +217,80 @@ def _still_loaded(store: Store, loader: str, sha: str, path: Path) -> LoadReport
 def _stage_and_write(
     store: Store, spec: SourceSpec, path: Path, sha: str | None, options: LoadOptions, step: Step
 ) -> LoadReport:
-    """Stage, normalise, enrich and diff in temporary tables; then write in one transaction.
+    """Stage and check the rows in temporary tables; enrich and write in one transaction.
 
-    `sha` None: the file is hashed on another core while DuckDB stages it (nothing waits on
-    the hash: no earlier load of this loader can hold the file). A CSV file is kept beside
-    the store as its raw rows (peacewatch.keptfiles), copied while the rows are checked. Later
-    tables carry `_row`, so their writes need not keep their order (`Store.unordered`).
-    docs/adr/029 and 031 have the measurements.
+    The file is kept (copied into the store's folder, peacewatch.keptfiles) on another core
+    while DuckDB reads it, hashed and checked as UTF-8 text in the same read when its hash is
+    not known yet (`sha` None: no earlier load of this loader can hold the file). The rows are
+    first numbered from their ids alone; a file that turns out not to be all UTF-8 text is
+    staged and checked again reading every field (sources.base.stage_csv). A copy no raw view
+    reads (not a CSV file, a failed load) is removed at the end (`tidy_files`). Later tables
+    carry `_row`, so their writes need not keep their order (`Store.unordered`). docs/adr/029
+    and 031 have the measurements.
     """
     step("reading")
     try:
         with ThreadPoolExecutor(1) as pool:
-            # The file is kept (copied into the store's folder) as it is read, and hashed in
-            # the same pass when its hash is not known yet. A copy no raw view reads (not a
-            # CSV file, or a failed load) is removed at the end (`tidy_files`).
             keeping = pool.submit(keptfiles.keep, path, store.files, sha)
             try:
-                staged = spec.stage(store.con, path, options)
-                sha = keeping.result()[0]
+                staged = spec.stage(store.con, path, replace(options, every_field=False))
+                step("validating")
                 with store.unordered():
-                    report = _validate_and_write(
-                        store, spec, staged, path, sha, options, step, keeping
+                    report = _checked(store, staged, path)
+                kept = keeping.result()
+                if staged.read is not None and not kept.utf8:
+                    staged = spec.stage(store.con, path, options)
+                    with store.unordered():
+                        report = _checked(store, staged, path)
+                report.sha256 = kept.sha256
+                with store.unordered():
+                    return _enrich_and_write(
+                        store, spec, staged, report, path, options, step, kept.name
                     )
             finally:
                 keeping.cancel()
     finally:
         store.tidy_files()
-    return report
 
 
-def _validate_and_write(
-    store: Store,
-    spec: SourceSpec,
-    staged: Staged,
-    path: Path,
-    sha: str,
-    options: LoadOptions,
-    step: Step,
-    keeping: Future[tuple[str, str]] | None = None,
-) -> LoadReport:
-    """Normalise, enrich and diff the staged rows; then write them in one transaction.
-
-    `keeping`: the copy of a CSV file being kept (its raw rows are read from it), awaited
-    before the write.
-    """
-    con = store.con
-    step("validating")
+def _checked(store: Store, staged: Staged, path: Path) -> LoadReport:
+    """The report of the staged rows' checks (the rows in temp `norm`); the sha256 comes later."""
     report = LoadReport(
         source=staged.source,
         target=staged.target,
         layout=staged.layout,
         file=str(path),
-        sha256=sha,
+        sha256="",
         release=staged.release,
         rows_read=staged.rows_read,
     )
-    _normalise(con, staged, report)
+    _normalise(store.con, staged, report)
+    return report
+
+
+def _enrich_and_write(
+    store: Store,
+    spec: SourceSpec,
+    staged: Staged,
+    report: LoadReport,
+    path: Path,
+    options: LoadOptions,
+    step: Step,
+    kept: str,
+) -> LoadReport:
+    """Enrich and diff the checked rows; then write them in one transaction.
+
+    `kept`: the name of the kept copy of the file (a CSV file's raw rows are read from it).
+    """
+    con = store.con
+    raw = kept if staged.read is not None else None
     step("enriching")
     if staged.target == "events":
         _enrich_events(store, report)
         step("comparing")
         step("writing")
-        kept = keeping.result()[1] if keeping is not None and staged.read else None
-        with store.transaction():
-            _write_events(store, staged, report, path, spec.name, options, kept)
+        with store.plain_strings(), store.transaction():
+            _write_events(store, staged, report, path, spec.name, options, raw)
             _pause_before_commit()
         return report
     _enrich_table(con, staged.target)
@@ -288,16 +298,15 @@ def _validate_and_write(
     _diff(store, staged, report)
     previous = con.execute(
         "SELECT max(load_id) FROM loads WHERE source = ? AND target = ? AND sha256 = ?",
-        [staged.source, staged.target, sha],
+        [staged.source, staged.target, report.sha256],
     ).fetchone()
     if previous and previous[0] is not None and report.added + report.updated + report.removed == 0:
         report.already_loaded = True
         report.load_id = int(previous[0])
         return report
     step("writing")
-    kept = keeping.result()[1] if keeping is not None and staged.read else None
     with store.transaction():
-        _write(store, staged, report, path, spec.name, kept)
+        _write(store, staged, report, path, spec.name, raw)
         _pause_before_commit()
     return report
 
@@ -327,7 +336,6 @@ TEMP_NAMES = frozenset(
         "stage",
         "_stage_rest",
         "_stage_checked",
-        "_stage_file",
         "norm",
         "final",
         "_admin",

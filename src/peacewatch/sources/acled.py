@@ -208,7 +208,7 @@ class Acled:
         _register_countries(con)
         head = read_csv_head(path)
         layout = detect_layout(path, SOURCE, head.columns, self.layouts)
-        csv = stage_csv(con, path, head, key="event_id_cnty")
+        csv = stage_csv(con, path, head, key="event_id_cnty", every_field=options.every_field)
         release = options.release
         if release is None and "timestamp" in head.columns:
             row = con.execute(f"SELECT max({num('timestamp', 'BIGINT')}) FROM stage").fetchone()
@@ -222,7 +222,7 @@ class Acled:
             raw_table="stage",
             raw_columns=head.columns,
             normalized_sql=normalize_sql(
-                formats_in_use(con, ("event_date",), formats=DATE_FORMATS)
+                formats_in_use(con, head.values("event_date"), DATE_FORMATS)
             ),
             release=release or "unstated",
             csv_rejects=csv.rejects,

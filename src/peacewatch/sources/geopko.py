@@ -234,7 +234,7 @@ class GeoPko:
         """Stage a Geo-PKO file; it replaces the stored rows of the same dataset version."""
         head = read_csv_head(path)
         layout = detect_layout(path, SOURCE, head.columns, self.layouts)
-        csv = stage_csv(con, path, head)
+        csv = stage_csv(con, path, head, every_field=options.every_field)
         if "country" in head.columns:
             names = [
                 r[0]

@@ -129,7 +129,7 @@ class Camps(_Reference):
         detect_layout(path, "camps", head.columns, self.layouts)
         mission = infer_mission(path, options)
         iso3 = infer_country(path, options, mission)
-        csv = stage_csv(con, path, head)
+        csv = stage_csv(con, path, head, every_field=options.every_field)
         cols = head.columns
         reason, field, value = first_failure(
             {
@@ -192,7 +192,7 @@ class Timeline(_Reference):
         head = read_csv_head(path)
         detect_layout(path, "timeline", head.columns, self.layouts)
         iso3 = infer_country(path, options)
-        csv = stage_csv(con, path, head)
+        csv = stage_csv(con, path, head, every_field=options.every_field)
         cols = head.columns
         reason, field, value = first_failure(
             {
@@ -236,7 +236,7 @@ class Humanitarian(_Reference):
         head = read_csv_head(path)
         detect_layout(path, "humanitarian", head.columns, self.layouts)
         iso3 = infer_country(path, options)
-        csv = stage_csv(con, path, head)
+        csv = stage_csv(con, path, head, every_field=options.every_field)
         cols = head.columns
         reason, field, value = first_failure(
             {
@@ -292,7 +292,7 @@ class Coups(_Reference):
         """Stage the coup list; it replaces the stored list. ISO3 from the country name."""
         head = read_csv_head(path)
         detect_layout(path, "coups", head.columns, self.layouts)
-        csv = stage_csv(con, path, head)
+        csv = stage_csv(con, path, head, every_field=options.every_field)
         names = [
             r[0]
             for r in con.execute(

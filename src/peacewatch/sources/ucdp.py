@@ -268,7 +268,7 @@ class UcdpGed:
             )
         head = read_csv_head(path)
         layout = detect_layout(path, self.source, head.columns, (OFFICIAL, COUNTRY))
-        csv = stage_csv(con, path, head, key="id")
+        csv = stage_csv(con, path, head, key="id", every_field=options.every_field)
         estimates = (
             ("best", "low", "high") if layout is OFFICIAL else ("best_est", "low_est", "high_est")
         )
@@ -282,7 +282,9 @@ class UcdpGed:
                 *estimates,
                 source=self.source,
                 columns=head.columns,
-                date_formats=formats_in_use(con, ("date_start", "date_end")),
+                date_formats=formats_in_use(
+                    con, head.values("date_start") + head.values("date_end")
+                ),
             ),
             release=release or "unstated",
             csv_rejects=csv.rejects,

@@ -76,7 +76,7 @@ class UnFatalities:
         """Stage the fatalities file; the release is its `last_update` date unless given."""
         head = read_csv_head(path)
         detect_layout(path, SOURCE, head.columns, self.layouts)
-        csv = stage_csv(con, path, head)
+        csv = stage_csv(con, path, head, every_field=options.every_field)
         release = options.release
         if release is None and "last_update" in head.columns:
             row = con.execute("SELECT max(trim(last_update)) FROM stage").fetchone()
