@@ -474,21 +474,19 @@ def _temp_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) 
 
 def _lookups(g: str) -> str:
     """The joins from normalised event rows (alias `g`) to their region and actor categories."""
+    actors = "".join(
+        f"""
+        LEFT JOIN _cats c{n} ON c{n}.name IS NOT DISTINCT FROM {g}.actor{n}
+            AND c{n}.country_iso3 IS NOT DISTINCT FROM {g}.country_iso3
+            AND c{n}.inter IS NOT DISTINCT FROM {g}.actor{n}_inter
+            AND c{n}.source = {g}.source
+            AND c{n}.actor_id IS NOT DISTINCT FROM {g}.actor{n}_id
+            AND c{n}.gw IS NOT DISTINCT FROM {g}.actor{n}_gw"""
+        for n in (1, 2)
+    )
     return f"""
         LEFT JOIN _admin a ON a.latitude = {g}.latitude AND a.longitude = {g}.longitude
-            AND a.country_iso3 IS NOT DISTINCT FROM {g}.country_iso3
-        LEFT JOIN _cats c1 ON c1.name IS NOT DISTINCT FROM {g}.actor1
-            AND c1.country_iso3 IS NOT DISTINCT FROM {g}.country_iso3
-            AND c1.inter IS NOT DISTINCT FROM {g}.actor1_inter
-            AND c1.source = {g}.source
-            AND c1.actor_id IS NOT DISTINCT FROM {g}.actor1_id
-            AND c1.gw IS NOT DISTINCT FROM {g}.actor1_gw
-        LEFT JOIN _cats c2 ON c2.name IS NOT DISTINCT FROM {g}.actor2
-            AND c2.country_iso3 IS NOT DISTINCT FROM {g}.country_iso3
-            AND c2.inter IS NOT DISTINCT FROM {g}.actor2_inter
-            AND c2.source = {g}.source
-            AND c2.actor_id IS NOT DISTINCT FROM {g}.actor2_id
-            AND c2.gw IS NOT DISTINCT FROM {g}.actor2_gw"""
+            AND a.country_iso3 IS NOT DISTINCT FROM {g}.country_iso3{actors}"""
 
 
 ACTOR1_CATEGORY = "coalesce(c1.category, 'unknown')"

@@ -1,8 +1,9 @@
 """What every loader shares: layout detection by header, CSV staging in DuckDB, reject records.
 
-A source module does no writing to the store: it stages the file into a temporary DuckDB table
-(`stage`) and returns the SQL that normalises it (`Staged`). The loader (`peacewatch.loading`)
-runs that SQL, keeps the good rows, reports the rejected ones and writes in one transaction.
+A source module does no writing to the store: it makes the file readable as the temporary view
+`stage` (text columns plus `_row`) and returns the SQL that normalises it (`Staged`). The loader
+(`peacewatch.loading`) runs that SQL, keeps the good rows, reports the rejected ones and writes
+in one transaction.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ class SourceSpec(Protocol):
     def stage(
         self, con: duckdb.DuckDBPyConnection, path: Path, options: LoadOptions
     ) -> Staged:  # pragma: no cover - protocol
-        """Stage `path` into temp table `stage`; return the SQL that normalises it."""
+        """Make `path` readable as the temp view `stage`; return the SQL that normalises it."""
         ...
 
 
