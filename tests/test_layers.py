@@ -25,6 +25,8 @@ LAYERS = {
     "pgstore": 3,
     "sparkstore": 3,
     "migrations": 3,
+    "enrich": 3,
+    "loadreport": 3,
     "loading": 3,
     "vintages": 3,
     "accounts": 3,
@@ -86,6 +88,9 @@ THROUGH_THE_STORE = ("forecast", "analysis", "report", "web")
 # Spark (sparkstore).
 STORE_ITSELF = ("store", "pgstore", "sparkstore", "dialect", "migrations")
 NOT_YET = {
+    # The DuckDB ingest engine (ADR 026): `enrich` is the part of `loading` moved out of it
+    # (ADR 031), not a new reader of the connection.
+    "enrich",
     "loading",
     "vintages",
     "sources/acled",

@@ -22,8 +22,8 @@ from typing import Any
 from peacewatch import geo
 from peacewatch.accounts import WRITE_LOCK, User
 from peacewatch.dates import parse_date
+from peacewatch.enrich import admin_map
 from peacewatch.errors import PeacewatchError
-from peacewatch.loading import admin_map
 from peacewatch.schema import CASUALTY_GROUPS, EVENT_COLUMNS, INCIDENT_CATEGORIES
 from peacewatch.store import Store
 

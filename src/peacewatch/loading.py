@@ -9,25 +9,22 @@ superseded. Reference tables: a file replaces the rows of its scope (mission, co
 
 from __future__ import annotations
 
-import copy
-import csv
-import json
 import os
 import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 
-from peacewatch import actors, csvsafe, geo, keptfiles, vintages
+from peacewatch import enrich, keptfiles, loadreport, vintages
 from peacewatch.errors import PeacewatchError, UnknownSourceError
-from peacewatch.schema import CONTENT_COLUMNS, EVENT_COLUMNS, SCHEMA_VERSION, TABLES
+from peacewatch.loadreport import LoadReport
+from peacewatch.schema import EVENT_COLUMNS, SCHEMA_VERSION
 from peacewatch.sources import acled, boundaries, geopko, reference, ucdp, unfatalities
 from peacewatch.sources.base import (
     STAGING,
@@ -64,53 +61,6 @@ REGISTRY: dict[str, SourceSpec] = {
 PAUSE_ENV = "PEACEWATCH_TEST_PAUSE_BEFORE_COMMIT"
 
 Step = Callable[[str], None]
-
-
-@dataclass
-class LoadReport:
-    """What a load did, as printed and as written to the summary file."""
-
-    source: str
-    target: str
-    layout: str
-    file: str
-    sha256: str
-    release: str
-    load_id: int | None = None
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_rejected: int = 0
-    rows_warned: int = 0
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    superseded: int = 0
-    not_current: int = 0
-    deleted: int = 0  # deletions announced by the source (ACLED API) for stored events
-    known_at: str = ""
-    periods: list[str] = field(default_factory=list)
-    already_loaded: bool = False
-    scopes: list[str] = field(default_factory=list)
-    admin1_unassigned: int = 0
-    actor_unknown: int = 0
-    seconds: float = 0.0
-    summary_path: str | None = None
-    rejects_path: str | None = None
-    warnings_path: str | None = None
-    rejects: list[Reject] = field(default_factory=list, repr=False)
-    warnings: list[Reject] = field(default_factory=list, repr=False)
-
-    def to_dict(self) -> dict[str, object]:
-        """The report without the row lists (those go to the rejects / warnings files).
-
-        Not `asdict`: it would copy every reject and warning first (15,000 rows: 0.35 s).
-        """
-        return {
-            f.name: copy.deepcopy(getattr(self, f.name))
-            for f in fields(self)
-            if f.name not in ("rejects", "warnings")
-        }
 
 
 def spec_for(name: str) -> SourceSpec:
@@ -157,7 +107,7 @@ def load_file(
                 _drop_temp(work.con)
     report.seconds = round(time.perf_counter() - started, 3)
     if report_dir is not None:
-        _write_reports(report, report_dir, path)
+        loadreport.write(report, report_dir, path)
     return report
 
 
@@ -286,14 +236,14 @@ def _enrich_and_write(
     raw = kept if staged.read is not None else None
     step("enriching")
     if staged.target == "events":
-        _enrich_events(store, report)
+        report.admin1_unassigned, report.actor_unknown = enrich.events(store)
         step("comparing")
         step("writing")
         with store.plain_strings(), store.transaction():
             _write_events(store, staged, report, path, spec.name, options, raw)
             _pause_before_commit()
         return report
-    _enrich_table(con, staged.target)
+    enrich.table(con, staged.target)
     step("comparing")
     _diff(store, staged, report)
     previous = con.execute(
@@ -391,176 +341,6 @@ def _normalise(c: duckdb.DuckDBPyConnection, staged: Staged, report: LoadReport)
     report.scopes = list(row[1] or []) if row else []
 
 
-GOOD = "_reject_reason IS NULL"
-NORM_ONLY = "_reject_reason, _reject_field, _reject_value, _warning, _warning_field"
-
-
-def admin_map(store: Store, coords_sql: str, by_country: bool = False) -> pd.DataFrame:
-    """Admin-1 of each distinct (latitude, longitude) from `coords_sql`, by point in polygon.
-
-    Polygons are the loaded `admin_boundaries`. With `by_country` (events: `coords_sql` also
-    gives `country_iso3`), a point goes to a region of the country its source codes it in - an
-    event belongs to that country - and a point outside that country's polygons (border
-    simplification) to the nearest of them, `admin1_method = 'nearest'`. Otherwise (or where the
-    country is unknown) any polygon containing the point; a point inside none gets NULLs.
-    `admin1_country` is the country of the region found.
-    """
-    cols = "latitude, longitude" + (", country_iso3" if by_country else "")
-    bounds = store.admin1_polygons()
-    # No boundaries loaded: no point can be placed, and the points need not be read.
-    found = "" if not bounds.empty else " AND false"
-    coords = store.frame(
-        f"SELECT DISTINCT {cols} FROM ({coords_sql}) "
-        f"WHERE latitude IS NOT NULL AND longitude IS NOT NULL{found}"
-    )
-    out = coords.assign(
-        admin1=None, admin1_code=None, admin1_boundary=None, admin1_method=None, admin1_country=None
-    )
-    if bounds.empty or coords.empty:
-        return out
-    if not by_country:
-        _assign(out, out.index, bounds, nearest=False)
-        return out
-    known = out["country_iso3"].notna()
-    _assign(out, out.index[~known], bounds, nearest=False)
-    for iso3, rows in out[known].groupby("country_iso3").groups.items():
-        own = bounds[bounds["country_iso3"] == iso3].reset_index(drop=True)
-        if not own.empty:
-            _assign(out, rows, own, nearest=True)
-    return out
-
-
-def _assign(out: pd.DataFrame, rows: pd.Index, bounds: pd.DataFrame, nearest: bool) -> None:
-    """Fill admin1 columns of `rows` of `out` from `bounds` (inside, else nearest if asked)."""
-    if len(rows) == 0:
-        return
-    lat, lon = out.loc[rows, "latitude"], out.loc[rows, "longitude"]
-    polygons = list(bounds["geometry"])
-    idx = geo.locate_points(lat, lon, polygons)
-    method = np.array(["inside" if i >= 0 else "" for i in idx], dtype=object)
-    if nearest and (idx < 0).any():
-        missing = idx < 0
-        idx[missing] = geo.nearest_polygons(lat[missing], lon[missing], polygons)
-        method[missing] = "nearest"
-    hit = idx >= 0
-    target = rows[hit]
-    out.loc[target, "admin1"] = bounds["name"].to_numpy()[idx[hit]]
-    out.loc[target, "admin1_code"] = bounds["admin_code"].to_numpy()[idx[hit]]
-    out.loc[target, "admin1_boundary"] = bounds["boundary_version"].to_numpy()[idx[hit]]
-    out.loc[target, "admin1_method"] = method[hit]
-    out.loc[target, "admin1_country"] = bounds["country_iso3"].to_numpy()[idx[hit]]
-
-
-def _actor_categories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    distinct = con.execute(
-        f"""SELECT DISTINCT actor1 AS name, country_iso3, actor1_inter AS inter, source,
-                actor1_id AS actor_id, actor1_gw AS gw
-            FROM norm WHERE {GOOD}
-           UNION SELECT DISTINCT actor2, country_iso3, actor2_inter, source, actor2_id, actor2_gw
-            FROM norm WHERE {GOOD}"""
-    ).df()
-    distinct["category"] = actors.categorize_frame(distinct)
-    return distinct
-
-
-def _temp_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
-    """`frame` as the temporary table `name` (read by views that outlive a registration)."""
-    con.register("_frame", frame)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _frame")
-    finally:
-        con.unregister("_frame")
-
-
-def _lookups(g: str) -> str:
-    """The joins from normalised event rows (alias `g`) to their region and actor categories."""
-    actors = "".join(
-        f"""
-        LEFT JOIN _cats c{n} ON c{n}.name IS NOT DISTINCT FROM {g}.actor{n}
-            AND c{n}.country_iso3 IS NOT DISTINCT FROM {g}.country_iso3
-            AND c{n}.inter IS NOT DISTINCT FROM {g}.actor{n}_inter
-            AND c{n}.source = {g}.source
-            AND c{n}.actor_id IS NOT DISTINCT FROM {g}.actor{n}_id
-            AND c{n}.gw IS NOT DISTINCT FROM {g}.actor{n}_gw"""
-        for n in (1, 2)
-    )
-    return f"""
-        LEFT JOIN _admin a ON a.latitude = {g}.latitude AND a.longitude = {g}.longitude
-            AND a.country_iso3 IS NOT DISTINCT FROM {g}.country_iso3{actors}"""
-
-
-ACTOR1_CATEGORY = "coalesce(c1.category, 'unknown')"
-ACTOR2_CATEGORY = "CASE WHEN {g}.actor2 IS NULL THEN NULL ELSE coalesce(c2.category, 'unknown') END"
-
-
-def _enrich_events(store: Store, report: LoadReport) -> None:
-    """Add PRIO-GRID ids, admin-1 from loaded boundaries, actor categories and content hash.
-
-    `final` is a view of the good rows of `norm` joined to the region and actor look-ups:
-    the write reads it once, with no second wide temporary copy of the rows.
-    """
-    con = store.con
-    _temp_table(con, "_cats", _actor_categories(con))
-    _temp_table(
-        con,
-        "_admin",
-        admin_map(
-            store,
-            f"SELECT latitude, longitude, country_iso3 FROM norm WHERE {GOOD}",
-            by_country=True,
-        ),
-    )
-    category = (
-        "CASE WHEN g.source = 'acled' AND ("
-        "(g.source_event_type = 'Battles' AND 'peacekeepers' IN (c1.category, c2.category)) OR "
-        "(g.source_event_type IN ('Explosions/Remote violence', 'Violence against civilians') "
-        "AND c2.category = 'peacekeepers')) THEN 'attack_on_peacekeepers' ELSE g.category END"
-    )
-    enriched = f"""
-        SELECT g.* EXCLUDE (actor1_inter, actor2_inter, actor1_gw, actor2_gw, category,
-                {NORM_ONLY}),
-            {category} AS category,
-            a.admin1, a.admin1_code, a.admin1_boundary, a.admin1_method,
-            CAST(NULL AS VARCHAR) AS admin2,
-            {geo.priogrid_sql("g.latitude", "g.longitude")} AS priogrid_gid,
-            {ACTOR1_CATEGORY} AS actor1_category,
-            {ACTOR2_CATEGORY.format(g="g")} AS actor2_category,
-            (coalesce(c1.category, '') = 'peacekeepers'
-                OR coalesce(c2.category, '') = 'peacekeepers') AS involves_peacekeepers
-        FROM norm g
-        {_lookups("g")}
-        WHERE g.{GOOD}"""
-    hash_cols = ", ".join(ident(c) for c in CONTENT_COLUMNS)
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW final AS "
-        f"SELECT *, hash({hash_cols}) AS record_hash FROM ({enriched})"
-    )
-    row = con.execute(
-        f"""SELECT count(*) FILTER (WHERE a.admin1 IS NULL AND k.latitude IS NOT NULL),
-            count(*) FILTER (WHERE {ACTOR1_CATEGORY} = 'unknown'
-                             OR {ACTOR2_CATEGORY.format(g="k")} = 'unknown')
-        FROM norm k {_lookups("k")} WHERE k.{GOOD}"""
-    ).fetchone()
-    if row:
-        report.admin1_unassigned, report.actor_unknown = int(row[0]), int(row[1])
-
-
-def _enrich_table(c: duckdb.DuckDBPyConnection, target: str) -> None:
-    """Reference tables: PRIO-GRID id where the table has one, and the content hash."""
-    _key, own = TABLES[target]
-    cols = [r[0] for r in c.execute("DESCRIBE norm").fetchall()]
-    extra = ""
-    if "priogrid_gid" in own and "priogrid_gid" not in cols:
-        extra = f", {geo.priogrid_sql('latitude', 'longitude')} AS priogrid_gid"
-    content = ", ".join(ident(k) for k in own if k not in {"geometry_wkb", "priogrid_gid"})
-    if "geometry_wkb" in own:
-        content += ", md5(CAST(geometry_wkb AS VARCHAR))"
-    c.execute(
-        f"CREATE OR REPLACE TEMP TABLE final AS SELECT * EXCLUDE ({NORM_ONLY}){extra}, "
-        f"hash({content}) AS record_hash FROM norm WHERE {GOOD}"
-    )
-
-
 def _existing_filter(staged: Staged, target: str) -> str:
     """SQL condition selecting the stored rows this load replaces."""
     key = table_key(target)
@@ -620,7 +400,7 @@ def _write(
     _insert_load_row(con, load_id, staged, report, path, loader, None)
     _keep_raw(store, staged, load_id, kept)
     if target == "admin_boundaries":
-        reassign_admin1(store)
+        enrich.reassign_admin1(store)
 
 
 def _meta_select(target: str, final_cols: set[str], meta: dict[str, str]) -> str:
@@ -832,50 +612,4 @@ def _keep_raw(store: Store, staged: Staged, load_id: int, kept: str | None) -> N
         con.execute(f"CREATE VIEW {view} AS {' UNION ALL BY NAME '.join(pieces)}")
 
 
-def reassign_admin1(store: Store) -> int:
-    """Set admin1 of every stored event from the loaded boundaries; returns events assigned."""
-    con = store.con
-    amap = admin_map(
-        store,
-        "SELECT latitude, longitude, country_iso3 FROM events UNION "
-        "SELECT latitude, longitude, country_iso3 FROM event_history",
-        by_country=True,
-    )
-    con.register("_admin", amap)
-    for table in ("events", "event_history"):
-        con.execute(
-            f"""UPDATE {table} e SET admin1 = a.admin1, admin1_code = a.admin1_code,
-                   admin1_boundary = a.admin1_boundary, admin1_method = a.admin1_method
-               FROM _admin a WHERE a.latitude = e.latitude AND a.longitude = e.longitude
-                 AND a.country_iso3 IS NOT DISTINCT FROM e.country_iso3"""
-        )
-    con.unregister("_admin")
-    row = con.execute("SELECT count(*) FROM events WHERE admin1 IS NOT NULL").fetchone()
-    return int(row[0]) if row else 0
-
-
-def _write_reports(report: LoadReport, report_dir: Path, path: Path) -> None:
-    """Summary JSON plus rejects / warnings CSV, each written whole (temp file, then rename)."""
-    report_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    base = report_dir / f"{report.source}-{path.stem}-{stamp}"
-    for kind, rows in (("rejects", report.rejects), ("warnings", report.warnings)):
-        if not rows:
-            continue
-        out = base.with_name(base.name + f".{kind}.csv")
-        tmp = out.with_suffix(".tmp")
-        with tmp.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["file", "row", "field", "value", "reason"])
-            for r in rows:
-                writer.writerow(csvsafe.row([path.name, r.row, r.field, r.value, r.reason]))
-        tmp.replace(out)
-        setattr(report, f"{kind}_path", str(out))
-    summary = base.with_name(base.name + ".summary.json")
-    report.summary_path = str(summary)
-    tmp = summary.with_suffix(".tmp")
-    tmp.write_text(json.dumps(report.to_dict(), indent=2, default=str), encoding="utf-8")
-    tmp.replace(summary)
-
-
-__all__ = ["REGISTRY", "LoadReport", "load_file", "reassign_admin1", "spec_for"]
+__all__ = ["REGISTRY", "LoadReport", "load_file", "spec_for"]

@@ -19,9 +19,9 @@ from joblib import Parallel, delayed
 from scipy.spatial import cKDTree
 
 from peacewatch import geo, panel
+from peacewatch.enrich import admin_map
 from peacewatch.errors import PeacewatchError
 from peacewatch.forecast import calibration, models, scoring
-from peacewatch.loading import admin_map
 from peacewatch.missions import hosts, missions_of
 from peacewatch.store import Store
 
