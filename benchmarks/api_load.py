@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -176,7 +175,8 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pw-api-"))
     store_path = work / "api.duckdb"
-    shutil.copy(mali_store(), store_path)
+    with Store.open(mali_store()) as source:
+        source.copy_to(store_path)
     with Store.open(store_path) as st:
         tokens = []
         for i in range(20):

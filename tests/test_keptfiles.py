@@ -58,6 +58,15 @@ def test_the_store_and_its_folder_move_together(tmp_path):
         assert _linked(st) == (2120, 2120)
 
 
+def test_a_copy_of_a_store_takes_its_kept_files(tmp_path, store):
+    load_file(store, "ucdp-ged", GED_MALI)
+    copy = store.copy_to(tmp_path / "copies" / "copy.duckdb")
+    kept = next(store.files.iterdir())
+    assert (copy.parent / "copy.duckdb.files" / kept.name).read_bytes() == kept.read_bytes()
+    with Store.open(copy, read_only=True) as st:
+        assert _linked(st) == (2120, 2120)
+
+
 def test_a_kept_file_is_removed_once_no_raw_table_reads_it(tmp_path, store):
     """Camps are replaced by a newer file of the same mission: the old file goes with them."""
     source = REFERENCE / "minusma_camps.csv"

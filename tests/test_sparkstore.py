@@ -59,8 +59,7 @@ def test_the_spark_store_is_read_only(stores):
 
 def test_the_command_line_builds_a_panel_on_spark(stores, tmp_path):
     duck, _ = stores
-    duck.write("CHECKPOINT")  # the file whole on disk; the command reads a copy of it
-    copy = shutil.copy(duck.path, tmp_path / "copy.duckdb")
+    copy = duck.copy_to(tmp_path / "copy.duckdb")  # the command reads a copy
     out = tmp_path / "grid.parquet"
     done = subprocess.run(
         [

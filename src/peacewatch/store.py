@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -159,6 +160,20 @@ class Store:
         self.con.close()
         if self._own_files:
             shutil.rmtree(self.files, ignore_errors=True)
+
+    def copy_to(self, target: Path | str) -> Path:
+        """A copy of this store at `target`: the file, checkpointed, and its kept files.
+
+        Kept files are never written again once kept, so the copy links them where the file
+        system allows (else copies them).
+        """
+        target = Path(target)
+        self.con.execute("CHECKPOINT")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.path, target)
+        if self.files.is_dir():
+            shutil.copytree(self.files, keptfiles.folder_for(target), copy_function=_link_or_copy)
+        return target
 
     def kept_in_use(self) -> set[str]:
         """The kept source files the store's raw views read."""
@@ -514,6 +529,14 @@ class Store:
                 [name],
             )
         ]
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    """A hard link to `source` at `target`, or a copy where the file system has none."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def _out_of_memory(exc: Exception) -> str:

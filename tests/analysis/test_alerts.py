@@ -129,12 +129,10 @@ def test_alerts_command(tmp_path):
 @pytest.fixture
 def own_mali_store(mali_store, tmp_path):
     """A writable copy of the Mali store (boundaries loaded: incidents get their region)."""
-    import shutil
 
     from peacewatch.store import Store
 
-    mali_store.con.execute("CHECKPOINT")
-    shutil.copy(mali_store.path, tmp_path / "mali.duckdb")
+    mali_store.copy_to(tmp_path / "mali.duckdb")
     with Store.open(tmp_path / "mali.duckdb") as st:
         yield st
 

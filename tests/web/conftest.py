@@ -1,6 +1,5 @@
 """A writable copy of the Mali store with one user per role, the app and API tokens."""
 
-import shutil
 import socket
 import threading
 import time
@@ -20,9 +19,8 @@ USERS = {"vic": "viewer", "rita": "reporter", "rob": "reporter", "ana": "analyst
 
 @pytest.fixture(scope="module")
 def web_store(mali_store, tmp_path_factory):
-    mali_store.con.execute("CHECKPOINT")
     path = tmp_path_factory.mktemp("web") / "web.duckdb"
-    shutil.copy(mali_store.path, path)
+    mali_store.copy_to(path)
     st = Store.open(path)
     for name, role in USERS.items():
         accounts.add_user(st, name, role, PASSWORD)

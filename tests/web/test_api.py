@@ -6,6 +6,7 @@ import io
 
 import pytest
 
+from tests.conftest import DATA
 from tests.web.conftest import incident
 
 
@@ -73,7 +74,7 @@ def test_events_csv_and_geojson(client):
     assert features[0]["geometry"]["type"] == "Point"
 
 
-def test_panels_indicators_sources_map(client, web_store):
+def test_panels_indicators_sources_map(client, web_store, auth):
     panel = client.get("/api/panels", params={"country": "MLI", "unit": "country",
                                               "limit": 5000}).json()  # fmt: skip
     (deaths,) = web_store.con.execute(
@@ -91,6 +92,13 @@ def test_panels_indicators_sources_map(client, web_store):
         "items"]}  # fmt: skip
     assert len(names) >= 10
     assert any(s["source"] == "ucdp_ged" for s in client.get("/api/sources").json()["items"])
+    # Where the loaded files lay on the server is for administrators only.
+    for who in (None, "ana"):
+        sources = client.get("/api/sources", headers=auth(who))
+        assert "file_path" not in sources.json()["loads"][0]
+        assert str(DATA) not in sources.text
+    admin = client.get("/api/sources", headers=auth("adm")).json()["loads"]
+    assert any(str(DATA) in (load["file_path"] or "") for load in admin)
     shapes = client.get("/api/map/admin1", params={"country": "MLI"}).json()
     assert len(shapes["features"]) >= 8
     (mapped,) = web_store.con.execute(

@@ -11,7 +11,6 @@ import csv
 import io
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -88,9 +87,7 @@ def _free_port():
 @pytest.fixture
 def served(web_store, tmp_path):
     """`peacewatch serve` in a process of its own, on a copy of the web store."""
-    web_store.con.execute("CHECKPOINT")
-    path = tmp_path / "served.duckdb"
-    shutil.copy(web_store.path, path)
+    path = web_store.copy_to(tmp_path / "served.duckdb")
     with Store.open(path) as st:
         token = accounts.issue_token(st, "rob", "revocation test")
     port = _free_port()
@@ -197,9 +194,7 @@ def test_formula_cells_are_neutralised_in_every_csv(client, auth, tmp_path, web_
     assert not any(v.startswith(csvsafe.FORMULA_STARTS) for r in notes.values() for v in r.values()
                    if v and not v.lstrip("-").replace(".", "").isdigit())  # fmt: skip
     # The command-line export of the same rows.
-    web_store.con.execute("CHECKPOINT")
-    copy = tmp_path / "copy.duckdb"
-    shutil.copy(web_store.path, copy)
+    copy = web_store.copy_to(tmp_path / "copy.duckdb")
     out = tmp_path / "events.csv"
     result = CliRunner().invoke(
         cli_app, ["events", "--source", "incident", "--out", str(out), "--store", str(copy)]

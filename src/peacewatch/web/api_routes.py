@@ -385,9 +385,16 @@ def indicator_values(
 
 
 @router.get("/sources")
-def sources(store: StoreDep) -> dict[str, Any]:
-    """What is loaded: sources, tables, rows, releases and files."""
-    return {"items": _records(api.sources(store)), "loads": _records(api.loads(store))}
+def sources(store: StoreDep, who: CallerDep) -> dict[str, Any]:
+    """What is loaded: sources, tables, rows, releases and files.
+
+    A load's file is named and hashed for everyone; where it lay on the server that loaded it
+    (`file_path`) is for administrators only.
+    """
+    loads = api.loads(store)
+    if who.user is None or not who.user.at_least("admin"):
+        loads = loads.drop(columns="file_path")
+    return {"items": _records(api.sources(store)), "loads": _records(loads)}
 
 
 Counts = dict[object, tuple[int, int]]
