@@ -97,3 +97,23 @@ def test_events_once_counts_a_matched_acled_row_as_its_ged_event(mali_store):
     assert folded > 100
     assert (once["source"] == "ucdp_ged").sum() == n_ged
     assert len(once) == n_ged + n_acled - folded
+
+
+def test_an_event_without_a_stated_date_precision_is_matched_as_precise(tmp_path, store):
+    """GED rows with an empty `date_prec` count as dated to the day, as in the panel: with every
+    day-dated Mali row's precision blanked, the candidate pairs are the same."""
+    from peacewatch.store import Store
+    from tests.gedfiles import read_rows, write_country
+
+    load_file(store, "ucdp-ged", GED_MALI)
+    load_file(store, "acled", ACLED_SAMPLE)
+    header, rows = read_rows(GED_MALI)
+    blank = [dict(r, date_prec="" if r["date_prec"] == "1" else r["date_prec"]) for r in rows]
+    assert sum(r["date_prec"] == "" for r in blank) > 1000
+    with Store.open(tmp_path / "blank.duckdb") as other:
+        load_file(other, "ucdp-ged", write_country(tmp_path / "blank.csv", header, blank))
+        load_file(other, "acled", ACLED_SAMPLE)
+        found = reconcile.candidates(other, "ucdp_ged", "acled", "MLI")
+    expected = reconcile.candidates(store, "ucdp_ged", "acled", "MLI")
+    assert len(expected) > 100
+    pd.testing.assert_frame_equal(found, expected)

@@ -271,6 +271,31 @@ def test_the_vacuum_counts_from_the_handover_day(store):
     assert "seize Kidal" in events and "Bourem" in events and "Lere" in events
 
 
+def test_the_vacuum_counts_events_without_a_stated_date_precision(tmp_path, store):
+    """GED rows with an empty `date_prec` count as dated to the day, as in the panel: with every
+    day-dated Mali row's precision blanked, the table is the same."""
+    import pandas as pd
+
+    from peacewatch.loading import load_file
+    from peacewatch.store import Store
+    from tests.conftest import GED_MALI, REFERENCE
+    from tests.gedfiles import read_rows, write_country
+
+    header, rows = read_rows(GED_MALI)
+    blank = [dict(r, date_prec="" if r["date_prec"] == "1" else r["date_prec"]) for r in rows]
+    tables = []
+    with Store.open(tmp_path / "blank.duckdb") as other:
+        for st, path in (
+            (store, GED_MALI),
+            (other, write_country(tmp_path / "b.csv", header, blank)),
+        ):
+            load_file(st, "ucdp-ged", path)
+            load_file(st, "camps", REFERENCE / "minusma_camps.csv")
+            tables.append(vacuum.vacuum_table(st, "MLI", pd.Timestamp("2023-12-31").date()))
+    assert tables[0]["fatalities_after"].sum() > 50
+    pd.testing.assert_frame_equal(tables[1], tables[0])
+
+
 def test_forecast_table_is_sorted_and_formatted_and_empty_panels_start_at_zero():
     import matplotlib.pyplot as plt
     import pandas as pd

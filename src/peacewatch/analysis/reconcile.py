@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from peacewatch import geo
+from peacewatch import geo, panel
 from peacewatch.store import Store
 
 DAYS = 2
@@ -52,7 +52,7 @@ def candidates(
         "SELECT event_id, source, country_iso3, date_start, coalesce(date_end, date_start) AS "
         "date_end, latitude, longitude, coalesce(fatalities_best, 0) AS deaths, "
         "actor1_category AS c1, actor2_category AS c2 FROM events "
-        "WHERE latitude IS NOT NULL AND date_precision <> 'year'"
+        f"WHERE latitude IS NOT NULL AND NOT ({panel.IMPRECISE})"
     )
     frame = store.frame(
         f"""WITH a AS ({base} AND source = ?), b AS ({base} AND source = ?),

@@ -39,7 +39,7 @@ def vacuum_table(store: Store, country: str, end: date) -> pd.DataFrame:
     camps = camps.merge(notes, on="camp_id", how="left")
     events = store.frame(
         "SELECT date_start, latitude, longitude, fatalities_best FROM events "
-        "WHERE source = 'ucdp_ged' AND date_precision <> 'year' AND date_start <= ? "
+        f"WHERE source = 'ucdp_ged' AND NOT ({panel.IMPRECISE}) AND date_start <= ? "
         "AND latitude IS NOT NULL",
         [end],
     )
