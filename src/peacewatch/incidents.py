@@ -60,6 +60,10 @@ class NotFound(PeacewatchError):  # noqa: N818
     """No such incident, or one the user may not see (the app answers 404 for both)."""
 
 
+class Conflict(PeacewatchError):  # noqa: N818
+    """The incident changed between reading and writing it (the app answers 409)."""
+
+
 @dataclass(frozen=True)
 class Place:
     """Where an incident happened, resolved to coordinates and an admin-1 area."""
@@ -229,7 +233,17 @@ def _write(store: Store, record: dict[str, Any], action: str, user: User, new: b
     columns = list(record)
     with store.writing() as w:
         if not new:
-            w.write("DELETE FROM incidents WHERE incident_id = ?", [record["incident_id"]])
+            # The version read must still be the stored one: another process (a second server
+            # or the command line, which WRITE_LOCK does not reach) may have written since.
+            replaced = w.write(
+                "DELETE FROM incidents WHERE incident_id = ? AND version = ?",
+                [record["incident_id"], record["version"] - 1],
+            )
+            if replaced != 1:
+                raise Conflict.tell(
+                    "incident {id} was changed by someone else meanwhile; read it again",
+                    id=record["incident_id"],
+                )
         w.write(
             f"INSERT INTO incidents ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' for _ in columns)})",

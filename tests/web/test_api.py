@@ -410,3 +410,20 @@ def test_panel_slices_of_the_kept_panel_equal_panels_built_for_the_request(clien
         "AND date_precision <> 'year'"
     ).fetchone()
     assert [r["fatalities_best"] for r in part["items"]] == [half]
+
+
+def test_an_incident_changed_meanwhile_answers_409(client, auth, monkeypatch):
+    from peacewatch import incidents
+
+    iid = client.post("/api/incidents", json=incident(), headers=auth("rita")).json()["incident_id"]
+
+    def changed(store, user, incident_id, values):
+        raise incidents.Conflict.tell(
+            "incident {id} was changed by someone else meanwhile; read it again", id=incident_id
+        )
+
+    monkeypatch.setattr(incidents, "update", changed)
+    message = _error(
+        client.patch(f"/api/incidents/{iid}", json={"actors": "x"}, headers=auth("rita")), 409
+    )
+    assert "changed by someone else" in message

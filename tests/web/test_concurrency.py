@@ -167,3 +167,48 @@ def test_a_load_twenty_reporters_and_an_admin_at_once(pg_server, tmp_path):
 
 def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def test_two_processes_editing_one_incident_cannot_both_win(pg_store, monkeypatch):
+    """Two writers that each read version 1 (two servers, or a server and the command line:
+    the in-process lock does not reach across processes) both try to write version 2: one
+    wins, the other is told the incident changed (HTTP 409), and nothing is lost or doubled."""
+    import contextlib
+    import threading
+
+    from peacewatch import incidents
+
+    ana = accounts.add_user(pg_store, "ana", "analyst", "correct horse battery")
+    filed = incidents.create(pg_store, ana, _incident(1, "ana"))
+    monkeypatch.setattr(incidents, "WRITE_LOCK", contextlib.nullcontext())
+    both_read = threading.Barrier(2)
+    read = incidents._visible_row
+
+    def read_then_wait(*args):
+        record = read(*args)
+        both_read.wait(timeout=30)
+        return record
+
+    monkeypatch.setattr(incidents, "_visible_row", read_then_wait)
+
+    def edit(text: str) -> str:
+        with pg_store.on_own_cursor() as own:
+            try:
+                incidents.update(own, ana, filed["incident_id"], {"description": text})
+            except incidents.Conflict as exc:
+                return str(exc)
+            return "written"
+
+    with ThreadPoolExecutor(2) as pool:
+        results = sorted(pool.map(edit, ["first edit", "second edit"]))
+    assert results[1] == "written"
+    assert "changed by someone else" in results[0]
+    versions = pg_store.rows(
+        "SELECT version, action FROM incident_versions WHERE incident_id = ? ORDER BY version",
+        [filed["incident_id"]],
+    )
+    assert versions == [(1, "create"), (2, "edit")]
+    (kept,) = pg_store.row(
+        "SELECT description FROM incidents WHERE incident_id = ?", [filed["incident_id"]]
+    )
+    assert kept in ("first edit", "second edit")

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from peacewatch import __version__
 from peacewatch.errors import PeacewatchError
-from peacewatch.incidents import Forbidden, NotFound
+from peacewatch.incidents import Conflict, Forbidden, NotFound
 from peacewatch.report import i18n
 from peacewatch.settings import Settings
 from peacewatch.store import Store
@@ -140,6 +140,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
         return reply(request, 404, str(exc), exc)
+
+    @app.exception_handler(Conflict)
+    async def conflict(request: Request, exc: Conflict) -> Response:
+        return reply(request, 409, str(exc), exc)
 
     @app.exception_handler(PeacewatchError)
     async def bad_input(request: Request, exc: PeacewatchError) -> Response:
