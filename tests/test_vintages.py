@@ -17,10 +17,16 @@ from peacewatch.loading import PAUSE_ENV, load_file
 from peacewatch.schema import SCHEMA_VERSION
 from peacewatch.sources.base import LoadOptions
 from peacewatch.store import Store
-from tests.conftest import GED_BFA, GED_MALI, ROOT
+from tests.conftest import ENGINES, GED_BFA, GED_MALI, ROOT, new_database
 from tests.gedfiles import read_rows, write_official
 from tests.killing import kill_at_commit
 from tests.oldstores import as_schema_6
+
+
+@pytest.fixture
+def store(engine_empty_store):
+    """Releases, vintages and cut-offs: the same tests on DuckDB and PostgreSQL."""
+    return engine_empty_store
 
 
 def _truth() -> pd.DataFrame:
@@ -31,9 +37,9 @@ def _truth() -> pd.DataFrame:
 
 def _totals(store, source=None):
     where = "country_iso3 = 'MLI'" + (f" AND source = '{source}'" if source else "")
-    n, deaths = store.con.execute(
+    n, deaths = store.row(
         f"SELECT count(*), coalesce(sum(fatalities_best), 0) FROM events WHERE {where}"
-    ).fetchone()
+    )
     return int(n), int(deaths)
 
 
@@ -55,15 +61,13 @@ def test_a_partial_final_file_replaces_only_the_months_it_covers(tmp_path, store
     assert _totals(store) == _count(truth) == (2120, 15742)
     # The earlier months keep their first vintage; 2023 comes from the newer file.
     by_load = dict(
-        store.con.execute(
-            "SELECT year(date_start) = 2023, count(DISTINCT load_id) FROM events GROUP BY 1"
-        ).fetchall()
+        store.rows("SELECT year(date_start) = 2023, count(DISTINCT load_id) FROM events GROUP BY 1")
     )
     assert by_load == {True: 1, False: 1}
-    assert store.con.execute(
+    assert store.row(
         "SELECT count(*) FROM events WHERE year(date_start) = 2023 AND load_id = ?",
         [report.load_id],
-    ).fetchone()[0] == int((truth["year"] == 2023).sum())
+    )[0] == int((truth["year"] == 2023).sum())
 
 
 def test_a_data_row_with_a_hashtag_is_not_taken_for_an_hxl_row(tmp_path, store):
@@ -128,9 +132,7 @@ def test_final_candidate_final_keeps_every_release_and_as_of_reproduces(tmp_path
     assert _totals(store) == _count(truth)
     assert _totals(store, "ucdp_candidate") == (0, 0)
     # Every release stays stored, and the earlier answers do not change.
-    assert (
-        store.con.execute("SELECT count(DISTINCT load_id) FROM event_versions").fetchone()[0] == 14
-    )
+    assert store.row("SELECT count(DISTINCT load_id) FROM event_versions")[0] == 14
     june = vintages.as_of(store, vintages.cut_for(store, as_of="2023-06-30"))
     assert _totals(june) == _count(known)
     # Release 23.1 (30 June 2023) came out with the Candidate files of Jan-May known.
@@ -138,10 +140,10 @@ def test_final_candidate_final_keeps_every_release_and_as_of_reproduces(tmp_path
     assert _totals(release) == _count(known)
     # The current rows equal what the rule gives with no cut-off.
     assert (
-        store.con.execute(
+        store.row(
             f"SELECT count(*) FROM (SELECT event_id, load_id FROM events WHERE load_id IS NOT NULL "
             f"EXCEPT SELECT event_id, load_id FROM ({vintages.visible_sql()}))"
-        ).fetchone()[0]
+        )[0]
         == 0
     )
 
@@ -269,14 +271,19 @@ def test_a_killed_candidate_load_leaves_the_store_as_it_was(tmp_path):
     assert after == before
 
 
-def test_the_cli_computes_as_of_a_date_and_a_release(tmp_path):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_cli_computes_as_of_a_date_and_a_release(tmp_path, engine, request):
     """`load --released`, `panel --as-of`, `indicators --release`, `events --as-of`."""
     from typer.testing import CliRunner
 
     from peacewatch.cli import app
 
+    if engine == "duckdb":
+        where = str(tmp_path / "cli.duckdb")
+    else:
+        where = new_database(request.getfixturevalue("pg_server"), "asof_cli")
     env = {
-        "PEACEWATCH_STORE": str(tmp_path / "cli.duckdb"),
+        "PEACEWATCH_STORE": where,
         "PEACEWATCH_REPORT_DIR": str(tmp_path / "reports"),
     }
     runner = CliRunner()
@@ -338,7 +345,7 @@ def test_a_country_code_with_a_quote_cannot_reach_the_sql(tmp_path, store):
     odd = [dict(rows[0], country_id="1'); DROP TABLE events; --"), *rows[1:4]]
     report = load_file(store, "ucdp-ged", write_official(tmp_path / "odd.csv", header, odd))
     assert report.rows_loaded == 4 and report.rows_warned >= 1
-    assert store.con.execute("SELECT count(*) FROM events").fetchone()[0] == 4
+    assert store.row("SELECT count(*) FROM events")[0] == 4
 
 
 def test_the_first_load_fast_path_gives_what_the_general_path_gives(tmp_path, monkeypatch):

@@ -150,7 +150,8 @@ ReleaseOpt = Annotated[
 ]
 
 
-def _vintage(st: Store, as_of: str | None, release: str | None) -> Store:
+@contextmanager
+def _vintage(st: Store, as_of: str | None, release: str | None) -> Iterator[Store]:
     """The store as of a date or a release (the current store if neither); says which."""
     try:
         cut = vintages.cut_for(st, parse_date(as_of, "as-of"), release)
@@ -158,7 +159,12 @@ def _vintage(st: Store, as_of: str | None, release: str | None) -> Store:
         raise PeacewatchError(f"as-of: {exc}") from None
     if cut != vintages.CURRENT:
         err.print(f"[dim]{cut.label}: releases known by {cut.known:%Y-%m-%d %H:%M}[/dim]")
-    return vintages.as_of(st, cut)
+    view = vintages.as_of(st, cut)
+    try:
+        yield view
+    finally:
+        if view is not st:
+            view.close()
 
 
 def _print_report(report: LoadReport) -> None:
@@ -587,9 +593,8 @@ def events(
 ) -> None:
     """Export events in the common record (field names as in DESIGN.md)."""
     try:
-        with _store(store, read_only=True) as st:
+        with _store(store, read_only=True) as st, _vintage(st, as_of, release) as view:
             _require_country(st, country)
-            view = _vintage(st, as_of, release)
             frame = api.events(view, country, date_from, date_to, category, source)
             restricted = int((~frame["licence"].str.contains("CC BY", na=False)).sum())
             export.export(frame, fmt, out_path, hxl)
@@ -659,8 +664,7 @@ def panel_cmd(
             raise PeacewatchError(f"engine: {engine!r} is not store or spark")
         if fmt == "parquet" and out_path is None:
             raise PeacewatchError("parquet export needs --out PATH")
-        with _store(store, read_only=True) as st:
-            view = _vintage(st, as_of, release)
+        with _store(store, read_only=True) as st, _vintage(st, as_of, release) as view:
             if engine == "spark":
                 frame = _spark_panel(view, unit, country, date_from, date_to, source, actor, bbox)
                 frames = iter([frame])
@@ -758,8 +762,7 @@ def indicators_cmd(
     """List the indicators, or compute one for a country (with its sources and query)."""
     country = _the_country(country, country_opt)
     try:
-        with _store(store, read_only=True) as base:
-            st = _vintage(base, as_of, release)
+        with _store(store, read_only=True) as base, _vintage(base, as_of, release) as st:
             _require_country(st, country)
             if name is None:
                 for ind in indicators.REGISTRY.values():
@@ -965,9 +968,9 @@ def backtest_cmd(
     try:
         with (
             _store(store, read_only=True) as base,
+            _vintage(base, as_of, release) as st,
             _progress(TextColumn("{task.completed}/{task.total} jobs")) as bar,
         ):
-            st = _vintage(base, as_of, release)
             countries = _countries_or_all(st, country)
             task = bar.add_task(f"backtest {unit}-month", total=None)
             tables = protocol.run(

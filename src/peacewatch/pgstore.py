@@ -118,6 +118,29 @@ class PgStore(FramedStore):
         store.memory_limit = self.memory_limit
         return store
 
+    def stored_prefix(self) -> str:
+        """The schema of this store's own tables (`"public".`).
+
+        A temporary view named like one of them comes first in PostgreSQL's search path.
+        """
+        row = self.row("SELECT current_schema()")
+        assert row is not None
+        return f'"{row[0]}".'
+
+    def shadowed(self, name: str, select_sql: str) -> PgStore:
+        """A read-only store on a connection of its own in which `name` reads `select_sql`.
+
+        The view is temporary, first in the search path. Close the store after.
+        """
+        store = self.on_own_cursor()
+        store.read_only = True
+        try:
+            store.write(f'CREATE TEMP VIEW "{name}" AS {select_sql}')
+        except BaseException:
+            store.close()
+            raise
+        return store
+
     def migrate(self, revision: str = "head") -> None:
         """Bring the schema to `revision` (Alembic); refuses a store newer than this code."""
         from peacewatch.migrations import upgrade  # noqa: PLC0415 - Alembic only here

@@ -196,6 +196,26 @@ class Store:
         """
         return Store(self.con.cursor(), self.path, self.read_only, self.files)
 
+    def stored_prefix(self) -> str:
+        """The qualifier of this store's own tables (`"db".main.`), past a temporary view.
+
+        DuckDB binds a view's body by name when it is read: a view that shadows `events`
+        reads the stored table through this prefix.
+        """
+        row = self.con.execute("SELECT current_database()").fetchone()
+        assert row is not None
+        return f'"{row[0]}".main.'
+
+    def shadowed(self, name: str, select_sql: str) -> Store:
+        """A read-only store of its own in which `name` reads `select_sql` (a temporary view).
+
+        For a cut-off (`vintages.as_of`): every query of the layers above that reads `name`
+        then reads the view. Close it after (on DuckDB that closes a cursor only).
+        """
+        cursor = self.con.cursor()
+        cursor.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {select_sql}')
+        return Store(cursor, self.path, True, self.files)
+
     def __enter__(self) -> Store:
         return self
 

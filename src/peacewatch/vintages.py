@@ -270,33 +270,24 @@ def cut_for(store: Store, as_of: date | str | None = None, release: str | None =
 
 
 def as_of(store: Store, cut: Cut) -> Store:
-    """A store whose `events` are those visible at `cut` (a temporary view on a new cursor).
+    """A store whose `events` are those visible at `cut` (a temporary view of its own).
 
     Everything that reads `events` (panels, indicators, backtests, exports) then computes as of
-    the cut-off; published incident reports count from the time they were published.
+    the cut-off; published incident reports count from the time they were published. The store
+    itself when `cut` is CURRENT; otherwise a store to close after (DuckDB: a cursor,
+    PostgreSQL: a connection).
     """
     if cut == CURRENT:
         return store
-    if getattr(store, "url", None):
-        raise PeacewatchError(
-            f"--as-of / --release: not yet on a PostgreSQL store ({store.path}); "
-            "export the events to a DuckDB store for a cut-off"
-        )
-    row = store.con.execute("SELECT current_database()").fetchone()
-    assert row is not None
-    prefix = f'"{row[0]}".main.'
-    cursor = store.con.cursor()
+    prefix = store.stored_prefix()
     cols = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
     stamp = f"TIMESTAMP '{cut.known:%Y-%m-%d %H:%M:%S}'"
-    cursor.execute(
-        f"CREATE OR REPLACE TEMP VIEW _events_at_cut AS {visible_sql(cut, prefix=prefix)}"
-    )
-    cursor.execute(
-        f"CREATE OR REPLACE TEMP VIEW events AS SELECT {cols} FROM _events_at_cut "
+    return store.shadowed(
+        "events",
+        f"SELECT {cols} FROM ({visible_sql(cut, prefix=prefix)}) AS visible "
         f"UNION ALL SELECT {cols} FROM {prefix}events WHERE load_id IS NULL "
-        f"AND loaded_at <= {stamp}"
+        f"AND loaded_at <= {stamp}",
     )
-    return Store(cursor, store.path, True, store.files)
 
 
 def coverage(store: Store, country: str | None = None) -> pd.DataFrame:
