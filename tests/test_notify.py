@@ -2,7 +2,6 @@
 
 import http.server
 import json
-import socket
 import threading
 from email import message_from_bytes
 
@@ -15,14 +14,9 @@ from peacewatch.errors import PeacewatchError
 from peacewatch.loading import load_file
 from peacewatch.settings import Settings
 from tests.conftest import GED_MALI
+from tests.serving import free_port
 
 pytestmark = pytest.mark.network
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class _Inbox:
@@ -37,7 +31,7 @@ class _Inbox:
 @pytest.fixture
 def smtp():
     inbox = _Inbox()
-    port = _free_port()  # aiosmtpd checks its server by connecting to the port it was given
+    port = free_port()  # aiosmtpd checks its server by connecting to the port it was given
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     yield inbox, port
@@ -74,7 +68,7 @@ def test_alerts_go_once_to_each_subscriber_and_failures_are_retried(store, smtp,
     assert len(expected) > 0
     mail = notify.subscribe(store, "MLI", "email", "analyst@example.org")
     hook = notify.subscribe(store, "MLI", "webhook", url)
-    broken = notify.subscribe(store, "MLI", "webhook", f"http://127.0.0.1:{_free_port()}/x")
+    broken = notify.subscribe(store, "MLI", "webhook", f"http://127.0.0.1:{free_port()}/x")
     assert notify.subscribe(store, "MLI", "email", "analyst@example.org") == mail  # one
 
     first = {d.subscription_id: d for d in notify.send(store, settings, "MLI")}

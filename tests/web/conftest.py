@@ -1,6 +1,5 @@
 """A writable copy of the Mali store with one user per role, the app and API tokens."""
 
-import socket
 import threading
 import time
 
@@ -12,6 +11,7 @@ from peacewatch import accounts
 from peacewatch.settings import Settings
 from peacewatch.store import Store
 from peacewatch.web.app import create_app
+from tests.serving import free_port
 
 PASSWORD = "correct horse battery"
 USERS = {"vic": "viewer", "rita": "reporter", "rob": "reporter", "ana": "analyst", "adm": "admin"}
@@ -72,9 +72,7 @@ def incident(**extra):
 
 @pytest.fixture(scope="module")
 def server(app):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)

@@ -1,10 +1,7 @@
 """`peacewatch users ...` and `peacewatch serve` from the command line."""
 
 import os
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -14,6 +11,7 @@ from typer.testing import CliRunner
 from peacewatch.cli import app
 from peacewatch.schema import SCHEMA_VERSION
 from tests.conftest import shared_dir
+from tests.serving import free_port, start_server
 
 runner = CliRunner()
 
@@ -57,24 +55,11 @@ def test_users_add_list_disable_token(env):
 
 @pytest.mark.slow
 def test_serve_answers_on_localhost(env):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     exe = Path(sys.executable).with_name("peacewatch")
-    server = subprocess.Popen(
-        [str(exe), "serve", "--port", str(port)],
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    server = start_server([str(exe), "serve", "--port", str(port)], {**os.environ, **env}, port)
     try:
-        for _ in range(200):
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/api/health")
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        health = httpx.get(f"http://127.0.0.1:{port}/api/health")
         assert health.json() == {"status": "ok", "schema_version": SCHEMA_VERSION}
         assert "Content-Security-Policy" in httpx.get(f"http://127.0.0.1:{port}/").headers
     finally:

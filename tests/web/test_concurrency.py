@@ -6,10 +6,8 @@ disabled user's token refused on the next request.
 """
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,16 +18,11 @@ from peacewatch import accounts
 from peacewatch.loading import PAUSE_ENV, load_file
 from peacewatch.store import Store
 from tests.conftest import CURRENT_BOUNDARIES, GED_BFA, GED_MALI, new_database, shared_dir
+from tests.serving import free_port, start_server
 
 REPORTERS = 20
 EACH = 5
 EXE = Path(sys.executable).with_name("peacewatch")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _incident(n: int, who: str, confidentiality: str = "restricted") -> dict:
@@ -65,22 +58,10 @@ def test_a_load_twenty_reporters_and_an_admin_at_once(pg_server, tmp_path):
         "PEACEWATCH_SHARED": str(shared_dir()),
         "PEACEWATCH_REPORT_DIR": str(tmp_path / "reports"),
     }
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [str(EXE), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    server = start_server([str(EXE), "serve", "--port", str(port)], env, port)
     try:
-        for _ in range(300):
-            try:
-                httpx.get(f"{base}/api/health")
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
         assert httpx.get(f"{base}/api/incidents", headers=_auth(leaver)).status_code == 200
         filed: dict[str, list[int]] = {}
 

@@ -12,10 +12,7 @@ import io
 import os
 import re
 import signal
-import socket
-import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -28,6 +25,7 @@ from peacewatch.store import Store
 from peacewatch.web.cache import memo
 from peacewatch.web.security import LoginLimiter
 from tests.conftest import ROOT
+from tests.serving import free_port, start_server
 from tests.web.conftest import PASSWORD, incident
 
 FORMULA = '=HYPERLINK("http://evil.example/x","click")'
@@ -78,37 +76,17 @@ def test_the_limiter_caps_an_account_across_addresses():
     assert not limiter.blocked("adm", "10.0.0.99")
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def served(web_store, tmp_path):
     """`peacewatch serve` in a process of its own, on a copy of the web store."""
     path = web_store.copy_to(tmp_path / "served.duckdb")
     with Store.open(path) as st:
         token = accounts.issue_token(st, "rob", "revocation test")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PEACEWATCH_STORE": str(path), "PEACEWATCH_CACHE": str(tmp_path / "c")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "peacewatch", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    command = [sys.executable, "-m", "peacewatch", "serve", "--port", str(port)]
+    proc = start_server(command, env, port, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail(proc.stdout.read().decode())
     yield url, path, token, env
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=30)
