@@ -410,3 +410,17 @@ def test_a_panel_written_in_slices_under_a_small_memory_limit_is_the_whole_panel
     assert f"wrote {len(whole)} rows ({whole['unit'].nunique()} units x 144 months)" in " ".join(
         result.output.split()
     )
+
+
+def test_panel_refuses_a_bad_format_or_parquet_to_stdout_before_opening_the_store(env, tmp_path):
+    """The options are checked first: no store is needed (none exists here) to be told."""
+    for args, said in (
+        (["--format", "xlsx"], "format: 'xlsx' is not one of csv, parquet"),
+        (["--format", "geojson", "--out", str(tmp_path / "p.geojson")], "not one of csv, parquet"),
+        (["--format", "parquet"], "parquet export needs --out PATH"),
+        (["--out", str(tmp_path / "missing" / "p.csv")], "no such folder"),
+    ):
+        result = runner.invoke(
+            app, ["panel", "--unit", "country", "--country", "MLI", *args], env=env
+        )
+        assert result.exit_code == 2 and said in " ".join(result.output.split()), args

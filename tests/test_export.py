@@ -94,5 +94,5 @@ def test_a_failure_between_slices_leaves_no_file(frame, tmp_path, fmt):
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(PeacewatchError, match="needs --out"):
         export.export_chunks(iter([frame]), "parquet", None)
-    with pytest.raises(PeacewatchError, match="not csv or parquet"):
+    with pytest.raises(PeacewatchError, match="not one of csv, parquet"):
         export.export_chunks(iter([frame]), "geojson", out)

@@ -658,12 +658,9 @@ def panel_cmd(
     Says on stderr which months come from which release.
     """
     try:
-        if fmt not in ("csv", "parquet"):
-            raise PeacewatchError(f"format: {fmt!r} is not csv or parquet")
+        export.check(fmt, out_path, formats=export.CHUNKED_FORMATS)
         if engine not in ("store", "spark"):
             raise PeacewatchError(f"engine: {engine!r} is not store or spark")
-        if fmt == "parquet" and out_path is None:
-            raise PeacewatchError("parquet export needs --out PATH")
         with _store(store, read_only=True) as st, _vintage(st, as_of, release) as view:
             if engine == "spark":
                 frame = _spark_panel(view, unit, country, date_from, date_to, source, actor, bbox)

@@ -23,6 +23,8 @@ from peacewatch.errors import PeacewatchError
 from peacewatch.schema import HXL_TAGS
 
 FORMATS = ("csv", "geojson", "parquet")
+# What `export_chunks` writes slice by slice.
+CHUNKED_FORMATS = ("csv", "parquet")
 
 
 def _tmp(out: Path) -> Path:
@@ -83,18 +85,26 @@ def to_parquet(frame: pd.DataFrame, out: Path | None) -> None:
     tmp.replace(out)
 
 
-def _check(fmt: str, out: Path | None, hxl: bool) -> None:
-    if fmt not in FORMATS:
-        raise PeacewatchError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
+def check(
+    fmt: str, out: Path | None, hxl: bool = False, formats: tuple[str, ...] = FORMATS
+) -> None:
+    """Refuse a format not in `formats`, --hxl but not CSV, Parquet to stdout, a missing folder.
+
+    Commands call it before any work, so a bad option costs nothing.
+    """
+    if fmt not in formats:
+        raise PeacewatchError(f"format: {fmt!r} is not one of {', '.join(formats)}")
     if hxl and fmt != "csv":
         raise PeacewatchError("--hxl applies to CSV only")
+    if fmt == "parquet" and out is None:
+        raise PeacewatchError("parquet export needs --out PATH")
     if out is not None and not out.parent.exists():
         raise PeacewatchError(f"{out.parent}: no such folder")
 
 
 def export(frame: pd.DataFrame, fmt: str, out: Path | None, hxl: bool = False) -> None:
     """Write `frame` in `fmt` to `out` (stdout when None, except parquet)."""
-    _check(fmt, out, hxl)
+    check(fmt, out, hxl)
     if fmt == "csv":
         to_csv(frame, out, hxl)
     elif fmt == "geojson":
@@ -110,11 +120,7 @@ def export_chunks(frames: Iterable[pd.DataFrame], fmt: str, out: Path | None) ->
     failure leaves no file and no `.part`). The first slice's `attrs` go into Parquet's
     metadata as `to_parquet` writes them. Returns (rows, slices) written.
     """
-    if fmt not in ("csv", "parquet"):
-        raise PeacewatchError(f"format: {fmt!r} is not csv or parquet")
-    _check(fmt, out, False)
-    if fmt == "parquet" and out is None:
-        raise PeacewatchError("parquet export needs --out PATH")
+    check(fmt, out, formats=CHUNKED_FORMATS)
     tmp = _tmp(out) if out is not None else None
     try:
         if fmt == "csv":
