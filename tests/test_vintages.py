@@ -115,11 +115,12 @@ def test_final_candidate_final_keeps_every_release_and_as_of_reproduces(tmp_path
         f"23.0.{m}" for m in range(1, 13)
     }
     # What did we know on 30 June 2023? GED 23.1 and the Candidate files of Jan-May.
-    june = vintages.as_of(store, vintages.cut_for(store, as_of="2023-06-30"))
     known = truth[(truth["year"] < 2023) | (truth["start"] < "2023-06-01")]
-    assert _totals(june) == _count(known)
+    # Kept open across the next load: a reader at a cut-off does not stop a load, nor see it.
+    reader = vintages.as_of(store, vintages.cut_for(store, as_of="2023-06-30"))
+    assert _totals(reader) == _count(known)
     june_panel = panel.panel(
-        june, "country", "MLI", date(2023, 1, 1), date(2023, 12, 31), source="ucdp_candidate"
+        reader, "country", "MLI", date(2023, 1, 1), date(2023, 12, 31), source="ucdp_candidate"
     )
     counted = june_panel["fatalities_best"].sum() + june_panel["imprecise_fatalities_best"].sum()
     assert counted == known[known["year"] == 2023]["best_est"].sum()
@@ -133,11 +134,13 @@ def test_final_candidate_final_keeps_every_release_and_as_of_reproduces(tmp_path
     assert _totals(store, "ucdp_candidate") == (0, 0)
     # Every release stays stored, and the earlier answers do not change.
     assert store.row("SELECT count(DISTINCT load_id) FROM event_versions")[0] == 14
-    june = vintages.as_of(store, vintages.cut_for(store, as_of="2023-06-30"))
-    assert _totals(june) == _count(known)
+    assert _totals(reader) == _count(known)
+    reader.close()
+    with vintages.as_of(store, vintages.cut_for(store, as_of="2023-06-30")) as june:
+        assert _totals(june) == _count(known)
     # Release 23.1 (30 June 2023) came out with the Candidate files of Jan-May known.
-    release = vintages.as_of(store, vintages.cut_for(store, release="23.1"))
-    assert _totals(release) == _count(known)
+    with vintages.as_of(store, vintages.cut_for(store, release="23.1")) as release:
+        assert _totals(release) == _count(known)
     # The current rows equal what the rule gives with no cut-off.
     assert (
         store.row(
@@ -156,7 +159,8 @@ def test_an_older_release_loaded_later_stays_a_vintage(tmp_path, store):
     report = load_file(store, "ucdp-ged", older)
     assert (report.added, report.removed, report.not_current) == (0, 0, 50)
     assert _totals(store) == _count(_truth())
-    assert _totals(vintages.as_of(store, vintages.cut_for(store, release="23.1")))[0] == 50
+    with vintages.as_of(store, vintages.cut_for(store, release="23.1")) as older:
+        assert _totals(older)[0] == 50
 
 
 def test_the_shared_file_then_candidate_then_a_newer_release(tmp_path, store):
