@@ -20,30 +20,25 @@ def free_port() -> int:
 
 
 def start_server(
-    command: Sequence[str],
-    env: Mapping[str, str],
-    port: int,
-    cwd: Path | None = None,
-    seconds: float = 30.0,
-) -> subprocess.Popen[str]:
-    """Run `command` (a `peacewatch serve --port PORT`) and wait until /api/health answers.
+    program: Sequence[str], env: Mapping[str, str], cwd: Path | None = None, seconds: float = 30.0
+) -> tuple[subprocess.Popen[str], str]:
+    """Run `program serve --port P` on a free port; wait until /api/health answers.
 
-    Fails the test with the server's output if it exits or does not answer within `seconds`.
-    The caller stops the process (its output stays readable through `communicate`).
+    Returns the process and its base URL. Fails the test with the server's output if it exits
+    or does not answer within `seconds`. The caller stops the process (its output stays
+    readable through `communicate`).
     """
+    port = free_port()
+    command = [*program, "serve", "--port", str(port)]
+    base = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
-        list(command),
-        cwd=cwd,
-        env=dict(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        command, cwd=cwd, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
-                return proc
+            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                return proc, base
         except httpx.HTTPError:
             time.sleep(0.1)
     proc.kill()

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from peacewatch.cli import app
 from peacewatch.schema import SCHEMA_VERSION
 from tests.conftest import shared_dir
-from tests.serving import free_port, start_server
+from tests.serving import start_server
 
 runner = CliRunner()
 
@@ -55,13 +55,12 @@ def test_users_add_list_disable_token(env):
 
 @pytest.mark.slow
 def test_serve_answers_on_localhost(env):
-    port = free_port()
     exe = Path(sys.executable).with_name("peacewatch")
-    server = start_server([str(exe), "serve", "--port", str(port)], {**os.environ, **env}, port)
+    server, base = start_server([str(exe)], {**os.environ, **env})
     try:
-        health = httpx.get(f"http://127.0.0.1:{port}/api/health")
+        health = httpx.get(f"{base}/api/health")
         assert health.json() == {"status": "ok", "schema_version": SCHEMA_VERSION}
-        assert "Content-Security-Policy" in httpx.get(f"http://127.0.0.1:{port}/").headers
+        assert "Content-Security-Policy" in httpx.get(f"{base}/").headers
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0]

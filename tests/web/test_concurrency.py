@@ -18,7 +18,7 @@ from peacewatch import accounts
 from peacewatch.loading import PAUSE_ENV, load_file
 from peacewatch.store import Store
 from tests.conftest import CURRENT_BOUNDARIES, GED_BFA, GED_MALI, new_database, shared_dir
-from tests.serving import free_port, start_server
+from tests.serving import start_server
 
 REPORTERS = 20
 EACH = 5
@@ -58,9 +58,7 @@ def test_a_load_twenty_reporters_and_an_admin_at_once(pg_server, tmp_path):
         "PEACEWATCH_SHARED": str(shared_dir()),
         "PEACEWATCH_REPORT_DIR": str(tmp_path / "reports"),
     }
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = start_server([str(EXE), "serve", "--port", str(port)], env, port)
+    server, base = start_server([str(EXE)], env)
     try:
         assert httpx.get(f"{base}/api/incidents", headers=_auth(leaver)).status_code == 200
         filed: dict[str, list[int]] = {}

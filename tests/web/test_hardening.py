@@ -25,7 +25,7 @@ from peacewatch.store import Store
 from peacewatch.web.cache import memo
 from peacewatch.web.security import LoginLimiter
 from tests.conftest import ROOT
-from tests.serving import free_port, start_server
+from tests.serving import start_server
 from tests.web.conftest import PASSWORD, incident
 
 FORMULA = '=HYPERLINK("http://evil.example/x","click")'
@@ -82,11 +82,8 @@ def served(web_store, tmp_path):
     path = web_store.copy_to(tmp_path / "served.duckdb")
     with Store.open(path) as st:
         token = accounts.issue_token(st, "rob", "revocation test")
-    port = free_port()
     env = {**os.environ, "PEACEWATCH_STORE": str(path), "PEACEWATCH_CACHE": str(tmp_path / "c")}
-    command = [sys.executable, "-m", "peacewatch", "serve", "--port", str(port)]
-    proc = start_server(command, env, port, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
+    proc, url = start_server([sys.executable, "-m", "peacewatch"], env, cwd=ROOT)
     yield url, path, token, env
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=30)
